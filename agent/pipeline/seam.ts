@@ -1,0 +1,113 @@
+/**
+ * The seam between the interception engine (agent/proxy) and governance (shared/core, wired in
+ * agent/pipeline). The engine knows sockets and HTTP; the gate knows policy. Neither imports the
+ * other's internals: the engine calls `Gate.admit` once a request's head and (bounded) body are read,
+ * forwards or answers as told, and feeds the response through the returned tap.
+ *
+ * Hot path: `admit` runs for every intercepted request, `ResponseTap.chunk` for every chunk. Keep
+ * both allocation-light; a tap that only observes returns the very buffer it was given.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/** An intercepted request, once its head and body have been read. */
+export interface InterceptedRequest {
+  /** Unique per request (also the audit record id). */
+  readonly id: string;
+  /** The host the client asked for (CONNECT authority or SNI), lower case, no port. */
+  readonly host: string;
+  readonly port: number;
+  readonly method: string;
+  /** Path and query as the client sent them. */
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  /** The client application, from User-Agent or (where the OS tells) the process; null if unknown. */
+  readonly app: string | null;
+  /** `performance.now()` when the request head arrived. */
+  readonly receivedAt: number;
+}
+
+/** Forward the request upstream (possibly rewritten) and watch the response through `tap`. */
+export interface Forward {
+  readonly kind: 'forward';
+  /** Path and query to send upstream. */
+  readonly path: string;
+  /** Headers to send upstream (virtual key already swapped). The engine removes hop-by-hop ones. */
+  readonly headers: OutgoingHttpHeaders;
+  readonly body: Buffer;
+  /** Value of the `x-outpost-decision` header added to the client's response. */
+  readonly decision: string;
+  /** Null: not an AI API call (a web app's static asset, say): bytes pass untouched, nothing recorded. */
+  readonly tap: ResponseTap | null;
+}
+
+/** Answer the client directly: the request never leaves the machine. */
+export interface Respond {
+  readonly kind: 'respond';
+  readonly status: number;
+  /** Includes content-type, `x-outpost-decision` and, for 429, `retry-after`. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export type Admission = Forward | Respond;
+
+/**
+ * Watches one response on its way to the client. The engine calls `head` once, `chunk` for each
+ * chunk in order, then exactly one of `end` or `fail`.
+ */
+export interface ResponseTap {
+  /**
+   * True when the tap must see the body decoded: the engine then asks upstream for
+   * `accept-encoding: identity`. A tap that needs nothing from the body says false.
+   */
+  readonly readsBody: boolean;
+  /**
+   * Upstream status and headers arrived. Returns true when the tap may change the body's length
+   * (redaction, stripping an injected usage chunk): the engine then drops content-length and sends
+   * the body chunked.
+   */
+  head(status: number, headers: IncomingHttpHeaders): boolean;
+  /**
+   * A chunk on its way to the client. Return it unchanged (the common case: no copy), a
+   * replacement, or null to hold it back for now (redaction across a chunk boundary).
+   */
+  chunk(data: Buffer): Buffer | null;
+  /**
+   * After `chunk` returned, true means stop: the engine ends the client's response after what it
+   * has written (the tap's last replacement carried the final error event) and drops upstream.
+   */
+  readonly stopped: boolean;
+  /** Upstream finished; returns bytes still held (or null). The tap accounts and records. */
+  end(): Buffer | null;
+  /** The exchange broke: `upstream` reset/refused/timed out, or the `client` went away. Records as failed. */
+  fail(error: Error, side: 'upstream' | 'client'): void;
+}
+
+/** A CONNECT-level event worth an audit record: a blocked host, or a pinned client detected. */
+export interface ConnectEvent {
+  readonly host: string;
+  readonly port: number;
+  readonly outcome: 'blocked' | 'pinned';
+  readonly app: string | null;
+  readonly reason: string;
+}
+
+/** How a CONNECT's host is handled, decided before any TLS work. */
+export type HostAction = 'intercept' | 'tunnel' | 'block';
+
+/** Governance as the engine sees it. */
+export interface Gate {
+  /** Classify a host (policy hosts with wildcards, bypass, blocked). Synchronous and cheap. */
+  classify(host: string): HostAction;
+  /** Decide on a request before anything leaves the machine. */
+  admit(request: InterceptedRequest): Admission | Promise<Admission>;
+  /** Record a CONNECT-level event. */
+  connect(event: ConnectEvent): void;
+  /** The answer for a request whose body exceeded the bound, in the provider's error shape. */
+  tooLarge(request: Omit<InterceptedRequest, 'body'>, limitBytes: number): Respond;
+  /** The answer when upstream failed before any response byte (refused, reset, timed out). */
+  upstreamFailed(request: InterceptedRequest, error: Error): Respond;
+  /** The policy's fail mode (the PAC omits `; DIRECT` when closed). */
+  readonly failMode: 'open' | 'closed';
+}

@@ -1,0 +1,62 @@
+/**
+ * Building blocks shared by the config and policy schemas: host patterns, periods, loopback hosts.
+ * Every message names what is valid, because an administrator reads them in `outpost policy check`.
+ */
+import { z } from 'zod';
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** True when `host` is a syntactically valid DNS name (lower case, no scheme, port or path). */
+export function isDnsName(host: string): boolean {
+  if (host.length === 0 || host.length > 253) return false;
+  const labels = host.split('.');
+  return labels.length >= 2 && labels.every((label) => LABEL.test(label));
+}
+
+/**
+ * A host as policy names it: `api.openai.com`, or `*.openai.azure.com` (any subdomain at any
+ * depth, not the apex itself). A bare `*`, a wildcard in the middle, a scheme, a port or a path is
+ * refused: the classifier matches hosts only, and a broader pattern would decrypt unrelated traffic.
+ */
+export const hostPattern = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .superRefine((value, ctx) => {
+    const bare = value.startsWith('*.') ? value.slice(2) : value;
+    if (!isDnsName(bare) || bare.includes('*')) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `"${value}" is not a host pattern: expected a DNS name such as "api.openai.com" or a ` +
+          `leading wildcard such as "*.openai.azure.com" (no scheme, port, path or inner "*")`,
+      });
+    }
+  });
+
+/** Budget and rate windows: `1m` minute, `1h`, `1d`, `1w`, `1M` month, `1Y` year (calendar-aligned, UTC). */
+export const PERIODS = ['1m', '1h', '1d', '1w', '1M', '1Y'] as const;
+export const period = z.enum(PERIODS, {
+  error: (issue) => `expected one of ${PERIODS.join(', ')}, got ${JSON.stringify(issue.input)}`,
+});
+export type Period = z.infer<typeof period>;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** A listen address that must stay on loopback: the proxy and control API never face the network. */
+export const loopbackHost = z.string().refine((h) => LOOPBACK.has(h), {
+  message: 'must be a loopback address (127.0.0.1, ::1 or localhost): Outpost never listens on the network',
+});
+
+/** A TCP port; 0 asks the OS for a free one (tests use it). */
+export const port = z.number().int().min(0).max(65535);
+
+/** `host:port` or `[v6]:port`, as `upstream.resolve` maps a hostname to an address. */
+export const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "address:port", e.g. "127.0.0.1:9443"');
+
+/** A positive amount of US dollars. */
+export const usd = z.number().positive('must be a positive amount of US dollars');
+
+/** A positive whole number (limits per window). */
+export const positiveInt = z.number().int().positive();

@@ -1,0 +1,83 @@
+/**
+ * The agent's config file (`../shared/examples/agent.json`). Every field has a default, so `{}` is a
+ * valid config; `loadAgentConfig` (agent/config) resolves paths against the file's folder.
+ */
+import { z } from 'zod';
+import { hostPattern, hostPort, loopbackHost, port } from './common.js';
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** `http://[user:pass@]host:port` of a corporate proxy that upstream connections go through. */
+const proxyUrl = z
+  .string()
+  .url()
+  .refine((u) => u.startsWith('http://') || u.startsWith('https://'), 'expected an http:// or https:// proxy URL');
+
+export const agentConfig = z.strictObject({
+  /** Where the agent keeps its CA, store and tokens. `OUTPOST_HOME` overrides it. */
+  home: z.string().min(1).default('~/.outpost'),
+  proxy: z
+    .strictObject({
+      host: loopbackHost.default('127.0.0.1'),
+      port: port.default(8787),
+      /** Largest request body read before governance (bigger: 413 in the provider's shape). */
+      maxBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    })
+    .prefault({}),
+  transparent: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      port: port.default(8789),
+    })
+    .prefault({}),
+  control: z
+    .strictObject({
+      host: loopbackHost.default('127.0.0.1'),
+      port: port.default(8788),
+    })
+    .prefault({}),
+  /** A policy file for standalone use; null runs the embedded default policy. */
+  policyFile: z.string().min(1).nullable().default(null),
+  gateway: z
+    .strictObject({
+      url: z
+        .string()
+        .url()
+        .nullable()
+        .default(null),
+    })
+    .prefault({}),
+  ca: z
+    .strictObject({
+      /** `standalone`: the agent makes its own root. `fleet`: an intermediate from the organisation root. */
+      mode: z.enum(['standalone', 'fleet']).default('standalone'),
+      /** Name-constrain the CA to the policy's intercepted hosts. */
+      nameConstraints: z.boolean().default(true),
+      /** Where CA keys live: the OS keychain when it works (`auto`), or a 0600 file. */
+      keyStore: z.enum(['auto', 'keychain', 'file']).default('auto'),
+    })
+    .prefault({}),
+  upstream: z
+    .strictObject({
+      /** Host → `address:port`: corporate routing, and tests pointing real names at fake providers. */
+      resolve: z.record(hostPattern, hostPort).default({}),
+      /** An extra CA (PEM file) trusted for upstream connections, beside the OS store. */
+      caFile: z.string().min(1).nullable().default(null),
+      proxy: proxyUrl.nullable().default(null),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** Cap on records kept while waiting for the gateway's acknowledgement. */
+      spoolMaxBytes: z.number().int().positive().default(512 * 1024 * 1024),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: logLevel.default('info'),
+    })
+    .prefault({}),
+});
+
+/** The agent config with defaults filled in (paths not yet resolved). */
+export type AgentConfig = z.infer<typeof agentConfig>;

@@ -1,0 +1,179 @@
+/**
+ * The policy document, as an administrator writes it (`../shared/examples/policy.json` is the
+ * published form and must stay valid). One schema per shape: every type below is `z.infer`red.
+ * Objects are strict, so a misspelled field is an error instead of a silently ignored rule.
+ */
+import { z } from 'zod';
+import { hostPattern, period, positiveInt, usd } from './common.js';
+
+/** Who a rule applies to: `org`, `team:NAME`, `user:EMAIL`, `device:ID`, `vk:ID`. */
+export const principalRef = z
+  .string()
+  .regex(/^(org|team:[^\s:]+|user:[^\s:]+|device:[^\s:]+|vk:[^\s:]+)$/, {
+    message: 'expected "org", "team:NAME", "user:EMAIL", "device:ID" or "vk:ID"',
+  });
+
+export const rateLimit = z.strictObject({
+  requestsPerMinute: positiveInt.optional(),
+  tokensPerMinute: positiveInt.optional(),
+  tokensPerDay: positiveInt.optional(),
+  concurrent: positiveInt.optional(),
+});
+export type RateLimit = z.infer<typeof rateLimit>;
+
+export const budget = z.strictObject({
+  limitUsd: usd,
+  period,
+});
+export type Budget = z.infer<typeof budget>;
+
+/** A budget that applies to an org, team or user (virtual keys carry their own `budget`). */
+export const scopedBudget = budget.extend({
+  id: z.string().min(1),
+  scope: principalRef,
+});
+export type ScopedBudget = z.infer<typeof scopedBudget>;
+
+/** A model name or glob (`gpt-4.1*`, `claude-*`). */
+const modelPattern = z.string().min(1).regex(/^[A-Za-z0-9._:/*@-]+$/, 'expected a model name, optionally with "*"');
+
+/** Where a provider key comes from: the OS keychain entry set by `outpost secret set NAME`. */
+const secretRef = z.string().regex(/^keychain:[A-Za-z0-9._-]+$/, 'expected "keychain:NAME"');
+
+export const providerId = z.enum([
+  'openai',
+  'azure-openai',
+  'anthropic',
+  'gemini',
+  'mistral',
+  'groq',
+  'openrouter',
+  'xai',
+  'deepseek',
+  'together',
+  'perplexity',
+]);
+export type ProviderId = z.infer<typeof providerId>;
+
+export const virtualKey = z
+  .strictObject({
+    id: z.string().min(1),
+    /** The key in plain form (standalone policy files only). */
+    key: z.string().min(8, 'a virtual key needs at least 8 characters').optional(),
+    /** Hex SHA-256 of the key: all the central gateway ever distributes. */
+    keySha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits').optional(),
+    owner: principalRef,
+    allowedModels: z.array(modelPattern).optional(),
+    providerKeys: z.partialRecord(providerId, secretRef).optional(),
+    rateLimit: rateLimit.optional(),
+    budget: budget.optional(),
+    revoked: z.boolean().default(false),
+  })
+  .refine((vk) => (vk.key === undefined) !== (vk.keySha256 === undefined), {
+    message: 'a virtual key needs exactly one of "key" or "keySha256"',
+  });
+export type VirtualKey = z.infer<typeof virtualKey>;
+
+export const guardrailTarget = z.enum(['input', 'output']);
+export const guardrailAction = z.enum(['block', 'redact', 'warn', 'log']);
+export type GuardrailAction = z.infer<typeof guardrailAction>;
+
+const guardrailCommon = {
+  id: z.string().min(1),
+  on: z.array(guardrailTarget).min(1).default(['input']),
+  action: guardrailAction,
+  /** What the user is told when this rule fires (never includes what was found). */
+  message: z.string().min(1).optional(),
+};
+
+export const PII_ENTITIES = ['email', 'phone', 'credit_card', 'us_ssn', 'iban', 'ipv4'] as const;
+
+const regexFlags = z.string().regex(/^[imsu]*$/, 'expected regex flags from "i", "m", "s", "u"').default('');
+
+export const guardrail = z.discriminatedUnion('type', [
+  z.strictObject({ ...guardrailCommon, type: z.literal('secrets') }),
+  z.strictObject({
+    ...guardrailCommon,
+    type: z.literal('pii'),
+    entities: z.array(z.enum(PII_ENTITIES)).min(1).default([...PII_ENTITIES]),
+  }),
+  z
+    .strictObject({ ...guardrailCommon, type: z.literal('regex'), pattern: z.string().min(1), flags: regexFlags })
+    .superRefine((g, ctx) => {
+      try {
+        new RegExp(g.pattern, g.flags);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pattern'],
+          message: `the pattern does not compile: ${(err as Error).message}`,
+        });
+      }
+    }),
+]);
+export type Guardrail = z.infer<typeof guardrail>;
+
+export const policy = z
+  .strictObject({
+    version: z.number().int().positive(),
+    name: z.string().min(1),
+    interception: z
+      .strictObject({
+        /** Hosts decrypted and governed. */
+        hosts: z.array(hostPattern).default([]),
+        /** AI hosts the organisation does not approve (shadow AI): the CONNECT is refused. */
+        blockedHosts: z.array(hostPattern).default([]),
+        /** Hosts never decrypted even if listed above (pinned apps): bytes are tunnelled. */
+        bypassHosts: z.array(hostPattern).default([]),
+      })
+      .prefault({}),
+    failMode: z.enum(['open', 'closed']).default('open'),
+    virtualKeys: z.array(virtualKey).default([]),
+    /** Team membership, for budgets and limits scoped to a team. */
+    teams: z.record(z.string().min(1), z.array(principalRef)).default({}),
+    budgets: z.array(scopedBudget).default([]),
+    defaults: z
+      .strictObject({
+        requireVirtualKey: z.boolean().default(false),
+        allowedModels: z.array(modelPattern).optional(),
+        rateLimit: rateLimit.optional(),
+        budget: budget.optional(),
+      })
+      .prefault({}),
+    pricing: z
+      .strictObject({
+        /** A model with no known price: `block` it, or `allow` it and flag the audit record. Never a silent $0. */
+        unknownModel: z.enum(['block', 'allow']).default('allow'),
+      })
+      .prefault({}),
+    guardrails: z.array(guardrail).default([]),
+    audit: z
+      .strictObject({
+        recordPrompts: z.enum(['none', 'redacted', 'full']).default('redacted'),
+        retentionDays: positiveInt.default(30),
+      })
+      .prefault({}),
+  })
+  .superRefine((p, ctx) => {
+    const seen = new Map<string, number>();
+    p.virtualKeys.forEach((vk, i) => {
+      const first = seen.get(vk.id);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['virtualKeys', i, 'id'], message: `duplicate virtual key id "${vk.id}" (also at virtualKeys[${first}])` });
+      }
+      seen.set(vk.id, i);
+    });
+    const ids = new Map<string, number>();
+    p.guardrails.forEach((g, i) => {
+      const first = ids.get(g.id);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['guardrails', i, 'id'], message: `duplicate guardrail id "${g.id}" (also at guardrails[${first}])` });
+      }
+      ids.set(g.id, i);
+    });
+  });
+
+/** A validated policy with every default filled in. */
+export type Policy = z.infer<typeof policy>;
+/** A policy as written, before defaults. */
+export type PolicyInput = z.input<typeof policy>;

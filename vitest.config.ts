@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    // Integration tests open real sockets, TLS and stores; 2 cores run them side by side.
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // An unhandled rejection anywhere fails the run.
+    dangerouslyIgnoreUnhandledErrors: false,
+  },
+});
