@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: runs every `*.bench.js` next to this file (or those named on the command line),
+ * prints a table per section and writes `bench-results/latest.json`.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchModule, BenchSection } from './types.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function table(section: BenchSection): string {
+  const rows = section.rows;
+  if (rows.length === 0) return `${section.title}\n(no rows)\n`;
+  const cols = Object.keys(rows[0] ?? {});
+  const cell = (v: string | number | undefined): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : (v ?? ''));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]): string => `| ${vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  const out = [`## ${section.title}`, line(cols), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`];
+  for (const r of rows) out.push(line(cols.map((c) => cell(r[c]))));
+  for (const n of section.notes ?? []) out.push(`- ${n}`);
+  return `${out.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const files = (await fs.readdir(here)).filter((f) => f.endsWith('.bench.js')).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
+  const results: BenchSection[] = [];
+  for (const f of files) {
+    const mod = (await import(pathToFileURL(path.join(here, f)).href)) as BenchModule;
+    const sections = await mod.run();
+    for (const s of Array.isArray(sections) ? sections : [sections]) {
+      results.push(s);
+      process.stdout.write(`${table(s)}\n`);
+    }
+  }
+  const outDir = path.resolve(here, '../../../bench-results');
+  await fs.mkdir(outDir, { recursive: true });
+  const record = { time: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, sections: results };
+  await fs.writeFile(path.join(outDir, 'latest.json'), `${JSON.stringify(record, null, 2)}\n`);
+  process.stdout.write(`results kept in ${path.join(outDir, 'latest.json')}\n`);
+}
+
+await main();
