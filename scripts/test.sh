@@ -15,4 +15,11 @@ if [[ -n "${OUTPOST_IN_KEYRING:-}" ]]; then
 else
   echo "warning: dbus-run-session or gnome-keyring-daemon missing: keychain tests use the file fallback" >&2
 fi
-exec npx vitest run "$@"
+results="$(mktemp -d)/vitest.json"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# The plain closing line CI reads ("N passed, N failed"), from vitest's own JSON report.
+if [[ -f $results ]]; then
+  node -e 'const r=require(process.argv[1]); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$results"
+fi
+exit $status

@@ -1,0 +1,11 @@
+/** Paths of the team handbook's published examples (`../shared/examples` beside the repo). */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A file in the handbook's examples folder (the published policy and config formats). */
+export function exampleFile(name: 'policy.json' | 'agent.json' | 'gateway.json'): string {
+  return path.resolve(REPO_ROOT, '..', 'shared', 'examples', name);
+}
