@@ -1,0 +1,42 @@
+/**
+ * Host matching for policy host patterns (`api.openai.com`, `*.openai.azure.com`). Pure and
+ * allocation-free per lookup: exact names live in a Set, wildcard suffixes in an array, and a lookup
+ * walks the host's parent domains without building substrings beyond one `slice` per level.
+ */
+
+/** A compiled list of host patterns. */
+export interface HostMatcher {
+  /** True when `host` (lower case, no port) matches one of the patterns. */
+  matches(host: string): boolean;
+  /** The patterns as given (for the PAC file and `explain`). */
+  readonly patterns: readonly string[];
+}
+
+/**
+ * Compiles patterns as the policy schema validated them: an exact DNS name, or `*.suffix`, which
+ * matches any subdomain at any depth and never the apex itself (so `*.openai.azure.com` does not
+ * decrypt `openai.azure.com`).
+ */
+export function compileHostPatterns(patterns: readonly string[]): HostMatcher {
+  const exact = new Set<string>();
+  const suffixes = new Set<string>();
+  for (const raw of patterns) {
+    const p = raw.trim().toLowerCase();
+    if (p.startsWith('*.')) suffixes.add(p.slice(2));
+    else exact.add(p);
+  }
+  return {
+    patterns: [...patterns],
+    matches(host: string): boolean {
+      if (exact.has(host)) return true;
+      if (suffixes.size === 0) return false;
+      // Walk parent domains: a.b.example.com → b.example.com → example.com → com.
+      let dot = host.indexOf('.');
+      while (dot !== -1) {
+        if (suffixes.has(host.slice(dot + 1))) return true;
+        dot = host.indexOf('.', dot + 1);
+      }
+      return false;
+    },
+  };
+}
