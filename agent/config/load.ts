@@ -20,12 +20,12 @@ export async function loadAgentConfig(file: string | null, env: NodeJS.ProcessEn
   let base = process.cwd();
   if (file !== null) {
     const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new Error(`cannot read config file ${file}: ${err.code ?? err.message}`);
+      throw new Error(`cannot read config file ${file}: ${err.code ?? err.message}`, { cause: err });
     });
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+      throw new Error(`config file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
     }
     base = path.dirname(path.resolve(file));
   }
