@@ -1,0 +1,37 @@
+/**
+ * Pure: what the tray shows for an agent state. The Electron main process renders it; tests check
+ * it without Electron. States come from the agent's control API (`GET /v1/status`).
+ */
+
+/** The agent as the tray sees it. */
+export type AgentHealth =
+  | { readonly kind: 'starting' }
+  | { readonly kind: 'running'; readonly paused: boolean; readonly degraded: string | null; readonly blockedToday: number }
+  | { readonly kind: 'unreachable'; readonly since: number };
+
+/** Icon, tooltip and the status line of the menu. */
+export interface TrayView {
+  readonly icon: 'ok' | 'paused' | 'warning' | 'off';
+  readonly tooltip: string;
+  readonly statusLine: string;
+}
+
+/** Maps an agent state to the tray's icon, tooltip and status line. */
+export function trayView(health: AgentHealth): TrayView {
+  switch (health.kind) {
+    case 'starting':
+      return { icon: 'off', tooltip: 'Outpost is starting', statusLine: 'Starting…' };
+    case 'unreachable':
+      return { icon: 'warning', tooltip: 'Outpost: the agent is not running', statusLine: 'Agent not running' };
+    case 'running': {
+      if (health.degraded !== null) return { icon: 'warning', tooltip: `Outpost: ${health.degraded}`, statusLine: `Degraded: ${health.degraded}` };
+      if (health.paused) return { icon: 'paused', tooltip: 'Outpost: protection paused', statusLine: 'Paused' };
+      const blocked = health.blockedToday === 1 ? '1 request blocked today' : `${health.blockedToday} requests blocked today`;
+      return { icon: 'ok', tooltip: `Outpost: protecting AI traffic (${blocked})`, statusLine: `Protected · ${blocked}` };
+    }
+    default: {
+      const never: never = health;
+      return never;
+    }
+  }
+}
