@@ -1,0 +1,64 @@
+/**
+ * The control API: HTTP on loopback only, bearer token from `<home>/control.token`. Routes are a
+ * table you can read in one screen; each handler gets what it needs injected by the agent.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AgentStatus } from '../../shared/schema/control.js';
+import { authorized } from './token.js';
+
+/** What the control API reads from the running agent. */
+export interface ControlSources {
+  status(): AgentStatus;
+  /** Prometheus text exposition (`GET /metrics`). */
+  metrics(): Promise<string>;
+}
+
+/** A running control API. */
+export interface ControlServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** Starts the control API on `host:port` (loopback; the config schema refuses anything else). */
+export async function startControlServer(host: string, port: number, token: string, sources: ControlSources): Promise<ControlServer> {
+  const routes: Record<string, Handler> = {
+    'GET /v1/status': (_req, res) => json(res, 200, sources.status()),
+    'GET /metrics': async (_req, res) => {
+      const text = await sources.metrics();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(text);
+    },
+  };
+  const server = http.createServer((req, res) => {
+    const route = routes[`${req.method ?? ''} ${(req.url ?? '').split('?')[0] ?? ''}`];
+    if (!authorized(req.headers.authorization, token)) return json(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong bearer token (see <home>/control.token)' } });
+    if (route === undefined) return json(res, 404, { error: { code: 'not_found', message: `no route ${req.method ?? ''} ${req.url ?? ''}` } });
+    Promise.resolve(route(req, res)).catch((err: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: { code: 'internal', message: (err as Error).message } });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${shown}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
