@@ -1,0 +1,52 @@
+/**
+ * Prometheus metrics (`GET /metrics` on the control API), fed from the audit entries the request
+ * path already produces: no second bookkeeping on the hot path, one `observe` per finished request.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditEntry } from '../../shared/schema/audit.js';
+
+/** The agent's metrics registry. */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'outpost_requests_total',
+    help: 'AI requests and blocked CONNECTs, by decision and provider',
+    labelNames: ['decision', 'provider', 'kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'outpost_request_duration_seconds',
+    help: 'Time from request head to the last response byte',
+    labelNames: ['provider'] as const,
+    buckets: [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 15, 60],
+    registers: [this.registry],
+  });
+  private readonly tokens = new Counter({
+    name: 'outpost_tokens_total',
+    help: 'Tokens accounted, by direction',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  private readonly cost = new Counter({ name: 'outpost_cost_usd_total', help: 'Cost accounted, in US dollars', registers: [this.registry] });
+  /** Set by the agent from its parts' health (1 = degraded). */
+  readonly degraded = new Gauge({ name: 'outpost_degraded', help: '1 when a part of the agent is degraded', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'outpost_process_' });
+  }
+
+  /** Accounts one finished request or CONNECT event. */
+  observe(entry: AuditEntry): void {
+    const provider = entry.provider ?? 'none';
+    this.requests.inc({ decision: entry.decision, provider, kind: entry.kind });
+    if (entry.latencyMs !== null) this.latency.observe({ provider }, entry.latencyMs / 1000);
+    if (entry.inputTokens !== null) this.tokens.inc({ direction: 'input' }, entry.inputTokens);
+    if (entry.outputTokens !== null) this.tokens.inc({ direction: 'output' }, entry.outputTokens);
+    if (entry.costUsd !== null && entry.costUsd > 0) this.cost.inc(entry.costUsd);
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
