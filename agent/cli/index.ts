@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerPolicy } from './policy.js';
 import { registerStart } from './start.js';
+import { registerEnv } from './env.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStart(program);
   registerPolicy(program);
+  registerEnv(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
