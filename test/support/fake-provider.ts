@@ -1,0 +1,194 @@
+/**
+ * One HTTPS server on 127.0.0.1 that plays OpenAI, Anthropic, Gemini and a few OpenAI-compatible
+ * providers, answering as their API references document (byte shapes, ids, headers, SSE framing).
+ * It routes on the Host header, so tests point real hostnames at it (`resolveMap()`, the agent
+ * config's `upstream.resolve`) and clients keep sending `Host: api.openai.com`.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openAiApi } from './fake/openai-api.js';
+import { defaultKnobs, type ErrorKnob, type Exchange, type FakeApi, type FakeKnobs, type RecordedRequest } from './fake/types.js';
+import { createTestCa, type TestCa } from './test-ca.js';
+
+export type { ErrorKnob, FakeKnobs, RecordedRequest } from './fake/types.js';
+export { answerText, fakeTokenCount, splitIntoChunks } from './fake/text.js';
+
+/** The Azure OpenAI host the certificate covers (through `*.openai.azure.com`). */
+export const FAKE_AZURE_HOST = 'outpost-test.openai.azure.com';
+
+/** Every host the fake answers for, and which API family it speaks. */
+const HOST_APIS: ReadonlyMap<string, FakeApi> = new Map<string, FakeApi>([
+  ['api.openai.com', openAiApi],
+  ['api.mistral.ai', openAiApi],
+  ['api.groq.com', openAiApi],
+  ['api.x.ai', openAiApi],
+  ['api.deepseek.com', openAiApi],
+  ['openrouter.ai', openAiApi],
+  ['example-ai.test', openAiApi],
+  [FAKE_AZURE_HOST, openAiApi],
+]);
+
+/** The hosts a fake provider answers for (all in its certificate and `resolveMap()`). */
+export const FAKE_PROVIDER_HOSTS: readonly string[] = [...HOST_APIS.keys()];
+
+/** A running fake provider. */
+export interface FakeProvider {
+  /** `127.0.0.1:PORT`. */
+  readonly address: string;
+  readonly port: number;
+  /** The CA that issued the server certificate (the one passed in, or its own). */
+  readonly ca: TestCa;
+  /** Every request received, in arrival order. */
+  readonly requests: RecordedRequest[];
+  /** Behaviour switches; mutate them directly. */
+  knobs: FakeKnobs;
+  /** Every fake host mapped to `address`: the shape of the agent config's `upstream.resolve`. */
+  resolveMap(): Record<string, string>;
+  /** Lets streams held by `knobs.holdAfterEvents` go on. */
+  release(): void;
+  /** Forgets recorded requests, restores default knobs, releases held streams. */
+  reset(): void;
+  /** Stops the server, dropping open connections (and the CA's temp folder when it owns the CA). */
+  close(): Promise<void>;
+}
+
+/** Options for {@link startFakeProvider}. */
+export interface FakeProviderOptions {
+  /** Issue the server certificate from this CA (default: a fresh CA owned by the provider). */
+  readonly ca?: TestCa;
+}
+
+function hostOf(req: IncomingMessage): string {
+  const host = req.headers.host ?? '';
+  return host.replace(/:\d+$/, '').toLowerCase();
+}
+
+function apiFor(host: string): FakeApi | undefined {
+  return HOST_APIS.get(host) ?? (host.endsWith('.openai.azure.com') ? openAiApi : undefined);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts a fake provider on 127.0.0.1, port 0. Its certificate covers every fake host
+ * (`FAKE_PROVIDER_HOSTS`, `*.openai.azure.com`, `localhost`, `127.0.0.1`).
+ */
+export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
+  const ca = options.ca ?? (await createTestCa('Outpost Fake Provider CA'));
+  const leaf = ca.issue([...FAKE_PROVIDER_HOSTS, '*.openai.azure.com', 'localhost', '127.0.0.1']);
+  const requests: RecordedRequest[] = [];
+  let waiters: Array<() => void> = [];
+  /** How many times each error knob has been served, for `ErrorKnob.count`. */
+  const errorsServed = new WeakMap<ErrorKnob, number>();
+
+  const release = (): void => {
+    const current = waiters;
+    waiters = [];
+    for (const resolve of current) resolve();
+  };
+
+  const provider = {
+    knobs: defaultKnobs(),
+  } as { knobs: FakeKnobs };
+
+  function pendingError(): ErrorKnob | null {
+    const error = provider.knobs.error;
+    if (!error) return null;
+    const served = errorsServed.get(error) ?? 0;
+    if (error.count !== undefined && served >= error.count) return null;
+    errorsServed.set(error, served + 1);
+    return error;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const host = hostOf(req);
+    const json = parseJson(body);
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      host,
+      path: req.url ?? '/',
+      headers: req.headers,
+      body,
+      json,
+      servername: (req.socket as TLSSocket).servername ?? false,
+    };
+    requests.push(record);
+    const knobs = provider.knobs;
+    if (knobs.headerDelayMs > 0) await sleep(knobs.headerDelayMs);
+
+    const url = new URL(record.path, `https://${host || 'unknown.invalid'}`);
+    const api = apiFor(host);
+    const exchangeBase = {
+      req,
+      res,
+      url,
+      record,
+      body: json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {},
+      knobs,
+      held: () => new Promise<void>((resolve) => waiters.push(resolve)),
+    };
+    if (!api) {
+      res.writeHead(421, { 'content-type': 'text/plain' }).end(`fake provider does not serve host ${host}\n`);
+      return;
+    }
+    const error = pendingError();
+    for (const route of api.routes) {
+      const match = route.method === req.method ? route.pattern.exec(url.pathname) : null;
+      if (!match) continue;
+      const exchange: Exchange = { ...exchangeBase, params: match.slice(1).map((p) => decodeURIComponent(p ?? '')) };
+      if (error) api.sendError(exchange, error);
+      else await route.handle(exchange);
+      return;
+    }
+    api.sendError({ ...exchangeBase, params: [] }, { status: 404, message: `Unknown route ${req.method} ${url.pathname}.` });
+  }
+
+  const server: Server = createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+      else res.destroy();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const address = `127.0.0.1:${port}`;
+
+  return Object.assign(provider, {
+    address,
+    port,
+    ca,
+    requests,
+    resolveMap: () => Object.fromEntries(FAKE_PROVIDER_HOSTS.map((host) => [host, address])),
+    release,
+    reset: () => {
+      requests.length = 0;
+      provider.knobs = defaultKnobs();
+      release();
+    },
+    close: async () => {
+      release();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.ca) await ca.dispose();
+    },
+  });
+}
