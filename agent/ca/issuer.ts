@@ -1,0 +1,162 @@
+/**
+ * The leaf issuer: implements the engine's CertificateSource. One leaf key pair per process
+ * (generated asynchronously at start), one leaf per host, signed natively on the thread pool,
+ * cached in a bounded LRU and re-issued in the background before it expires. Concurrent first
+ * requests for a host share one issuance.
+ */
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { isIP } from 'node:net';
+import { LRUCache } from 'lru-cache';
+import type { CertificateSource } from './certificate-source.js';
+import { generateEcKey, type KeyMaterial } from './keys.js';
+import { permits, type IssuingCa } from './issuing-ca.js';
+import { leafSpec } from './x509/profiles.js';
+import { signCertificate } from './x509/certificate.js';
+import { toPem } from './x509/pem.js';
+import { CaError } from './errors.js';
+import { isDnsName } from '../../shared/schema/common.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Leaf lifetime: 45 days, under the CA/Browser Forum ballot SC-081 limit (47 days by 2029). */
+export const LEAF_VALIDITY_MS = 45 * DAY_MS;
+/** notBefore is backdated an hour so a client whose clock runs a little behind still accepts the leaf. */
+export const CLOCK_SKEW_MS = 60 * 60 * 1000;
+/** A leaf is re-issued (in the background, the old one still served) once it has less than this left. */
+export const RENEW_BEFORE_MS = 15 * DAY_MS;
+/** Hosts kept; an agent sees tens of AI hosts, a bound keeps a wildcard policy from growing without end. */
+export const DEFAULT_MAX_HOSTS = 1000;
+
+/** One issued leaf. */
+export interface IssuedLeaf {
+  readonly host: string;
+  readonly context: SecureContext;
+  /** Leaf then chain, PEM (what the handshake sends). */
+  readonly certPem: string;
+  readonly notAfter: number;
+  readonly renewAt: number;
+}
+
+export interface LeafIssuerOptions {
+  maxHosts?: number;
+  /** The clock, for tests of expiry; milliseconds like Date.now. */
+  now?: () => number;
+  /** A key to reuse instead of generating one (tests and benches only). */
+  leafKey?: KeyMaterial;
+}
+
+/** Issues and caches leaf certificates under the current issuing CA. */
+export class LeafIssuer implements CertificateSource {
+  private readonly cache: LRUCache<string, IssuedLeaf>;
+  private readonly inflight = new Map<string, Promise<IssuedLeaf>>();
+  private readonly now: () => number;
+  /** Bumped on every CA change, so an issuance that straddles the change is not cached. */
+  private generation = 0;
+  private issuedCount = 0;
+
+  private constructor(
+    private ca: IssuingCa,
+    private readonly leafKey: KeyMaterial,
+    options: LeafIssuerOptions,
+  ) {
+    this.cache = new LRUCache({ max: options.maxHosts ?? DEFAULT_MAX_HOSTS });
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Creates an issuer; the leaf key pair is generated here, off the event loop. */
+  static async create(ca: IssuingCa, options: LeafIssuerOptions = {}): Promise<LeafIssuer> {
+    return new LeafIssuer(ca, options.leafKey ?? (await generateEcKey()), options);
+  }
+
+  // HOT PATH: called from the engine's SNICallback for every intercepted handshake.
+  secureContext(host: string): SecureContext | Promise<SecureContext> {
+    const cached = this.cache.get(host);
+    if (cached !== undefined) {
+      const now = this.now();
+      if (now < cached.renewAt) return cached.context;
+      if (now < cached.notAfter - CLOCK_SKEW_MS) {
+        // Still good: serve it, and re-issue in the background (errors stay for the next caller).
+        this.issue(host).catch(() => {});
+        return cached.context;
+      }
+    }
+    return this.issue(host).then((leaf) => leaf.context);
+  }
+
+  async prewarm(hosts: readonly string[]): Promise<void> {
+    await Promise.all(hosts.filter((h) => !h.startsWith('*.')).map((h) => this.issue(h.toLowerCase())));
+  }
+
+  /** Issues (or joins the issuance in flight for) a leaf for `host`. */
+  issue(host: string): Promise<IssuedLeaf> {
+    const pending = this.inflight.get(host);
+    if (pending) return pending;
+    const generation = this.generation;
+    const promise = this.sign(host).then(
+      (leaf) => {
+        if (generation === this.generation) {
+          this.inflight.delete(host);
+          this.cache.set(host, leaf);
+        }
+        return leaf;
+      },
+      (err: unknown) => {
+        if (generation === this.generation) this.inflight.delete(host);
+        throw err;
+      },
+    );
+    this.inflight.set(host, promise);
+    return promise;
+  }
+
+  /** Switches to a new issuing CA (rotation, re-issue, renewed intermediate); cached leaves are dropped. */
+  setCa(ca: IssuingCa): void {
+    this.ca = ca;
+    this.generation++;
+    this.cache.clear();
+    this.inflight.clear();
+  }
+
+  /** The issuing CA in use. */
+  get issuingCa(): IssuingCa {
+    return this.ca;
+  }
+
+  /** Counters for status and tests: hosts cached, leaves signed since start. */
+  stats(): { cachedHosts: number; issued: number } {
+    return { cachedHosts: this.cache.size, issued: this.issuedCount };
+  }
+
+  private async sign(host: string): Promise<IssuedLeaf> {
+    if (isIP(host) !== 0 || !isDnsName(host)) throw new CaError('ERR_OUTPOST_CA_BAD_HOST', `cannot issue a certificate for "${host}": not a DNS name`);
+    const ca = this.ca;
+    if (!permits(ca.permittedDns, host)) {
+      throw new CaError('ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS', `the CA's name constraints do not cover "${host}"; re-issue the CA for the new policy`);
+    }
+    const now = this.now();
+    const notBefore = now - CLOCK_SKEW_MS;
+    // A leaf never outlives its CA: past that, the chain would fail anyway.
+    const notAfter = Math.min(notBefore + LEAF_VALIDITY_MS, ca.notAfter.getTime());
+    const der = await signCertificate(
+      leafSpec({
+        host,
+        issuer: ca.subject,
+        issuerKeyId: ca.keyId,
+        spki: this.leafKey.spki,
+        keyId: this.leafKey.keyId,
+        rsa: this.leafKey.rsa,
+        notBefore: new Date(notBefore),
+        notAfter: new Date(notAfter),
+      }),
+      ca.key.privateKey,
+    );
+    const certPem = toPem(der, 'CERTIFICATE') + ca.chainPem;
+    this.issuedCount++;
+    return {
+      host,
+      certPem,
+      context: createSecureContext({ key: this.leafKey.privatePem, cert: certPem }),
+      notAfter,
+      renewAt: Math.max(now, notAfter - RENEW_BEFORE_MS),
+    };
+  }
+}

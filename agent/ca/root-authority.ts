@@ -1,0 +1,143 @@
+/**
+ * Standalone mode: the agent's own root CA. Made on first start (key in the keychain, certificate in
+ * `<home>/ca/root.pem`), name-constrained to the policy's intercepted hosts, re-issued when a new
+ * policy names a host outside them, and rotated on `outpost ca rotate`.
+ *
+ * Validity: 3 years. Long enough that a standalone user, who had to approve the trust step with
+ * admin rights, rarely repeats it (laptops are typically replaced on a 3–4 year cycle); short enough
+ * that a copied root does not outlive the machine by much. Name constraints limit what a stolen key
+ * could impersonate anyway, and the leaves it issues live 45 days. The agent renews the root itself
+ * when less than 60 days remain.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { generateEcKey, type KeyMaterial } from './keys.js';
+import { KeyName, type KeyStore } from './keystore.js';
+import { issuingCa, type IssuingCa } from './issuing-ca.js';
+import { caSpec } from './x509/profiles.js';
+import { signCertificate } from './x509/certificate.js';
+import { toPem } from './x509/pem.js';
+import { covers, subtreesFor } from './name-constraints.js';
+import { readFileOrNull, writeFileAtomic } from './files.js';
+import { CLOCK_SKEW_MS } from './issuer.js';
+import { CaError } from './errors.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const ROOT_VALIDITY_MS = 3 * 365 * DAY_MS;
+export const ROOT_RENEW_BEFORE_MS = 60 * DAY_MS;
+
+export interface RootAuthorityOptions {
+  readonly home: string;
+  readonly keys: KeyStore;
+  /** The policy's intercepted host patterns; null turns name constraints off. */
+  readonly constrainTo: readonly string[] | null;
+  /** Names the device in the subject; the OS host name by default. */
+  readonly deviceName?: string;
+  readonly now?: () => number;
+}
+
+/** Why the root changed, for the caller that must re-trust it. */
+export type RootChange = 'created' | 'reissued-for-hosts' | 'renewed' | 'rotated' | 'unchanged';
+
+/** The standalone root CA. */
+export class RootAuthority {
+  private constructor(
+    private readonly options: RootAuthorityOptions,
+    private current: IssuingCa,
+    /** What opening it did: a fresh root, a renewal, or nothing. */
+    readonly opened: RootChange,
+  ) {}
+
+  /** The root certificate's path: what `outpost ca path` prints and the trust stores install. */
+  static certPath(home: string): string {
+    return path.join(home, 'ca', 'root.pem');
+  }
+
+  /** Loads the root, creating it on first start (or when its key is gone) and renewing it near expiry. */
+  static async open(options: RootAuthorityOptions): Promise<RootAuthority> {
+    const now = options.now ?? Date.now;
+    const certPem = await readFileOrNull(RootAuthority.certPath(options.home));
+    const key = await options.keys.load(KeyName.root);
+    if (certPem !== null && key !== null) {
+      let ca: IssuingCa | null = null;
+      try {
+        ca = issuingCa(certPem, key, 'root');
+      } catch (err) {
+        if (!(err instanceof CaError)) throw err;
+      }
+      if (ca !== null) {
+        if (ca.notAfter.getTime() - now() > ROOT_RENEW_BEFORE_MS) return new RootAuthority(options, ca, 'unchanged');
+        return new RootAuthority(options, await issueRoot(options, key, ca.permittedDns), 'renewed');
+      }
+    }
+    return new RootAuthority(options, await issueRoot(options, await generateEcKey(), wantedSubtrees(options)), 'created');
+  }
+
+  /** The CA that signs leaves. */
+  get ca(): IssuingCa {
+    return this.current;
+  }
+
+  get certPath(): string {
+    return RootAuthority.certPath(this.options.home);
+  }
+
+  /**
+   * Makes sure the root's name constraints cover `hostPatterns` (a new policy). When a host falls
+   * outside them, the root is re-issued (same key, constraints = exactly the new policy's hosts)
+   * and must be re-trusted: resolves `reissued-for-hosts` so the caller does that. A policy that
+   * only drops hosts keeps the wider root, to spare the user a trust prompt for no new host.
+   */
+  async coverHosts(hostPatterns: readonly string[]): Promise<RootChange> {
+    if (this.options.constrainTo === null) return 'unchanged';
+    const wanted = subtreesFor(hostPatterns);
+    if (covers(this.current.permittedDns, wanted)) return 'unchanged';
+    this.current = await issueRoot(this.options, this.current.key, wanted);
+    return 'reissued-for-hosts';
+  }
+
+  /** A new key and a new root (`outpost ca rotate`); the caller re-trusts it. */
+  async rotate(): Promise<RootChange> {
+    this.current = await issueRoot(this.options, await generateEcKey(), this.current.permittedDns ?? wantedSubtrees(this.options));
+    return 'rotated';
+  }
+}
+
+function wantedSubtrees(options: RootAuthorityOptions): string[] | null {
+  return options.constrainTo === null ? null : subtreesFor(options.constrainTo);
+}
+
+/** Signs a root for `key`, stores the key and writes the certificate. */
+async function issueRoot(options: RootAuthorityOptions, key: KeyMaterial, permittedDns: readonly string[] | null): Promise<IssuingCa> {
+  const now = (options.now ?? Date.now)();
+  const device = options.deviceName ?? os.hostname();
+  const der = await signCertificate(
+    caSpec({
+      // The key id in the CN tells two roots of one device apart (after a rotation, in trust stores).
+      subject: [
+        ['O', 'Outpost'],
+        ['OU', `device ${device}`.slice(0, 64)],
+        ['CN', `Outpost local CA ${key.keyId.toString('hex').slice(0, 8)}`],
+      ],
+      spki: key.spki,
+      keyId: key.keyId,
+      notBefore: new Date(now - CLOCK_SKEW_MS),
+      notAfter: new Date(now - CLOCK_SKEW_MS + ROOT_VALIDITY_MS),
+      pathLen: 0,
+      permittedDns,
+    }),
+    key.privateKey,
+  );
+  const certPem = toPem(der, 'CERTIFICATE');
+  // Key first: a certificate on disk without its key would be replaced on the next start anyway.
+  await options.keys.save(KeyName.root, key);
+  await writeFileAtomic(RootAuthority.certPath(options.home), certPem);
+  return issuingCa(certPem, key, 'root');
+}
+
+/** Fingerprint and validity of a PEM certificate, for `ca show` and `ca status`. */
+export function describeCertificate(pem: string): { subject: string; fingerprint256: string; validFrom: string; validTo: string; serial: string } {
+  const x = new X509Certificate(pem);
+  return { subject: x.subject.replace(/\n/g, ', '), fingerprint256: x.fingerprint256, validFrom: x.validFrom, validTo: x.validTo, serial: x.serialNumber };
+}
