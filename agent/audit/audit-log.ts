@@ -1,0 +1,474 @@
+/**
+ * The audit log: the `AuditSink` the gate records into, the hash chain, the upload spool and what
+ * happens when the store cannot be written.
+ *
+ * Durability (the guarantee, `durability: 'sync'`, the default): when `record(entry)` returns, the
+ * record is committed to SQLite's WAL, and so survives the agent being killed. The gate records in
+ * its response tap's `end()` (and before answering a refused request), which the engine calls before
+ * it writes the response's last bytes: so every request whose response completed for the client has
+ * its record. The commit is one prepared INSERT + chain-head UPDATE in one transaction, a write() to
+ * the page cache with no fsync (`synchronous=NORMAL`; fsyncs happen at checkpoints, in a worker
+ * thread: agent/store/checkpointer.ts). Measured in `npm run bench` (audit section).
+ * With `durability: 'batch'`, `record` only queues and a flush on `setImmediate` writes everything
+ * queued in that turn in one transaction: cheaper per record, but a kill can lose the last turn's.
+ *
+ * When a write fails (read-only or full disk) or the spool reaches its cap, records wait in memory
+ * (up to `maxPendingInMemory`, then they are counted as dropped) and are written, in order and
+ * chained, once possible; `health()` says degraded, the logger says so, `onHealth` listeners (status,
+ * tray) hear it, and `canAccept()` tells the gate whether policy `failMode` lets requests go on.
+ */
+import type { AuditEntry, AuditRecord } from '../../shared/schema/audit.js';
+import { openDatabase, type Db } from '../store/database.js';
+import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
+import { StoreError, toStoreError, type StoreErrorCode } from '../store/errors.js';
+import { canonicalEntry, hashRecord } from './canonical.js';
+import { allowListHeaders } from './privacy.js';
+import { readRecords } from './records.js';
+import { pruneExpired, type PruneOptions } from './retention.js';
+
+/** What the gate records into (one call per request, and per blocked or pinned CONNECT). */
+export interface AuditSink {
+  record(entry: AuditEntry): void;
+}
+
+/** Policy `failMode`. */
+export type FailMode = 'open' | 'closed';
+
+/** When a record is durable: before `record` returns (`sync`), or within the current turn (`batch`). */
+export type AuditDurability = 'sync' | 'batch';
+
+/** A pino-compatible logger (the agent passes its pino instance). */
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Why the log is degraded: a store error, or the spool cap. */
+export type AuditProblemCode = StoreErrorCode | 'SPOOL_FULL';
+
+/** The log's health, for status, the tray and the gate. */
+export interface AuditHealth {
+  /** The store accepted the last write (or open). */
+  readonly writable: boolean;
+  /** Records cannot be written now (store unwritable, or spool at its cap). */
+  readonly degraded: boolean;
+  /** Records waiting in memory to be written. */
+  readonly pendingInMemory: number;
+  /** Records lost because the in-memory bound was reached while degraded (since start). */
+  readonly dropped: number;
+  /** Bytes of records not yet acknowledged by the central gateway, and the cap. */
+  readonly spoolBytes: number;
+  readonly spoolMaxBytes: number;
+  readonly code?: AuditProblemCode;
+  /** In plain words, for status and the tray. */
+  readonly reason?: string;
+}
+
+/** Options of `AuditLog.open`. */
+export interface AuditLogOptions {
+  /** The SQLite file (`<home>/outpost.db`). */
+  readonly file: string;
+  /** Cap on unacknowledged records (config `audit.spoolMaxBytes`). */
+  readonly spoolMaxBytes: number;
+  readonly durability?: AuditDurability;
+  /** Records kept in memory while the store cannot take them; default 10,000. */
+  readonly maxPendingInMemory?: number;
+  /** How often a degraded log tries again; default 1 s. */
+  readonly retryIntervalMs?: number;
+  /** Policy `failMode` (the composition root updates it with `setFailMode` on a policy change). */
+  readonly failMode?: FailMode;
+  readonly logger?: StoreLogger;
+  /** Run WAL checkpoints in a worker thread (default); false leaves them to SQLite (CLI, tests). */
+  readonly backgroundCheckpoints?: boolean;
+}
+
+/** Records written per transaction when draining a backlog: bounds each event-loop stall. */
+const BATCH_LIMIT = 512;
+
+interface Statements {
+  readonly insert: import('better-sqlite3').Statement;
+  readonly head: import('better-sqlite3').Statement;
+}
+
+interface Problem {
+  readonly code: AuditProblemCode;
+  readonly message: string;
+}
+
+const silent: StoreLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** The agent's audit log over its SQLite store. */
+export class AuditLog implements AuditSink {
+  private db: Db | null = null;
+  private stmts: Statements | null = null;
+  private writeBatch: ((entries: readonly AuditEntry[]) => { seq: number; hash: string; bytes: number }) | null = null;
+  private checkpointer: Checkpointer | null = null;
+  private headSeq = 0;
+  private headHash = '';
+  private ackedSeq = 0;
+  private spoolBytes = 0;
+  private pending: AuditEntry[] = [];
+  private dropped = 0;
+  private problem: Problem | null = null;
+  private flushQueued = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private failMode: FailMode;
+  private lastHealthKey = '';
+  private readonly listeners = new Set<(health: AuditHealth) => void>();
+  private readonly durability: AuditDurability;
+  private readonly maxPending: number;
+  private readonly retryMs: number;
+  private readonly logger: StoreLogger;
+
+  private constructor(private readonly options: AuditLogOptions) {
+    this.durability = options.durability ?? 'sync';
+    this.maxPending = options.maxPendingInMemory ?? 10_000;
+    this.retryMs = options.retryIntervalMs ?? 1000;
+    this.failMode = options.failMode ?? 'open';
+    this.logger = options.logger ?? silent;
+  }
+
+  /**
+   * Opens the log. An unwritable store does not throw: the log starts degraded and keeps trying.
+   * A store written by a newer agent (`STORE_TOO_NEW`) does throw: writing it could corrupt it.
+   */
+  static open(options: AuditLogOptions): AuditLog {
+    const log = new AuditLog(options);
+    log.tryOpen();
+    if (log.problem?.code === 'STORE_TOO_NEW') throw new StoreError('STORE_TOO_NEW', log.problem.message);
+    log.reportHealth();
+    return log;
+  }
+
+  /**
+   * Hot path: one call per request. Sync durability writes the record now (see the file comment);
+   * otherwise, or while degraded or behind a backlog (order is kept), it queues.
+   */
+  record(entry: AuditEntry): void {
+    // Defence in depth: whatever the gate built, only allow-listed headers reach the disk.
+    const clean: AuditEntry = { ...entry, headers: allowListHeaders(entry.headers) };
+    if (this.closed) {
+      this.drop(1, 'the audit log is closed');
+      return;
+    }
+    if (this.durability === 'sync' && this.pending.length === 0 && this.writable()) {
+      try {
+        this.commit([clean]);
+        return;
+      } catch (err) {
+        this.fail(err);
+      }
+    }
+    this.enqueue(clean);
+  }
+
+  /** True when the gate may let requests through: always in fail-open, only when healthy in fail-closed. */
+  canAccept(): boolean {
+    return this.failMode === 'open' || !this.degraded();
+  }
+
+  /** Follows a policy change. */
+  setFailMode(mode: FailMode): void {
+    this.failMode = mode;
+  }
+
+  /** The log's health now. */
+  health(): AuditHealth {
+    const spoolFull = this.spoolFull();
+    const problem: Problem | null = this.problem ?? (spoolFull ? spoolProblem(this.spoolBytes, this.options.spoolMaxBytes) : null);
+    return {
+      writable: this.db !== null && (this.problem === null || this.problem.code === 'SPOOL_FULL'),
+      degraded: problem !== null,
+      pendingInMemory: this.pending.length,
+      dropped: this.dropped,
+      spoolBytes: this.spoolBytes,
+      spoolMaxBytes: this.options.spoolMaxBytes,
+      ...(problem === null ? {} : { code: problem.code, reason: problem.message }),
+    };
+  }
+
+  /** Calls `listener` whenever health changes (degraded, recovered, dropping); returns an unsubscribe. */
+  onHealth(listener: (health: AuditHealth) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The open connection (state accessors share it); throws while the store cannot be opened. */
+  connection(): Db {
+    if (this.db === null) throw new StoreError(this.problem?.code === 'STORE_FULL' ? 'STORE_FULL' : 'STORE_READ_ONLY', this.problem?.message ?? 'the store is not open');
+    return this.db;
+  }
+
+  /** The sequence number of the last record written (0 before the first). */
+  get lastSeq(): number {
+    return this.headSeq;
+  }
+
+  /** The highest sequence the central gateway acknowledged. */
+  get acknowledgedSeq(): number {
+    return this.ackedSeq;
+  }
+
+  /** Records not yet acknowledged, oldest first: what the sync client uploads next. */
+  unacknowledged(limit: number): AuditRecord[] {
+    return readRecords(this.connection(), { afterSeq: this.ackedSeq, limit });
+  }
+
+  /** Records after `seq`, oldest first (counter replay after a crash: records after `throughSeq`). */
+  recordsAfter(seq: number, limit?: number): AuditRecord[] {
+    return readRecords(this.connection(), limit === undefined ? { afterSeq: seq } : { afterSeq: seq, limit });
+  }
+
+  /**
+   * The central gateway stored every record up to `seq` (`audit.ack`): they leave the spool (and may
+   * be pruned once older than the retention). Frees spool room, so waiting records are written.
+   */
+  acknowledge(seq: number): void {
+    const upTo = Math.min(seq, this.headSeq);
+    if (upTo <= this.ackedSeq) return;
+    const db = this.connection();
+    try {
+      const freed = db.transaction(() => {
+        const row = db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM audit WHERE seq > ? AND seq <= ?').get(this.ackedSeq, upTo) as { bytes: number };
+        db.prepare('UPDATE spool SET acked_seq = ?, acked_at = ? WHERE id = 1').run(upTo, new Date().toISOString());
+        return row.bytes;
+      })();
+      this.ackedSeq = upTo;
+      this.spoolBytes = Math.max(0, this.spoolBytes - freed);
+    } catch (err) {
+      throw toStoreError(err, 'saving the acknowledgement');
+    }
+    this.reportHealth();
+    this.scheduleFlush();
+  }
+
+  /**
+   * Deletes records older than the retention, only those the gateway acknowledged unless
+   * `requireAck` is false (standalone agent: nothing is ever uploaded). Returns how many went.
+   */
+  prune(options: Omit<PruneOptions, 'ackedSeq'>): number {
+    const out = pruneExpired(this.connection(), { ...options, ackedSeq: this.ackedSeq });
+    if (out.deleted > 0) {
+      this.spoolBytes = Math.max(0, this.spoolBytes - out.unackedBytes);
+      this.reportHealth();
+      this.scheduleFlush();
+    }
+    return out.deleted;
+  }
+
+  /**
+   * Writes everything waiting now, in bounded transactions, on the caller's turn (shutdown, tests).
+   * Returns true when nothing is left in memory.
+   */
+  flushNow(): boolean {
+    while (this.pending.length > 0 && this.drainOnce()) {
+      /* each round writes one bounded batch */
+    }
+    return this.pending.length === 0;
+  }
+
+  /** Writes what it can, stops the worker and closes the file. Records after this are dropped. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flushNow();
+    this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.pending.length > 0) {
+      this.logger.error({ lost: this.pending.length, code: this.problem?.code }, 'audit log closed with records it could not write');
+    }
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
+    if (this.db !== null) {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // A full or read-only disk: the WAL stays and is replayed at the next open.
+      }
+      this.db.close();
+      this.db = null;
+    }
+  }
+
+  private writable(): boolean {
+    return this.problem === null && this.db !== null && !this.spoolFull();
+  }
+
+  private degraded(): boolean {
+    return this.problem !== null || this.spoolFull();
+  }
+
+  private spoolFull(): boolean {
+    return this.spoolBytes >= this.options.spoolMaxBytes;
+  }
+
+  /** One transaction: chain, insert, head; in-memory head moves only after the commit. */
+  private commit(entries: readonly AuditEntry[]): void {
+    const write = this.writeBatch;
+    if (write === null) throw new StoreError('STORE_READ_ONLY', 'the store is not open');
+    const out = write(entries);
+    this.headSeq = out.seq;
+    this.headHash = out.hash;
+    this.spoolBytes += out.bytes;
+  }
+
+  private enqueue(entry: AuditEntry): void {
+    if (this.pending.length >= this.maxPending) {
+      this.drop(1, `${this.maxPending} records already wait in memory`);
+    } else {
+      this.pending.push(entry);
+      if (this.pending.length === 1 && this.degraded()) this.reportHealth();
+    }
+    this.scheduleFlush();
+  }
+
+  private drop(n: number, why: string): void {
+    this.dropped += n;
+    // Loud, but once per thousand: a flood of identical lines would bury the first one.
+    if (this.dropped === n || this.dropped % 1000 < n) {
+      this.logger.error({ dropped: this.dropped, code: this.problem?.code }, `audit records lost: ${why}`);
+    }
+    this.reportHealth();
+  }
+
+  private scheduleFlush(): void {
+    if (this.closed || (this.pending.length === 0 && this.problem === null)) return;
+    if (this.degraded() || this.db === null) {
+      if (this.retryTimer === null) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          if (this.db === null) this.tryOpen();
+          this.drainSoon();
+        }, this.retryMs);
+        this.retryTimer.unref();
+      }
+      return;
+    }
+    this.drainSoon();
+  }
+
+  private drainSoon(): void {
+    if (this.flushQueued || this.closed) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      // One bounded batch per turn, so a long backlog does not stall requests.
+      this.drainOnce();
+      this.scheduleFlush();
+    });
+  }
+
+  /** Writes up to BATCH_LIMIT waiting records; false when it could not write. */
+  private drainOnce(): boolean {
+    if (this.db === null) this.tryOpen();
+    if (this.db === null) return false;
+    if (this.spoolFull()) {
+      this.reportHealth();
+      return false;
+    }
+    const batch = this.pending.length > BATCH_LIMIT ? this.pending.slice(0, BATCH_LIMIT) : this.pending;
+    try {
+      if (batch.length > 0) this.commit(batch);
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+    this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
+    if (this.problem !== null) {
+      this.logger.info({ written: batch.length, pending: this.pending.length }, 'audit store writable again');
+      this.problem = null;
+    }
+    this.reportHealth();
+    return true;
+  }
+
+  private fail(err: unknown): void {
+    const e = toStoreError(err, 'writing audit records');
+    const first = this.problem?.code !== e.code;
+    this.problem = { code: e.code, message: describe(e) };
+    if (first) this.logger.error({ code: e.code, err: e.message, pending: this.pending.length }, `audit store unwritable: ${this.problem.message}`);
+    this.reportHealth();
+  }
+
+  private tryOpen(): void {
+    try {
+      const db = openDatabase(this.options.file, { autoCheckpoint: this.options.backgroundCheckpoints === false });
+      this.attach(db);
+      if (this.problem !== null && this.problem.code !== 'SPOOL_FULL') {
+        this.logger.info({ file: this.options.file }, 'audit store opened');
+        this.problem = null;
+      }
+    } catch (err) {
+      const e = toStoreError(err, `cannot open the store ${this.options.file}`);
+      const first = this.problem?.code !== e.code;
+      this.problem = { code: e.code, message: describe(e) };
+      if (first) this.logger.error({ code: e.code, err: e.message, file: this.options.file }, `audit store cannot be opened: ${this.problem.message}`);
+    }
+  }
+
+  private attach(db: Db): void {
+    const chain = db.prepare('SELECT head_seq, head_hash FROM chain WHERE id = 1').get() as { head_seq: number; head_hash: string };
+    const spool = db.prepare('SELECT acked_seq FROM spool WHERE id = 1').get() as { acked_seq: number };
+    const bytes = db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM audit WHERE seq > ?').get(spool.acked_seq) as { bytes: number };
+    const insert = db.prepare('INSERT INTO audit (seq, id, time, decision, body, prev_hash, hash, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const head = db.prepare('UPDATE chain SET head_seq = ?, head_hash = ? WHERE id = 1');
+    this.db = db;
+    this.stmts = { insert, head };
+    this.headSeq = chain.head_seq;
+    this.headHash = chain.head_hash;
+    this.ackedSeq = spool.acked_seq;
+    this.spoolBytes = bytes.bytes;
+    this.writeBatch = db.transaction((entries: readonly AuditEntry[]) => {
+      let seq = this.headSeq;
+      let prev = this.headHash;
+      let bytesAdded = 0;
+      for (const e of entries) {
+        seq++;
+        const body = canonicalEntry(e);
+        const hash = hashRecord(seq, prev, body);
+        const size = Buffer.byteLength(body);
+        insert.run(seq, e.id, e.time, e.decision, body, prev, hash, size);
+        prev = hash;
+        bytesAdded += size;
+      }
+      head.run(seq, prev);
+      return { seq, hash: prev, bytes: bytesAdded };
+    });
+    if (this.options.backgroundCheckpoints !== false && this.checkpointer === null) this.checkpointer = startCheckpointer(this.options.file, db);
+  }
+
+  private reportHealth(): void {
+    const h = this.health();
+    const key = `${h.degraded}|${h.writable}|${h.code ?? ''}|${h.dropped > 0}|${h.pendingInMemory > 0}`;
+    if (key === this.lastHealthKey) return;
+    const wasDegraded = this.lastHealthKey.startsWith('true');
+    this.lastHealthKey = key;
+    if (h.code === 'SPOOL_FULL' && !wasDegraded) {
+      this.logger.error(
+        { spoolBytes: h.spoolBytes, spoolMaxBytes: h.spoolMaxBytes, failMode: this.failMode },
+        `audit spool full: ${this.failMode === 'closed' ? 'requests are refused (failMode closed)' : 'requests go on, records wait in memory (failMode open)'}`,
+      );
+    }
+    for (const l of this.listeners) l(h);
+  }
+}
+
+function spoolProblem(bytes: number, max: number): Problem {
+  return {
+    code: 'SPOOL_FULL',
+    message: `the audit spool holds ${bytes} bytes the central gateway has not acknowledged (cap ${max}): waiting for the gateway`,
+  };
+}
+
+function describe(e: StoreError): string {
+  switch (e.code) {
+    case 'STORE_FULL':
+      return 'the disk holding the audit store is full';
+    case 'STORE_READ_ONLY':
+      return 'the audit store cannot be written (read-only folder or filesystem)';
+    default:
+      return e.message;
+  }
+}

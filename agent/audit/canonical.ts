@@ -1,0 +1,73 @@
+/**
+ * The canonical serialisation of an audit record and its hash: the chain that `outpost audit verify`
+ * walks, and that the central gateway can recompute from an uploaded record.
+ *
+ * Canonical form: JSON with no whitespace, keys in a fixed order (`seq`, `prevHash`, then the
+ * `auditEntry` schema's field order; fired rules in the `firedRule` schema's order; headers sorted by
+ * name). `hash = hex(SHA-256(canonical))`. The first record's `prevHash` is 64 zeros (`GENESIS_HASH`).
+ * Field order comes from the zod schemas themselves, so a field added to the schema is hashed without
+ * touching this file.
+ */
+import { createHash } from 'node:crypto';
+import { auditEntry, firedRule, type AuditEntry, type AuditRecord, type FiredRule } from '../../shared/schema/audit.js';
+
+/** `prevHash` of the first record ever written. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+const ENTRY_KEYS = Object.keys(auditEntry.shape) as ReadonlyArray<keyof AuditEntry>;
+const RULE_KEYS = Object.keys(firedRule.shape) as ReadonlyArray<keyof FiredRule>;
+
+function canonicalRule(rule: FiredRule): string {
+  let out = '{';
+  for (let i = 0; i < RULE_KEYS.length; i++) {
+    const k = RULE_KEYS[i] as keyof FiredRule;
+    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${JSON.stringify(rule[k])}`;
+  }
+  return `${out}}`;
+}
+
+function canonicalHeaders(headers: Readonly<Record<string, string>>): string {
+  const names = Object.keys(headers).sort();
+  let out = '{';
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i] as string;
+    out += `${i === 0 ? '' : ','}${JSON.stringify(n)}:${JSON.stringify(headers[n])}`;
+  }
+  return `${out}}`;
+}
+
+function canonicalValue(key: keyof AuditEntry, entry: AuditEntry): string {
+  switch (key) {
+    case 'rules':
+      return `[${entry.rules.map(canonicalRule).join(',')}]`;
+    case 'headers':
+      return canonicalHeaders(entry.headers);
+    default:
+      // `undefined` cannot occur for a validated entry; null keeps the key present either way.
+      return JSON.stringify(entry[key] ?? null);
+  }
+}
+
+/** The entry's fields in schema order, as the body stored in the database. */
+export function canonicalEntry(entry: AuditEntry): string {
+  let out = '{';
+  for (let i = 0; i < ENTRY_KEYS.length; i++) {
+    const k = ENTRY_KEYS[i] as keyof AuditEntry;
+    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${canonicalValue(k, entry)}`;
+  }
+  return `${out}}`;
+}
+
+/**
+ * The hashed form of a record: `{"seq":…,"prevHash":…,` + the canonical entry's fields + `}`.
+ * `body` is `canonicalEntry(entry)`, passed in so the hot path serialises once.
+ */
+export function hashRecord(seq: number, prevHash: string, body: string): string {
+  return createHash('sha256').update(`{"seq":${seq},"prevHash":${JSON.stringify(prevHash)},${body.slice(1)}`).digest('hex');
+}
+
+/** Recomputes a full record's hash from its fields (what a verifier outside the agent does). */
+export function recordHash(record: AuditRecord): string {
+  const { seq, prevHash, hash: _hash, ...entry } = record;
+  return hashRecord(seq, prevHash, canonicalEntry(entry));
+}

@@ -1,0 +1,119 @@
+/**
+ * The agent's one embedded store, as the composition root sees it: the audit log (the gate's
+ * `AuditSink`), the small state (last good policy, counters, pinned hosts), counter persistence and
+ * the retention timer.
+ *
+ * Wiring (agent/agent.ts):
+ * ```ts
+ * const store = openAgentStore(config, { logger, failMode: policy.failMode, uploads: config.gateway.url !== null });
+ * const saved = store.state.loadCounters();          // null on first start
+ * // gate: new Gate({ audit: store.audit, … }); gate.importCounters(saved.document), then replay
+ * // store.audit.recordsAfter(saved.throughSeq) (spend recorded after the last save, e.g. before a kill -9)
+ * store.persistCounters(() => gate.exportCounters());
+ * store.startRetention(() => policy.audit.retentionDays);
+ * // status: store.audit.health(), store.audit.onHealth(...); gate consults store.audit.canAccept()
+ * await store.close();                               // on stop: final counters save, flush, checkpoint
+ * ```
+ */
+import path from 'node:path';
+import type { ResolvedAgentConfig } from '../config/load.js';
+import { AuditLog, type AuditDurability, type FailMode, type StoreLogger } from '../audit/audit-log.js';
+import { STORE_FILE } from './database.js';
+import { StateStore } from './state.js';
+
+/** Options of `openAgentStore`. */
+export interface AgentStoreOptions {
+  readonly logger?: StoreLogger;
+  /** Policy `failMode` at start (`store.audit.setFailMode` follows policy changes). */
+  readonly failMode?: FailMode;
+  /** True when a central gateway receives the audit (retention then waits for its acknowledgement). */
+  readonly uploads?: boolean;
+  readonly durability?: AuditDurability;
+  readonly maxPendingInMemory?: number;
+  readonly retryIntervalMs?: number;
+  /** Run WAL checkpoints in a worker thread (default true). */
+  readonly backgroundCheckpoints?: boolean;
+}
+
+/** Where the counters come from: the gate's export (plain JSON). */
+export type CounterSource = () => unknown;
+
+/** The open store. */
+export interface AgentStore {
+  /** `<home>/outpost.db`. */
+  readonly file: string;
+  readonly audit: AuditLog;
+  readonly state: StateStore;
+  /**
+   * Saves `source()` every `intervalMs` (default 1 s) when it changed, and once more at `close()`,
+   * stamped with the last audit sequence at that moment. A kill -9 loses at most the last interval
+   * of counter changes, and those requests' spend is in the records after `throughSeq`.
+   */
+  persistCounters(source: CounterSource, intervalMs?: number): void;
+  /** Prunes expired records now and then every `intervalMs` (default 1 h). */
+  startRetention(retentionDays: () => number, intervalMs?: number): void;
+  close(): Promise<void>;
+}
+
+/** Opens the store under `config.home`. Never throws for an unwritable disk: the audit log degrades. */
+export function openAgentStore(config: Pick<ResolvedAgentConfig, 'home' | 'audit'>, options: AgentStoreOptions = {}): AgentStore {
+  const file = path.join(config.home, STORE_FILE);
+  const audit = AuditLog.open({
+    file,
+    spoolMaxBytes: config.audit.spoolMaxBytes,
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
+    ...(options.maxPendingInMemory === undefined ? {} : { maxPendingInMemory: options.maxPendingInMemory }),
+    ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+    ...(options.failMode === undefined ? {} : { failMode: options.failMode }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.backgroundCheckpoints === undefined ? {} : { backgroundCheckpoints: options.backgroundCheckpoints }),
+  });
+  const state = new StateStore(() => audit.connection());
+  const logger = options.logger;
+  const timers: NodeJS.Timeout[] = [];
+  let saveCounters: (() => void) | null = null;
+
+  return {
+    file,
+    audit,
+    state,
+    persistCounters(source, intervalMs = 1000) {
+      let last = '';
+      saveCounters = () => {
+        const doc = source();
+        const text = JSON.stringify(doc);
+        if (text === last) return;
+        try {
+          state.saveCounters(doc, audit.lastSeq);
+          last = text;
+        } catch (err) {
+          logger?.warn({ err: (err as Error).message }, 'cannot save budget and rate counters; will retry');
+        }
+      };
+      const t = setInterval(saveCounters, intervalMs);
+      t.unref();
+      timers.push(t);
+    },
+    startRetention(retentionDays, intervalMs = 3_600_000) {
+      const prune = (): void => {
+        try {
+          // Bounded batches, one per turn, until nothing is left to prune.
+          if (audit.prune({ retentionDays: retentionDays(), requireAck: options.uploads ?? false }) > 0) setImmediate(prune);
+        } catch (err) {
+          logger?.warn({ err: (err as Error).message }, 'audit retention could not prune; will retry');
+        }
+      };
+      setImmediate(prune);
+      const t = setInterval(prune, intervalMs);
+      t.unref();
+      timers.push(t);
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      // Records first, so the counters' throughSeq covers every request they include.
+      audit.flushNow();
+      saveCounters?.();
+      await audit.close();
+    },
+  };
+}

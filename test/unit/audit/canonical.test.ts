@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { auditEntry } from '../../../shared/schema/audit.js';
+import { GENESIS_HASH, canonicalEntry, hashRecord, recordHash } from '../../../agent/audit/canonical.js';
+import { makeEntry } from './entries.js';
+
+describe('canonical serialisation of audit records', () => {
+  it('lists fields in the schema order whatever order the object was built in', () => {
+    const e = makeEntry({ rules: [{ id: 'pii', kind: 'pii:email', action: 'redact', target: 'input', explanation: 'an email address' }] });
+    const shuffled = Object.fromEntries(Object.entries(e).reverse()) as typeof e;
+    const rule = e.rules[0]!;
+    shuffled.rules = [Object.fromEntries(Object.entries(rule).reverse()) as typeof rule];
+    shuffled.headers = { 'content-type': 'application/json', 'user-agent': 'OpenAI/JS 6.49.0' };
+    expect(canonicalEntry(shuffled)).toBe(canonicalEntry(e));
+    expect(Object.keys(JSON.parse(canonicalEntry(e)) as object)).toEqual(Object.keys(auditEntry.shape));
+  });
+
+  it('round-trips: the stored body parses back to the same entry', () => {
+    const e = makeEntry();
+    expect(JSON.parse(canonicalEntry(e))).toEqual(e);
+  });
+
+  it('hashes sequence, previous hash and every field: changing any one changes the hash', () => {
+    const e = makeEntry();
+    const base = hashRecord(1, GENESIS_HASH, canonicalEntry(e));
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashRecord(2, GENESIS_HASH, canonicalEntry(e))).not.toBe(base);
+    expect(hashRecord(1, 'f'.repeat(64), canonicalEntry(e))).not.toBe(base);
+    expect(hashRecord(1, GENESIS_HASH, canonicalEntry({ ...e, costUsd: 0.000124 }))).not.toBe(base);
+    expect(hashRecord(1, GENESIS_HASH, canonicalEntry({ ...e, headers: { ...e.headers, accept: '*/*' } }))).not.toBe(base);
+  });
+
+  it('lets a verifier outside the agent recompute the hash from the record alone', () => {
+    const e = makeEntry();
+    const hash = hashRecord(7, GENESIS_HASH, canonicalEntry(e));
+    expect(recordHash({ ...e, seq: 7, prevHash: GENESIS_HASH, hash })).toBe(hash);
+  });
+});

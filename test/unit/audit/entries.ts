@@ -1,0 +1,38 @@
+/** Builds audit entries for the audit tests: a plausible allowed request, fields overridable. */
+import { randomUUID } from 'node:crypto';
+import type { AuditEntry } from '../../../shared/schema/audit.js';
+
+/** A plausible entry for an allowed chat completion; `over` replaces any field. */
+export function makeEntry(over: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    kind: 'request',
+    device: 'dev-1',
+    user: 'ada@example.org',
+    app: 'openai-node',
+    host: 'api.openai.com',
+    provider: 'openai',
+    endpoint: 'chat.completions',
+    method: 'POST',
+    model: 'gpt-4.1-mini',
+    stream: false,
+    principal: 'vk:team-a',
+    decision: 'allow',
+    rules: [],
+    status: 200,
+    error: null,
+    latencyMs: 12.5,
+    ttfbMs: 3.25,
+    inputTokens: 12,
+    outputTokens: 30,
+    cachedTokens: 0,
+    tokensEstimated: false,
+    costUsd: 0.000123,
+    priceVersion: 'genai-prices-0.1.8',
+    prompt: 'hello',
+    output: 'hi there',
+    headers: { 'user-agent': 'OpenAI/JS 6.49.0', 'content-type': 'application/json' },
+    ...over,
+  };
+}
