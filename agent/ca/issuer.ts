@@ -54,7 +54,7 @@ export class LeafIssuer implements CertificateSource {
   private issuedCount = 0;
 
   private constructor(
-    private ca: IssuingCa,
+    private ca: IssuingCa | null,
     private readonly leafKey: KeyMaterial,
     options: LeafIssuerOptions,
   ) {
@@ -62,8 +62,12 @@ export class LeafIssuer implements CertificateSource {
     this.now = options.now ?? Date.now;
   }
 
-  /** Creates an issuer; the leaf key pair is generated here, off the event loop. */
-  static async create(ca: IssuingCa, options: LeafIssuerOptions = {}): Promise<LeafIssuer> {
+  /**
+   * Creates an issuer; the leaf key pair is generated here, off the event loop. `ca` is null in
+   * fleet mode until an intermediate is installed: until then every issuance fails with
+   * `ERR_OUTPOST_CA_NO_INTERMEDIATE`, and the engine applies the policy's fail mode.
+   */
+  static async create(ca: IssuingCa | null, options: LeafIssuerOptions = {}): Promise<LeafIssuer> {
     return new LeafIssuer(ca, options.leafKey ?? (await generateEcKey()), options);
   }
 
@@ -117,7 +121,7 @@ export class LeafIssuer implements CertificateSource {
   }
 
   /** The issuing CA in use. */
-  get issuingCa(): IssuingCa {
+  get issuingCa(): IssuingCa | null {
     return this.ca;
   }
 
@@ -129,6 +133,7 @@ export class LeafIssuer implements CertificateSource {
   private async sign(host: string): Promise<IssuedLeaf> {
     if (isIP(host) !== 0 || !isDnsName(host)) throw new CaError('ERR_OUTPOST_CA_BAD_HOST', `cannot issue a certificate for "${host}": not a DNS name`);
     const ca = this.ca;
+    if (ca === null) throw new CaError('ERR_OUTPOST_CA_NO_INTERMEDIATE', 'no device intermediate is installed yet (fleet mode: enrol the device)');
     if (!permits(ca.permittedDns, host)) {
       throw new CaError('ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS', `the CA's name constraints do not cover "${host}"; re-issue the CA for the new policy`);
     }
