@@ -1,0 +1,58 @@
+/**
+ * A Gate that classifies hosts by the policy's interception lists and admits every request
+ * unchanged. It is what the engine runs against until the gateway core's Gate is wired, and what
+ * the engine's tests and benchmark use to measure the engine alone.
+ */
+import type { Policy } from '../../shared/schema/policy.js';
+import { compileHostPatterns } from '../../shared/core/hosts.js';
+import type { Admission, ConnectEvent, Gate, HostAction, InterceptedRequest, Respond } from './seam.js';
+
+/** What the allow-all gate needs from a policy. */
+export interface AllowAllGateOptions {
+  readonly interception: Pick<Policy['interception'], 'hosts' | 'blockedHosts' | 'bypassHosts'>;
+  readonly failMode?: 'open' | 'closed';
+  /** Receives CONNECT-level events (blocked, pinned); tests collect them. */
+  readonly onConnect?: (event: ConnectEvent) => void;
+}
+
+/** The provider's error body for `host`, in the shape its SDK parses (DESIGN.md, Errors to clients). */
+export function providerError(host: string, status: number, type: string, message: string): Respond {
+  let body: string;
+  if (host.endsWith('anthropic.com') || host === 'claude.ai') {
+    body = JSON.stringify({ type: 'error', error: { type, message } });
+  } else if (host.endsWith('googleapis.com') || host === 'gemini.google.com') {
+    body = JSON.stringify({ error: { code: status, message, status: type.toUpperCase() } });
+  } else {
+    body = JSON.stringify({ error: { message, type, code: type, param: null } });
+  }
+  return { kind: 'respond', status, headers: { 'content-type': 'application/json', 'x-outpost-decision': 'error' }, body };
+}
+
+/** Builds the allow-all gate. */
+export function createAllowAllGate(options: AllowAllGateOptions): Gate {
+  const intercept = compileHostPatterns(options.interception.hosts);
+  const blocked = compileHostPatterns(options.interception.blockedHosts);
+  const bypass = compileHostPatterns(options.interception.bypassHosts);
+  const onConnect = options.onConnect ?? ((): void => {});
+  return {
+    failMode: options.failMode ?? 'open',
+    classify(host: string): HostAction {
+      if (bypass.matches(host)) return 'tunnel';
+      if (blocked.matches(host)) return 'block';
+      return intercept.matches(host) ? 'intercept' : 'tunnel';
+    },
+    // Hot path: one small object per request, the request's own headers and body reused.
+    admit(request: InterceptedRequest): Admission {
+      return { kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'allow', tap: null };
+    },
+    connect(event: ConnectEvent): void {
+      onConnect(event);
+    },
+    tooLarge(request, limitBytes): Respond {
+      return providerError(request.host, 413, 'request_too_large', `The request body is larger than the ${limitBytes} bytes Outpost accepts.`);
+    },
+    upstreamFailed(request, error): Respond {
+      return providerError(request.host, 502, 'upstream_error', `Outpost could not reach ${request.host}: ${error.message}`);
+    },
+  };
+}

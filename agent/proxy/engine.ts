@@ -1,0 +1,364 @@
+/**
+ * The interception engine: loopback listeners, CONNECT handling (classify → intercept, tunnel or
+ * block), plain-HTTP forwarding, the PAC file, and lifecycle. One front HTTP server parses proxy
+ * requests; one inner HTTP server serves every intercepted TLS connection, whatever its host.
+ *
+ * The composition root builds it with {@link startProxy} from the resolved config, the Gate and the
+ * CertificateSource, and stops it with {@link ProxyEngine.close}.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { CertificateSource } from '../ca/certificate-source.js';
+import type { ResolvedAgentConfig } from '../config/load.js';
+import type { Gate } from '../pipeline/seam.js';
+import { isLocalHost, parseAuthority, type Authority } from './authority.js';
+import { ProxyError } from './errors.js';
+import { runExchange, type ExchangeContext, type ExchangeTarget } from './exchange.js';
+import { intercept, TARGET, type InterceptHooks, type InterceptedSocket } from './intercept.js';
+import { buildPac, type PacHosts } from './pac.js';
+import { PinningTracker } from './pinning.js';
+import { tunnel } from './tunnel.js';
+import { Dialer, Resolver } from './upstream-dial.js';
+import { loadUpstreamTrust } from './upstream-trust.js';
+import { Upstream } from './upstream.js';
+import { passUpgrade } from './websocket.js';
+
+/** Timeouts that bound what a misbehaving client can hold (slowloris, idle sockets). */
+export interface ProxyTimeouts {
+  /** Time to receive a request head, from the connection or the previous response (ms). */
+  readonly headersMs: number;
+  /** Time to receive a whole request, body included (ms). */
+  readonly requestMs: number;
+  /** Idle time between requests on a kept-alive client connection (ms). */
+  readonly keepAliveMs: number;
+  /** How often Node checks the two above (ms). */
+  readonly checkIntervalMs: number;
+}
+
+const DEFAULT_TIMEOUTS: ProxyTimeouts = { headersMs: 30_000, requestMs: 300_000, keepAliveMs: 60_000, checkIntervalMs: 5_000 };
+
+/** How the engine is built. */
+export interface ProxyOptions {
+  /** `proxy` (listen address, port, body bound) and `upstream` (resolve, caFile, corporate proxy). */
+  readonly config: Pick<ResolvedAgentConfig, 'proxy' | 'upstream'>;
+  readonly gate: Gate;
+  readonly certificates: CertificateSource;
+  /** The policy's interception lists for the PAC; a getter because policy changes at runtime. */
+  readonly pacHosts: () => PacHosts;
+  /** The PAC's route for non-AI hosts; default `PROXY <upstream.proxy>` when one is set, else `DIRECT`. */
+  readonly pacFallback?: string;
+  /** Handshake aborts after which a host counts as pinned (default 3). */
+  readonly pinningThreshold?: number;
+  readonly timeouts?: Partial<ProxyTimeouts>;
+  /** Also listen on ::1 when the host is 127.0.0.1 or localhost (default true). */
+  readonly ipv6?: boolean;
+  /** Where unexpected internal errors go (default: ignored; the agent passes its logger). */
+  readonly onError?: (error: Error, where: string) => void;
+}
+
+/** Counters for status and metrics. */
+export interface ProxyStats {
+  /** Client connections open now (front door; intercepted ones are counted inside them). */
+  readonly connections: number;
+  readonly intercepted: number;
+  readonly tunnelled: number;
+  readonly blocked: number;
+  /** Requests seen on intercepted connections and plain-HTTP forwarding. */
+  readonly requests: number;
+  /** Requests that ended in an upstream or client failure. */
+  readonly failed: number;
+  /** Hosts tunnelled for this run because their clients pin certificates. */
+  readonly pinnedHosts: readonly string[];
+}
+
+/** A running engine. */
+export interface ProxyEngine {
+  /** Where it listens (the IPv4 loopback address when both are used). */
+  readonly address: { readonly host: string; readonly port: number };
+  /** `http://127.0.0.1:PORT`, for HTTPS_PROXY. */
+  readonly url: string;
+  stats(): ProxyStats;
+  /** Stops listening, drops every connection and closes the upstream pool. */
+  close(): Promise<void>;
+}
+
+const CONNECT_OK = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+
+function plainAnswer(status: number, reason: string, text: string): string {
+  const body = `${text}\n`;
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/** Starts the engine; resolves once it listens. */
+export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
+  const { gate, certificates, config } = options;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const onError = options.onError ?? ((): void => {});
+  const trust = await loadUpstreamTrust(config.upstream.caFile);
+  const dialer = new Dialer(new Resolver(config.upstream.resolve), config.upstream.proxy);
+  const upstream = new Upstream({ trust, dialer });
+  const pinning = new PinningTracker(options.pinningThreshold ?? 3);
+  const counters = { requests: 0, failed: 0, intercepted: 0, tunnelled: 0, blocked: 0 };
+  const ctx: ExchangeContext = { gate, upstream, maxBodyBytes: config.proxy.maxBodyBytes, counters };
+  const sockets = new Set<net.Socket>();
+  let port = 0;
+  const pacFallback = options.pacFallback ?? (config.upstream.proxy === null ? 'DIRECT' : `PROXY ${new URL(config.upstream.proxy).host}`);
+
+  const serverOptions: http.ServerOptions = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionsCheckingInterval: timeouts.checkIntervalMs,
+    noDelay: true,
+  };
+  const front = http.createServer(serverOptions);
+  const inner = http.createServer(serverOptions);
+
+  const isLoop = (a: Authority): boolean => {
+    if (a.port === port && isLocalHost(a.host)) return true;
+    const t = dialer.resolver.target(a.host, a.port);
+    return t.port === port && isLocalHost(t.host);
+  };
+
+  const hooks: InterceptHooks = {
+    pinAbort(host, reason) {
+      const pinned = pinning.abort(host, reason);
+      if (pinned !== null) gate.connect({ host, port: 443, outcome: 'pinned', app: null, reason: `${reason}; ${pinned.aborts} times: tunnelled from now on` });
+    },
+    secured(host) {
+      pinning.succeeded(host);
+    },
+    certificateFailed(host, error) {
+      onError(error, `certificate for ${host}`);
+    },
+  };
+
+  // CONNECT: classify before any TLS work.
+  front.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    let authority: Authority;
+    try {
+      authority = parseAuthority(req.url);
+    } catch (err) {
+      socket.end(plainAnswer(400, 'Bad Request', (err as Error).message));
+      return;
+    }
+    if (isLoop(authority)) {
+      socket.end(plainAnswer(508, 'Loop Detected', 'Outpost will not CONNECT to itself'));
+      return;
+    }
+    const { host } = authority;
+    const action = pinning.isPinned(host) ? 'tunnel' : gate.classify(host);
+    switch (action) {
+      case 'block': {
+        counters.blocked++;
+        const reason = `${host} is not an approved AI service in your organisation's policy`;
+        gate.connect({ host, port: authority.port, outcome: 'blocked', app: req.headers['user-agent'] ?? null, reason });
+        socket.end(plainAnswer(403, 'Forbidden', `Outpost: ${reason}.`));
+        return;
+      }
+      case 'tunnel':
+        counters.tunnelled++;
+        tunnel(socket, head, host, authority.port, dialer);
+        return;
+      case 'intercept': {
+        counters.intercepted++;
+        socket.write(CONNECT_OK);
+        const target: ExchangeTarget = { host, port: authority.port, secure: true, govern: true };
+        intercept(socket, head, target, certificates, inner, {
+          ...hooks,
+          certificateFailed(h, error) {
+            hooks.certificateFailed(h, error);
+            // No leaf: fail open lets the client reach the provider ungoverned, fail closed drops it.
+            if (gate.failMode === 'open') tunnelAnswered(socket, head, host, authority.port, dialer);
+            else socket.destroy();
+          },
+        });
+        return;
+      }
+      default: {
+        const never: never = action;
+        throw new Error(`unknown host action ${String(never)}`);
+      }
+    }
+  });
+
+  // Plain-HTTP forward proxying, and the PAC file when the agent itself is asked.
+  front.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = req.url ?? '/';
+    if (url.startsWith('/')) {
+      if (req.method === 'GET' && (url === '/proxy.pac' || url.startsWith('/proxy.pac?'))) {
+        const pac = buildPac(options.pacHosts(), port, gate.failMode, pacFallback);
+        res.writeHead(200, { 'content-type': 'application/x-ns-proxy-autoconfig', 'cache-control': 'no-cache' });
+        res.end(pac);
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('Outpost: this is a proxy; the PAC file is at /proxy.pac\n');
+      }
+      return;
+    }
+    const forward = forwardTarget(url);
+    if (forward instanceof ProxyError) {
+      res.writeHead(forward.status, { 'content-type': 'text/plain', connection: 'close' });
+      res.end(`${forward.message}\n`);
+      return;
+    }
+    const [authority, path] = forward;
+    if (isLoop(authority)) {
+      res.writeHead(508, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('Outpost will not forward to itself\n');
+      return;
+    }
+    const action = gate.classify(authority.host);
+    if (action === 'block') {
+      counters.blocked++;
+      const reason = `${authority.host} is not an approved AI service in your organisation's policy`;
+      gate.connect({ host: authority.host, port: authority.port, outcome: 'blocked', app: req.headers['user-agent'] ?? null, reason });
+      res.writeHead(403, { 'content-type': 'text/plain' });
+      res.end(`Outpost: ${reason}.\n`);
+      return;
+    }
+    runExchange(ctx, req, res, { host: authority.host, port: authority.port, secure: false, govern: action === 'intercept' }, path);
+  });
+
+  front.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const forward = forwardTarget(req.url ?? '');
+    if (forward instanceof ProxyError || isLoop(forward[0]) || gate.classify(forward[0].host) === 'block') {
+      socket.end(plainAnswer(400, 'Bad Request', 'Outpost cannot forward this upgrade'));
+      return;
+    }
+    const [authority, path] = forward;
+    passUpgrade(req, socket, head, { host: authority.host, port: authority.port, secure: false, govern: false }, path, dialer, trust);
+  });
+
+  // HOT PATH: every intercepted request enters here.
+  inner.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const target = (req.socket as InterceptedSocket)[TARGET];
+    if (target === undefined) {
+      res.destroy();
+      return;
+    }
+    runExchange(ctx, req, res, target, req.url ?? '/');
+  });
+
+  inner.on('upgrade', (req: http.IncomingMessage, socket: InterceptedSocket, head: Buffer) => {
+    const target = socket[TARGET];
+    if (target === undefined) {
+      socket.destroy();
+      return;
+    }
+    passUpgrade(req, socket, head, target, req.url ?? '/', dialer, trust);
+  });
+
+  for (const server of [front, inner]) {
+    server.on('clientError', onClientError);
+    // These servers never listen themselves (sockets arrive by 'connection'), but Node starts the
+    // headers/request timeout checker on 'listening'; without it slowloris would hold sockets.
+    server.emit('listening');
+  }
+
+  const accept = (socket: net.Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    front.emit('connection', socket);
+  };
+  const listeners: net.Server[] = [];
+  const host = config.proxy.host === 'localhost' ? '127.0.0.1' : config.proxy.host;
+  const first = await listen(accept, host, config.proxy.port);
+  listeners.push(first);
+  port = (first.address() as net.AddressInfo).port;
+  if (host === '127.0.0.1' && options.ipv6 !== false) {
+    // ::1 is a convenience: a machine without IPv6 loopback, or with the port taken there, still runs.
+    const second = await listen(accept, '::1', port).catch((err: Error) => {
+      onError(err, 'listening on ::1');
+      return null;
+    });
+    if (second !== null) listeners.push(second);
+  }
+
+  let closed: Promise<void> | null = null;
+  return {
+    address: { host, port },
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    stats: () => ({
+      connections: sockets.size,
+      intercepted: counters.intercepted,
+      tunnelled: counters.tunnelled,
+      blocked: counters.blocked,
+      requests: counters.requests,
+      failed: counters.failed,
+      pinnedHosts: pinning.hosts(),
+    }),
+    close() {
+      closed ??= (async () => {
+        const stopped = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+        for (const s of sockets) s.destroy();
+        for (const server of [front, inner]) {
+          server.closeAllConnections();
+          // Clears the timeout checker; the error (never listened) is expected.
+          server.close(() => {});
+        }
+        await Promise.all([stopped, upstream.close()]);
+      })();
+      return closed;
+    },
+  };
+}
+
+/** Answers malformed requests (bad bytes, oversized heads, timeouts) and drops the connection. */
+function onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
+  if (socket.writable && !socket.destroyed && (socket as { _httpMessage?: unknown })._httpMessage == null) {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  }
+  socket.destroy();
+}
+
+/** `http://host[:port]/path` → authority and origin-form path, or the error to answer. */
+function forwardTarget(url: string): [Authority, string] | ProxyError {
+  if (!url.startsWith('http://') && !url.startsWith('ws://')) {
+    return new ProxyError('PROXY_BAD_AUTHORITY', 'Outpost forwards http:// URLs; use CONNECT for https', 400);
+  }
+  const start = url.indexOf('//') + 2;
+  let slash = url.indexOf('/', start);
+  if (slash === -1) slash = url.length;
+  const query = url.indexOf('?', start);
+  const end = query !== -1 && query < slash ? query : slash;
+  try {
+    const authority = parseAuthority(url.slice(start, end), 80);
+    const rest = url.slice(end);
+    return [authority, rest.length === 0 ? '/' : rest.startsWith('?') ? `/${rest}` : rest];
+  } catch (err) {
+    return err as ProxyError;
+  }
+}
+
+/** A tunnel for a CONNECT that was already answered 200 (fail-open when no leaf could be issued). */
+function tunnelAnswered(socket: net.Socket, head: Buffer, host: string, port: number, dialer: Dialer): void {
+  socket.on('error', () => socket.destroy());
+  dialer.dial(host, port).then(
+    (up) => {
+      if (socket.destroyed) {
+        up.destroy();
+        return;
+      }
+      if (head.length > 0) up.write(head);
+      up.on('error', () => socket.destroy());
+      socket.on('close', () => up.destroy());
+      up.on('close', () => socket.destroy());
+      socket.pipe(up);
+      up.pipe(socket);
+    },
+    () => socket.destroy(),
+  );
+}
+
+function listen(accept: (socket: net.Socket) => void, host: string, port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, accept);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new ProxyError('PROXY_LISTEN', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`)),
+    );
+    server.listen({ host, port, ipv6Only: host === '::1' }, () => resolve(server));
+  });
+}

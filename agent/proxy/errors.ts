@@ -1,0 +1,22 @@
+/** Typed errors of the interception engine, each with a stable `code` (and an HTTP status where one fits). */
+
+/** Stable codes; tests and logs match on these, never on messages. */
+export type ProxyErrorCode =
+  | 'PROXY_BAD_AUTHORITY'
+  | 'PROXY_LOOP'
+  | 'PROXY_UPSTREAM_PROXY_REFUSED'
+  | 'PROXY_UPSTREAM_CONNECT'
+  | 'PROXY_CLIENT_ABORTED'
+  | 'PROXY_LISTEN';
+
+/** An engine error with a stable code. */
+export class ProxyError extends Error {
+  override readonly name = 'ProxyError';
+  constructor(
+    readonly code: ProxyErrorCode,
+    message: string,
+    readonly status: number = 502,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * One intercepted request/response exchange: read the body (bounded), ask the gate, forward through
+ * the pooled upstream client, stream the response back through the tap.
+ *
+ * HOT PATH. Every intercepted request runs through here. One `Exchange` object is the undici
+ * dispatch handler and carries all state, so a request allocates that object, the request record
+ * the gate sees, and the header copies; response chunks are written as they arrive (never
+ * concatenated) and flow control follows the client (`pause` upstream while the client's socket
+ * is full).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import type { Admission, Forward, Gate, InterceptedRequest, Respond, ResponseTap } from '../pipeline/seam.js';
+import { ProxyError } from './errors.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
+import type { Upstream } from './upstream.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Counters the exchange updates (owned by the engine's stats). */
+export interface ExchangeCounters {
+  requests: number;
+  failed: number;
+}
+
+/** What every exchange shares: built once per engine. */
+export interface ExchangeContext {
+  readonly gate: Gate;
+  readonly upstream: Upstream;
+  readonly maxBodyBytes: number;
+  readonly counters: ExchangeCounters;
+}
+
+/** Where the request goes. */
+export interface ExchangeTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  /** False for plain-HTTP forwarding of non-policy hosts: no gate, no tap, bytes only. */
+  readonly govern: boolean;
+}
+
+/**
+ * Starts the exchange for `req` to `target` (shared by every request on one intercepted
+ * connection), `path` in origin form; it finishes on its own.
+ */
+export function runExchange(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse, target: ExchangeTarget, path: string): void {
+  ctx.counters.requests++;
+  new Exchange(ctx, req, res, target, path).start();
+}
+
+class Exchange implements Dispatcher.DispatchHandler {
+  private request: InterceptedRequest | null = null;
+  private tap: ResponseTap | null = null;
+  private decision = 'pass';
+  private controller: Dispatcher.DispatchController | null = null;
+  private chunks: Buffer[] | null = null;
+  private received = 0;
+  private settled = false;
+  private readonly receivedAt = performance.now();
+
+  constructor(
+    private readonly ctx: ExchangeContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly target: ExchangeTarget,
+    private readonly path: string,
+  ) {}
+
+  start(): void {
+    this.res.once('close', this.onClientClose);
+    const headers = this.req.headers;
+    const length = headers['content-length'];
+    if (length === undefined && headers['transfer-encoding'] === undefined) {
+      this.bodyRead(EMPTY);
+      return;
+    }
+    if (length !== undefined && Number(length) > this.ctx.maxBodyBytes) {
+      this.tooLarge();
+      return;
+    }
+    this.chunks = [];
+    this.req.on('data', this.onBody);
+    this.req.once('end', this.onBodyEnd);
+  }
+
+  private readonly onBody = (chunk: Buffer): void => {
+    this.received += chunk.length;
+    if (this.received > this.ctx.maxBodyBytes) {
+      this.req.off('data', this.onBody);
+      this.req.off('end', this.onBodyEnd);
+      this.chunks = null;
+      this.tooLarge();
+      return;
+    }
+    this.chunks?.push(chunk);
+  };
+
+  private readonly onBodyEnd = (): void => {
+    const chunks = this.chunks ?? [];
+    this.chunks = null;
+    this.bodyRead(chunks.length === 1 ? (chunks[0] ?? EMPTY) : Buffer.concat(chunks, this.received));
+  };
+
+  private record(body: Buffer): InterceptedRequest {
+    const h = this.req.headers;
+    return {
+      id: randomUUID(),
+      host: this.target.host,
+      port: this.target.port,
+      method: this.req.method ?? 'GET',
+      path: this.path,
+      headers: h,
+      body,
+      app: h['user-agent'] ?? null,
+      receivedAt: this.receivedAt,
+    };
+  }
+
+  private tooLarge(): void {
+    const { body: _omit, ...head } = this.record(EMPTY);
+    // The rest of the body is never read: close the connection after answering.
+    this.res.shouldKeepAlive = false;
+    this.respond(this.ctx.gate.tooLarge(head, this.ctx.maxBodyBytes));
+  }
+
+  private bodyRead(body: Buffer): void {
+    if (this.settled) return;
+    const request = this.record(body);
+    this.request = request;
+    if (!this.target.govern) {
+      this.forward({ kind: 'forward', path: request.path, headers: request.headers, body, decision: 'pass', tap: null });
+      return;
+    }
+    let admission: Admission | Promise<Admission>;
+    try {
+      admission = this.ctx.gate.admit(request);
+    } catch (err) {
+      this.admitFailed(err as Error);
+      return;
+    }
+    if (admission instanceof Promise) admission.then(this.admitted, this.admitFailed);
+    else this.admitted(admission);
+  }
+
+  private readonly admitted = (admission: Admission): void => {
+    if (this.settled) return;
+    if (admission.kind === 'respond') this.respond(admission);
+    else this.forward(admission);
+  };
+
+  /** The gate itself failed: fail open forwards untouched (no tap), fail closed answers an error. */
+  private readonly admitFailed = (error: Error): void => {
+    const request = this.request;
+    if (this.settled || request === null) return;
+    if (this.ctx.gate.failMode === 'open') {
+      this.forward({ kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'error-open', tap: null });
+    } else {
+      this.ctx.counters.failed++;
+      this.respond(this.ctx.gate.upstreamFailed(request, error));
+    }
+  };
+
+  private respond(answer: Respond): void {
+    if (this.settled || this.res.headersSent) return;
+    this.settled = true;
+    this.res.writeHead(answer.status, answer.headers);
+    this.res.end(answer.body);
+  }
+
+  private forward(forward: Forward): void {
+    this.tap = forward.tap;
+    this.decision = forward.decision;
+    const { upstream } = this.ctx;
+    upstream.dispatcher.dispatch(
+      {
+        origin: upstream.origin(this.target.secure, this.target.host, this.target.port),
+        path: forward.path,
+        method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
+        headers: upstreamRequestHeaders(forward.headers, forward.tap?.readsBody === true),
+        body: forward.body.length === 0 && !hasBody(this.req.method) ? null : forward.body,
+      },
+      this,
+    );
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new ProxyError('PROXY_CLIENT_ABORTED', 'client went away'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (status < 200) return;
+    const dropLength = this.tap === null ? false : this.tap.head(status, headers);
+    this.res.writeHead(status, statusMessage ?? '', clientResponseHeaders(headers, this.decision, dropLength));
+    // Flush the head now: a slow first token should not hide the status from the client.
+    this.res.flushHeaders();
+    void controller;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const tap = this.tap;
+    let out: Buffer | null = chunk;
+    if (tap !== null) {
+      out = tap.chunk(chunk);
+      if (tap.stopped) {
+        if (out !== null) this.res.write(out);
+        this.settled = true;
+        this.res.end();
+        controller.abort(new ProxyError('PROXY_CLIENT_ABORTED', 'stopped by the gate'));
+        return;
+      }
+    }
+    if (out !== null && !this.res.write(out)) {
+      controller.pause();
+      this.res.once('drain', this.onDrain);
+    }
+  }
+
+  private readonly onDrain = (): void => {
+    this.controller?.resume();
+  };
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const rest = this.tap === null ? null : this.tap.end();
+    if (rest !== null) this.res.end(rest);
+    else this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.ctx.counters.failed++;
+    this.tap?.fail(error, 'upstream');
+    const request = this.request;
+    if (!this.res.headersSent && request !== null) {
+      const answer = this.ctx.gate.upstreamFailed(request, error);
+      this.res.shouldKeepAlive = false;
+      this.res.writeHead(answer.status, answer.headers);
+      this.res.end(answer.body);
+      return;
+    }
+    // Mid-stream: the client must see a broken stream, not a short one that looks complete.
+    this.res.destroy(error);
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.settled || this.res.writableFinished) return;
+    this.settled = true;
+    const error = new ProxyError('PROXY_CLIENT_ABORTED', 'client closed the connection before the response ended');
+    this.ctx.counters.failed++;
+    if (this.request !== null) this.tap?.fail(error, 'client');
+    this.controller?.abort(error);
+  };
+}
+
+function hasBody(method: string | undefined): boolean {
+  return method !== 'GET' && method !== 'HEAD' && method !== undefined;
+}

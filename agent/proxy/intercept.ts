@@ -1,0 +1,123 @@
+/**
+ * TLS termination for intercepted CONNECTs: the accepted socket itself is wrapped in a server-side
+ * TLSSocket with the host's leaf (from the CertificateSource) and handed to the one inner HTTP
+ * server. No per-host servers, no extra loopback hop. The handshake is watched for pinned clients.
+ */
+import type http from 'node:http';
+import type net from 'node:net';
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import type { CertificateSource } from '../ca/certificate-source.js';
+import type { ExchangeTarget } from './exchange.js';
+import { isCertificateRejection } from './pinning.js';
+
+/** Where an intercepted TLS socket was going; set on the socket so each request finds it in O(1). */
+export const TARGET: unique symbol = Symbol('outpost.target');
+
+/** A TLS socket the engine terminated. */
+export interface InterceptedSocket extends tls.TLSSocket {
+  [TARGET]?: ExchangeTarget;
+}
+
+/** What interception reports back to the engine. */
+export interface InterceptHooks {
+  /** The client aborted our handshake in a way that suggests certificate pinning. */
+  pinAbort(host: string, reason: string): void;
+  /** The handshake completed. */
+  secured(host: string): void;
+  /** No certificate could be had for the host. */
+  certificateFailed(host: string, error: Error): void;
+}
+
+/** Wraps `socket` (the CONNECT's, after our 200) in TLS for `target` and gives it to `inner`. */
+export function intercept(socket: net.Socket, head: Buffer, target: ExchangeTarget, certs: CertificateSource, inner: http.Server, hooks: InterceptHooks): void {
+  let context: tls.SecureContext | Promise<tls.SecureContext>;
+  try {
+    context = certs.secureContext(target.host);
+  } catch (err) {
+    hooks.certificateFailed(target.host, err as Error);
+    return;
+  }
+  if (context instanceof Promise) {
+    // Until the leaf exists, an early client error must not go unhandled.
+    const onError = (): void => {
+      socket.destroy();
+    };
+    socket.on('error', onError);
+    context.then(
+      (ctx) => {
+        socket.off('error', onError);
+        if (!socket.destroyed) terminate(socket, head, target, ctx, inner, hooks);
+      },
+      (err: Error) => {
+        socket.off('error', onError);
+        hooks.certificateFailed(target.host, err);
+      },
+    );
+  } else {
+    terminate(socket, head, target, context, inner, hooks);
+  }
+}
+
+function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, secureContext: tls.SecureContext, inner: http.Server, hooks: InterceptHooks): void {
+  // Bytes the client sent right after CONNECT (a ClientHello sent without waiting for our 200)
+  // are in `head`, outside the socket's handle that TLS reads from: feed them through a stream.
+  const transport: Duplex = head.length === 0 ? socket : prepend(socket, head);
+  const bytesBefore = socket.bytesRead;
+  const tlsSocket: InterceptedSocket = new tls.TLSSocket(transport, {
+    isServer: true,
+    secureContext,
+    // HTTP/1.1 only: the one inner server speaks HTTP/1.1 (issue 4).
+    ALPNProtocols: ['http/1.1'],
+  });
+  tlsSocket[TARGET] = target;
+  let secured = false;
+  let reported = false;
+  tlsSocket.once('secure', () => {
+    secured = true;
+    hooks.secured(target.host);
+  });
+  tlsSocket.on('error', (err: NodeJS.ErrnoException) => {
+    if (!secured && !reported && isCertificateRejection(err)) {
+      reported = true;
+      hooks.pinAbort(target.host, `client rejected the certificate (${err.code ?? 'alert'})`);
+    }
+  });
+  tlsSocket.once('close', () => {
+    // A client that read our ServerHello and certificate and hung up without an alert.
+    if (!secured && !reported && socket.bytesRead > bytesBefore) {
+      reported = true;
+      hooks.pinAbort(target.host, 'client closed the connection during the TLS handshake');
+    }
+    socket.destroy();
+  });
+  inner.emit('connection', tlsSocket);
+}
+
+/** A duplex over `socket` that first yields `head`. Rare path (clients wait for the 200). */
+function prepend(socket: net.Socket, head: Buffer): Duplex {
+  const duplex = new Duplex({
+    read(): void {
+      socket.resume();
+    },
+    write(chunk: Buffer, _enc, cb): void {
+      socket.write(chunk, cb);
+    },
+    final(cb): void {
+      socket.end();
+      cb();
+    },
+    destroy(err, cb): void {
+      socket.destroy();
+      cb(err);
+    },
+  });
+  duplex.push(head);
+  socket.on('data', (d: Buffer) => {
+    if (!duplex.push(d)) socket.pause();
+  });
+  socket.on('end', () => duplex.push(null));
+  socket.on('error', (err) => duplex.destroy(err));
+  socket.on('close', () => duplex.destroy());
+  return duplex;
+}

@@ -1,0 +1,98 @@
+/**
+ * Shared set-up for the engine's integration tests: a test CA, a fake provider whose certificate
+ * that CA issued, a CertificateSource issuing leaves from the same CA, and an engine with the
+ * allow-all gate pointed at the fake through `upstream.resolve`.
+ */
+import tls from 'node:tls';
+import type { CertificateSource } from '../../../agent/ca/certificate-source.js';
+import { createAllowAllGate } from '../../../agent/pipeline/allow-all-gate.js';
+import type { ConnectEvent, Gate } from '../../../agent/pipeline/seam.js';
+import { startProxy, type ProxyEngine, type ProxyOptions } from '../../../agent/proxy/engine.js';
+import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
+import { createTestCa, type TestCa } from '../../support/test-ca.js';
+
+/** A CertificateSource from the test CA; `async` makes every leaf take the promise path. */
+export function testCertificates(ca: TestCa, options: { async?: boolean; fail?: boolean } = {}): CertificateSource & { issued: string[] } {
+  const cache = new Map<string, tls.SecureContext>();
+  const issued: string[] = [];
+  const make = (host: string): tls.SecureContext => {
+    let ctx = cache.get(host);
+    if (ctx === undefined) {
+      const leaf = ca.issue([host]);
+      ctx = tls.createSecureContext({ cert: `${leaf.cert}${ca.caPem}`, key: leaf.key });
+      cache.set(host, ctx);
+      issued.push(host);
+    }
+    return ctx;
+  };
+  return {
+    issued,
+    secureContext(host) {
+      if (options.fail === true) return Promise.reject(new Error('no leaf for you'));
+      return options.async === true ? Promise.resolve().then(() => make(host)) : make(host);
+    },
+    async prewarm(hosts) {
+      for (const h of hosts) make(h);
+    },
+  };
+}
+
+/** Everything a proxy test needs. */
+export interface ProxyWorld {
+  readonly ca: TestCa;
+  readonly provider: FakeProvider;
+  readonly engine: ProxyEngine;
+  readonly gate: Gate;
+  readonly events: ConnectEvent[];
+  close(): Promise<void>;
+}
+
+/** Options layered over the defaults. */
+export interface WorldOptions {
+  readonly hosts?: string[];
+  readonly blockedHosts?: string[];
+  readonly bypassHosts?: string[];
+  readonly failMode?: 'open' | 'closed';
+  readonly gate?: (base: Gate) => Gate;
+  readonly certificates?: (ca: TestCa) => CertificateSource;
+  readonly engine?: Partial<Omit<ProxyOptions, 'config'>>;
+  readonly maxBodyBytes?: number;
+  readonly resolve?: Record<string, string>;
+  readonly upstreamProxy?: string | null;
+}
+
+/** Starts CA, fake provider and engine. */
+export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld> {
+  const ca = await createTestCa();
+  const provider = await startFakeProvider({ ca });
+  const events: ConnectEvent[] = [];
+  const interception = {
+    hosts: options.hosts ?? ['api.openai.com', 'api.mistral.ai', '*.openai.azure.com'],
+    blockedHosts: options.blockedHosts ?? ['api.deepseek.com'],
+    bypassHosts: options.bypassHosts ?? [],
+  };
+  const base = createAllowAllGate({ interception, failMode: options.failMode ?? 'open', onConnect: (e) => events.push(e) });
+  const gate = options.gate ? options.gate(base) : base;
+  const engine = await startProxy({
+    config: {
+      proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024 },
+      upstream: { resolve: { ...provider.resolveMap(), ...options.resolve }, caFile: ca.caFile, proxy: options.upstreamProxy ?? null },
+    },
+    gate,
+    certificates: options.certificates ? options.certificates(ca) : testCertificates(ca),
+    pacHosts: () => interception,
+    ...options.engine,
+  });
+  return {
+    ca,
+    provider,
+    engine,
+    gate,
+    events,
+    async close() {
+      await engine.close();
+      await provider.close();
+      await ca.dispose();
+    },
+  };
+}
