@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
+// Node 20 lacks Map.groupBy, which vitest's reporter needs to print failures.
+import './test/support/node20-polyfills.js';
 
 export default defineConfig({
   test: {

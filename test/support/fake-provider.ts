@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { anthropicApi } from './fake/anthropic-api.js';
+import { geminiApi } from './fake/gemini-api.js';
 import { openAiApi } from './fake/openai-api.js';
 import { defaultKnobs, type ErrorKnob, type Exchange, type FakeApi, type FakeKnobs, type RecordedRequest } from './fake/types.js';
 import { createTestCa, type TestCa } from './test-ca.js';
@@ -23,6 +25,8 @@ export const FAKE_AZURE_HOST = 'outpost-test.openai.azure.com';
 /** Every host the fake answers for, and which API family it speaks. */
 const HOST_APIS: ReadonlyMap<string, FakeApi> = new Map<string, FakeApi>([
   ['api.openai.com', openAiApi],
+  ['api.anthropic.com', anthropicApi],
+  ['generativelanguage.googleapis.com', geminiApi],
   ['api.mistral.ai', openAiApi],
   ['api.groq.com', openAiApi],
   ['api.x.ai', openAiApi],

@@ -5,7 +5,9 @@
  */
 import { handleChatCompletions } from './openai-chat.js';
 import { sendOpenAiError } from './openai-common.js';
+import { handleEmbeddings } from './openai-embeddings.js';
 import { handleModels } from './openai-models.js';
+import { handleResponses } from './openai-responses.js';
 import type { FakeApi } from './types.js';
 
 const PREFIX = '(?:/api|/openai)?/v1';
@@ -19,6 +21,13 @@ export const openAiApi: FakeApi = {
       method: 'POST',
       pattern: /^\/openai\/deployments\/([^/]+)\/chat\/completions$/,
       handle: (ex) => handleChatCompletions(ex, ex.params[0]),
+    },
+    { method: 'POST', pattern: new RegExp(`^${PREFIX}/responses$`), handle: handleResponses },
+    { method: 'POST', pattern: new RegExp(`^${PREFIX}/embeddings$`), handle: handleEmbeddings },
+    {
+      method: 'POST',
+      pattern: /^\/openai\/deployments\/([^/]+)\/embeddings$/,
+      handle: handleEmbeddings,
     },
     { method: 'GET', pattern: new RegExp(`^${PREFIX}/models$`), handle: handleModels },
   ],
