@@ -109,6 +109,8 @@ export class AuditLog implements AuditSink {
   private ackedSeq = 0;
   private spoolBytes = 0;
   private pending: AuditEntry[] = [];
+  /** Records per drain transaction: shrinks after a failure (a nearly full disk may take a few), grows back. */
+  private batchLimit = BATCH_LIMIT;
   private dropped = 0;
   private problem: Problem | null = null;
   private flushQueued = false;
@@ -368,13 +370,15 @@ export class AuditLog implements AuditSink {
       this.reportHealth();
       return false;
     }
-    const batch = this.pending.length > BATCH_LIMIT ? this.pending.slice(0, BATCH_LIMIT) : this.pending;
+    const batch = this.pending.length > this.batchLimit ? this.pending.slice(0, this.batchLimit) : this.pending;
     try {
       if (batch.length > 0) this.commit(batch);
     } catch (err) {
+      this.batchLimit = Math.max(1, Math.floor(batch.length / 4));
       this.fail(err);
       return false;
     }
+    this.batchLimit = Math.min(BATCH_LIMIT, this.batchLimit * 2);
     this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
     if (this.problem !== null) {
       this.logger.info({ written: batch.length, pending: this.pending.length }, 'audit store writable again');
