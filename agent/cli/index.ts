@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerPolicy } from './policy.js';
 import { registerStart } from './start.js';
 import { registerEnv } from './env.js';
+import { registerSecret } from './secret.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerPolicy(program);
   registerEnv(program);
+  registerSecret(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
