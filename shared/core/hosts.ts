@@ -40,3 +40,30 @@ export function compileHostPatterns(patterns: readonly string[]): HostMatcher {
     },
   };
 }
+
+/** What the engine does with a CONNECT to a host (same union as the seam's `HostAction`). */
+export type HostClass = 'intercept' | 'tunnel' | 'block';
+
+/** The policy's `interception` block, as the classifier needs it. */
+export interface InterceptionHosts {
+  readonly hosts: readonly string[];
+  readonly blockedHosts: readonly string[];
+  readonly bypassHosts: readonly string[];
+}
+
+/**
+ * Builds `classify(host)` from the policy's host lists. Precedence: blocked (shadow AI is refused even
+ * if also listed for interception), then bypass (a pinned app is tunnelled even if it is an AI host),
+ * then intercept; every other host is a blind tunnel.
+ */
+export function compileHostClassifier(interception: InterceptionHosts): (host: string) => HostClass {
+  const blocked = compileHostPatterns(interception.blockedHosts);
+  const bypass = compileHostPatterns(interception.bypassHosts);
+  const intercept = compileHostPatterns(interception.hosts);
+  return (host) => {
+    const h = host.endsWith('.') ? host.slice(0, -1) : host;
+    if (blocked.matches(h)) return 'block';
+    if (bypass.matches(h)) return 'tunnel';
+    return intercept.matches(h) ? 'intercept' : 'tunnel';
+  };
+}

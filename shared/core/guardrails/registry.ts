@@ -1,0 +1,27 @@
+/**
+ * Detector registry: one factory per guardrail `type`. Adding a detector is adding an entry here
+ * (and its schema branch in the policy); the pipeline never switches on types.
+ */
+import type { Guardrail } from '../../schema/policy.js';
+import { piiDetector } from './pii.js';
+import { regexDetector } from './regex.js';
+import { secretsDetector } from './secrets.js';
+import type { Detector } from './types.js';
+
+type Factories = { readonly [T in Guardrail['type']]: (rule: Extract<Guardrail, { type: T }>) => Detector };
+
+// One secrets detector serves every secrets rule: its compiled tables do not depend on the rule.
+let sharedSecrets: Detector | null = null;
+
+/** The detector factories, by guardrail type. */
+export const DETECTORS: Factories = {
+  secrets: () => (sharedSecrets ??= secretsDetector()),
+  pii: (rule) => piiDetector(rule.entities),
+  regex: (rule) => regexDetector(rule.id, rule.pattern, rule.flags),
+};
+
+/** Builds the detector for one policy rule. */
+export function buildDetector(rule: Guardrail): Detector {
+  const factory = DETECTORS[rule.type] as (r: Guardrail) => Detector;
+  return factory(rule);
+}
