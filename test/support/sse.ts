@@ -26,12 +26,12 @@ export interface SseCapture {
 }
 
 /**
- * Reads an SSE body to its end (web `ReadableStream` or any async iterable of bytes, such as an
- * undici `request` body), parsing events as the HTML standard's event-stream algorithm does.
+ * Reads an SSE body to its end (web `ReadableStream`, an undici `request` body, or any iterable
+ * of byte chunks such as `[Buffer.from(curlOutput)]`), parsing events as the HTML standard's event-stream algorithm does.
  * `onEvent` sees each event as soon as it is parsed (return a promise to pause reading).
  */
 export async function collectSse(
-  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStream<Uint8Array>,
   onEvent?: (event: TimedSseEvent) => void | Promise<void>,
 ): Promise<SseCapture> {
   const decoder = new TextDecoder();
@@ -43,7 +43,7 @@ export async function collectSse(
   let data: string[] = [];
   let sawData = false;
 
-  const iterable = body as AsyncIterable<Uint8Array>;
+  const iterable = body as AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   for await (const chunk of iterable) {
     const atMs = performance.now();
     const read = reads.length;
