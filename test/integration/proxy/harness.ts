@@ -96,3 +96,62 @@ export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld
     },
   };
 }
+
+/** The proxy's reply to a raw CONNECT (or any request head), and the socket for what follows. */
+export interface RawReply {
+  readonly status: number;
+  readonly head: string;
+  /** Bytes after the head (a short body, for error answers that close). */
+  readonly rest: Buffer;
+  readonly socket: import('node:net').Socket;
+}
+
+/** Writes `text` to the engine and reads one response head. */
+export async function rawExchange(engine: ProxyEngine, text: string | Buffer): Promise<RawReply> {
+  const net = await import('node:net');
+  const socket = net.connect(engine.address.port, '127.0.0.1');
+  socket.write(text);
+  return readHead(socket);
+}
+
+/** Reads one HTTP response head from `socket`. */
+export function readHead(socket: import('node:net').Socket): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      buf = Buffer.concat([buf, chunk]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      socket.off('data', onData);
+      socket.off('error', reject);
+      socket.pause();
+      const head = buf.subarray(0, end).toString('latin1');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head, rest: buf.subarray(end + 4), socket });
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`closed before a response head (got ${JSON.stringify(buf.toString('latin1'))})`)));
+  });
+}
+
+/** CONNECTs to `authority` and, when answered 200, opens TLS to `servername` over the tunnel. */
+export async function connectTls(engine: ProxyEngine, authority: string, ca: string | string[]): Promise<import('node:tls').TLSSocket> {
+  const reply = await rawExchange(engine, `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+  if (reply.status !== 200) throw new Error(`CONNECT answered ${reply.status}`);
+  const servername = authority.replace(/:\d+$/, '');
+  const socket = tls.connect({ socket: reply.socket, servername, ca });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+/** Resolves once `predicate` holds, checking on each turn of the event loop (no fixed sleeps). */
+export async function until(predicate: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
