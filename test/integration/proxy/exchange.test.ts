@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request, WebSocket, ProxyAgent } from 'undici';
 import { WebSocketServer } from 'ws';
@@ -97,9 +98,10 @@ describe('request and response handling', () => {
       dispatcher,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: (async function* () {
+      // A stream body: undici sends it chunked, with no content-length to refuse up front.
+      body: Readable.from((function* () {
         for (let i = 0; i < 20; i++) yield Buffer.alloc(8 * 1024, 0x61);
-      })(),
+      })()),
     }).catch((err: Error) => err);
     // The engine answers as soon as the bound is crossed and closes: the client sees the 413
     // unless its upload was cut first.
