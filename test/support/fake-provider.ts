@@ -4,16 +4,15 @@
  * It routes on the Host header, so tests point real hostnames at it (`resolveMap()`, the agent
  * config's `upstream.resolve`) and clients keep sending `Host: api.openai.com`.
  */
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicApi } from './fake/anthropic-api.js';
 import { geminiApi } from './fake/gemini-api.js';
 import { openAiApi } from './fake/openai-api.js';
 import { defaultKnobs, type ErrorKnob, type Exchange, type FakeApi, type FakeKnobs, type RecordedRequest } from './fake/types.js';
+import { closeServer, listenOnFreePort } from './ports.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 
 export type { ErrorKnob, FakeKnobs, RecordedRequest } from './fake/types.js';
@@ -171,9 +170,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       else res.destroy();
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnFreePort(server);
   const address = `127.0.0.1:${port}`;
 
   return Object.assign(provider, {
@@ -190,8 +187,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     },
     close: async () => {
       release();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
       if (!options.ca) await ca.dispose();
     },
   });
