@@ -7,6 +7,7 @@ import { registerPolicy } from './policy.js';
 import { registerStart } from './start.js';
 import { registerEnv } from './env.js';
 import { registerSecret } from './secret.js';
+import { registerCa } from './ca.js';
 import { registerAudit } from './audit.js';
 import { AGENT_VERSION } from '../version.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerEnv(program);
   registerSecret(program);
+  registerCa(program);
   registerAudit(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');

@@ -1,0 +1,74 @@
+/**
+ * The Linux system trust store: an anchor file plus the distribution's update tool, which rebuilds
+ * the bundle OpenSSL, curl, git, Python and most CLIs read (FIELD-NOTES "Certificates"):
+ * Debian family `/usr/local/share/ca-certificates/*.crt` + `update-ca-certificates`,
+ * Fedora family `/etc/pki/ca-trust/source/anchors/` + `update-ca-trust extract`. Needs root.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { TrustStore, TrustedCert } from './types.js';
+import { runChecked, type CommandPlan } from './commands.js';
+
+/** Where a distribution keeps its anchors and how it rebuilds its bundle. */
+export interface LinuxLayout {
+  readonly family: 'debian' | 'fedora';
+  readonly anchorDir: string;
+  readonly update: CommandPlan;
+  /** The bundle the update writes (read by the combined bundle too). */
+  readonly bundle: string;
+}
+
+const LAYOUTS: readonly LinuxLayout[] = [
+  {
+    family: 'debian',
+    anchorDir: '/usr/local/share/ca-certificates',
+    update: { command: 'update-ca-certificates', args: [] },
+    bundle: '/etc/ssl/certs/ca-certificates.crt',
+  },
+  {
+    family: 'fedora',
+    anchorDir: '/etc/pki/ca-trust/source/anchors',
+    update: { command: 'update-ca-trust', args: ['extract'] },
+    bundle: '/etc/pki/tls/certs/ca-bundle.crt',
+  },
+];
+
+async function isDir(p: string): Promise<boolean> {
+  return fs.stat(p).then((s) => s.isDirectory(), () => false);
+}
+
+/** Detects the layout by its anchor folder, looked up under `root` (tests pass a fake tree). */
+export async function detectLinuxLayout(root = '/'): Promise<LinuxLayout | null> {
+  for (const layout of LAYOUTS) {
+    if (await isDir(path.join(root, layout.anchorDir))) {
+      return { ...layout, anchorDir: path.join(root, layout.anchorDir), bundle: path.join(root, layout.bundle) };
+    }
+  }
+  return null;
+}
+
+/** The anchor file of `cert` in `layout` (`.crt`: update-ca-certificates ignores other names). */
+export function anchorFile(layout: LinuxLayout, cert: TrustedCert): string {
+  return path.join(layout.anchorDir, `${cert.label}.crt`);
+}
+
+/** The system trust store for `layout`. */
+export function linuxSystemStore(layout: LinuxLayout): TrustStore {
+  return {
+    id: 'linux-system',
+    description: `system bundle (${layout.family}: ${layout.anchorDir}, ${layout.update.command}) read by curl, git, OpenSSL, Python`,
+    async isTrusted(cert) {
+      const text = await fs.readFile(anchorFile(layout, cert), 'utf8').catch(() => null);
+      return text !== null && text.trim() === cert.pem.trim();
+    },
+    async install(cert) {
+      await fs.writeFile(anchorFile(layout, cert), cert.pem, { mode: 0o644 });
+      await runChecked(layout.update);
+    },
+    async remove(cert) {
+      await fs.rm(anchorFile(layout, cert), { force: true });
+      // Without --fresh the Debian tool also drops links to anchors that disappeared.
+      await runChecked(layout.update);
+    },
+  };
+}
