@@ -32,6 +32,8 @@ export interface RequestFacts {
   readonly promptChars: number;
   /** The output cap the request names, or null. */
   readonly maxOutputTokens: number | null;
+  /** False for subscription web apps: no per-token price, so no pricing check or cost estimate. */
+  readonly metered: boolean;
 }
 
 /** An admitted request and what it holds. */
@@ -159,8 +161,8 @@ export class Governor {
     // 4. Price: an unknown model is blocked or allowed-and-flagged, never a silent $0.
     const fired: FiredRule[] = [];
     const at = new Date(nowMs);
-    const rates = facts.model === null ? null : this.prices.rates(facts.provider, facts.model, at);
-    if (rates === null) {
+    const rates = facts.model === null || !facts.metered ? null : this.prices.rates(facts.provider, facts.model, at);
+    if (rates === null && facts.metered) {
       const model = facts.model ?? '(none)';
       if (policy.pricing.unknownModel === 'block') {
         return this.refuse(denial('price_unknown', `Outpost: model "${model}" has no known price, and the policy blocks unpriced models. Use a listed model.`, [rule('pricing', 'unknown-price', 'deny', `no price for ${facts.provider}/${model} in ${this.prices.version}`)]), principal);
@@ -201,7 +203,7 @@ export class Governor {
     }
 
     const decision = g.action === 'redact' ? 'redact' : g.action === 'warn' ? 'warn' : 'allow';
-    return { ok: true, principal, vkCredential, providerKeyRef, decision, rules: fired, redacted: g.redacted, estimateTokens, estimateUsd, priced: rates !== null, rate, budget };
+    return { ok: true, principal, vkCredential, providerKeyRef, decision, rules: fired, redacted: g.redacted, estimateTokens, estimateUsd, priced: rates !== null || !facts.metered, rate, budget };
   }
 
   /** Settles a finished request with its real (or estimated) usage; returns what it cost. */

@@ -1,0 +1,69 @@
+/**
+ * The OpenAI API family: api.openai.com, Azure OpenAI deployments and the OpenAI-compatible hosts
+ * (Mistral, Groq, OpenRouter, xAI, DeepSeek, Together, Perplexity). Chat completions, responses and
+ * embeddings; the agent asks for the streaming usage chunk when a client did not.
+ */
+import { openAiError } from '../errors.js';
+import { asObject, collect, replace, type TextVisit } from '../json-walk.js';
+import type { Endpoint, ProviderAdapter, ResponseReader } from '../types.js';
+import { openAiProviderFor } from './hosts.js';
+import { maxTokens, visitChat, visitEmbeddings, visitResponses } from './request.js';
+import { chatReader, embeddingsReader, responsesReader } from './response.js';
+
+interface Api {
+  readonly suffix: string;
+  readonly visit: TextVisit;
+  readonly reader: () => ResponseReader;
+}
+
+const APIS: Readonly<Record<string, Api>> = {
+  'chat.completions': { suffix: '/chat/completions', visit: visitChat, reader: chatReader },
+  responses: { suffix: '/responses', visit: visitResponses, reader: responsesReader },
+  embeddings: { suffix: '/embeddings', visit: visitEmbeddings, reader: embeddingsReader },
+};
+
+const AZURE_DEPLOYMENT = /^\/openai\/deployments\/([^/]+)\//;
+
+function api(endpoint: Endpoint): Api {
+  return APIS[endpoint.api] as Api;
+}
+
+/** The OpenAI family adapter. */
+export const openAiAdapter: ProviderAdapter = {
+  id: 'openai',
+  match(host, method, path) {
+    if (method !== 'POST') return null;
+    const provider = openAiProviderFor(host);
+    if (provider === null) return null;
+    const q = path.indexOf('?');
+    const bare = q === -1 ? path : path.slice(0, q);
+    for (const [name, a] of Object.entries(APIS)) {
+      if (!bare.endsWith(a.suffix)) continue;
+      const deployment = provider === 'azure-openai' ? (AZURE_DEPLOYMENT.exec(bare)?.[1] ?? null) : null;
+      return { adapter: openAiAdapter, provider, api: name, pathModel: deployment === null ? null : decodeURIComponent(deployment), pathStream: false };
+    }
+    return null;
+  },
+  parse(endpoint, body) {
+    const o = asObject(body) ?? {};
+    const { texts, chars, notes } = collect(api(endpoint).visit, o);
+    const model = typeof o['model'] === 'string' ? o['model'] : endpoint.pathModel;
+    return { model, stream: o['stream'] === true, texts, promptChars: chars, notes, maxOutputTokens: maxTokens(o) };
+  },
+  rewriteTexts(endpoint, body, texts) {
+    const o = asObject(body);
+    if (o !== null) replace(api(endpoint).visit, o, texts);
+  },
+  prepare(endpoint, body, parsed) {
+    // Only chat completions hide usage from streams unless asked; Responses always reports it.
+    if (endpoint.api !== 'chat.completions' || !parsed.stream) return false;
+    const o = asObject(body) as Record<string, unknown>;
+    const opts = asObject(o['stream_options']);
+    if (opts?.['include_usage'] === true) return false;
+    o['stream_options'] = { ...(opts ?? {}), include_usage: true };
+    return true;
+  },
+  reader: (endpoint) => api(endpoint).reader(),
+  credential: (endpoint, key) => (endpoint.provider === 'azure-openai' ? ['api-key', key] : ['authorization', `Bearer ${key}`]),
+  error: openAiError,
+};

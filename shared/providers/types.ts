@@ -1,0 +1,89 @@
+/**
+ * The provider adapter contract. An adapter is declarative about one API family: which requests it
+ * recognises, where the prompt text lives in a request body, how responses carry text and usage, and
+ * what an error looks like to that family's SDKs. Adding a provider is adding a folder and a
+ * registry entry.
+ */
+import type { ProviderId } from '../schema/policy.js';
+import type { SseEvent } from './sse.js';
+
+/** A recognised API call. */
+export interface Endpoint {
+  readonly adapter: ProviderAdapter;
+  readonly provider: ProviderId;
+  /** The API within the family: `chat.completions`, `responses`, `messages`, `generateContent`… */
+  readonly api: string;
+  /** The model named by the path (Gemini, Azure deployments), or null. */
+  readonly pathModel: string | null;
+  /** The stream flag implied by the path (Gemini `streamGenerateContent`). */
+  readonly pathStream: boolean;
+}
+
+/** What a request says, for governance. */
+export interface ParsedRequest {
+  readonly model: string | null;
+  readonly stream: boolean;
+  /** Every prompt text part in body order (system, messages, tool calls and results). */
+  readonly texts: string[];
+  readonly promptChars: number;
+  /** Non-text parts noted for the audit (`image` ×2…). */
+  readonly notes: string[];
+  readonly maxOutputTokens: number | null;
+}
+
+/** Usage as a response reports it; fields absent from an event are undefined. */
+export interface UsageParts {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+/** What one stream event carries. */
+export interface EventInfo {
+  /** Output text in this event (deltas), or null. */
+  readonly text: string | null;
+  /** The event is the usage-only chunk the agent asked for (stripped when the client did not ask). */
+  readonly usageOnly: boolean;
+}
+
+/** Reads one response (JSON or SSE); stateful per response. */
+export interface ResponseReader {
+  /** Reads one SSE event; updates usage. */
+  event(ev: SseEvent): EventInfo;
+  /** Reads a whole JSON body; returns its output text and updates usage. */
+  json(body: unknown): string;
+  /** Rewrites the text of an event that `event` reported text for. */
+  withText(ev: SseEvent, text: string): string;
+  /** Replaces every output text string of a JSON body (output redaction). */
+  rewriteJson(body: unknown, fn: (text: string) => string): void;
+  /** A final SSE event telling the client the stream was stopped, in the family's shape. */
+  errorEvent(message: string, code: string): string;
+  /** Usage seen so far (null when the response carried none). */
+  usage(): UsageParts | null;
+}
+
+/** A refusal in the family's own error shape. */
+export interface ErrorShape {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** One API family. */
+export interface ProviderAdapter {
+  readonly id: string;
+  /** The endpoint this request is, or null when it is not an AI call this adapter governs. */
+  match(host: string, method: string, path: string): Endpoint | null;
+  parse(endpoint: Endpoint, body: unknown): ParsedRequest;
+  /** Replaces prompt texts (aligned with `parse().texts`; null keeps a text). */
+  rewriteTexts(endpoint: Endpoint, body: unknown, texts: ReadonlyArray<string | null>): void;
+  /**
+   * Changes the agent makes to a request before forwarding (OpenAI: ask for the usage chunk).
+   * Returns true when it added a usage request the client did not make.
+   */
+  prepare(endpoint: Endpoint, body: unknown, parsed: ParsedRequest): boolean;
+  reader(endpoint: Endpoint): ResponseReader;
+  /** The header that carries the provider key, and its value for `key`. */
+  credential(endpoint: Endpoint, key: string): readonly [string, string];
+  error(status: number, code: string, message: string): ErrorShape;
+}
