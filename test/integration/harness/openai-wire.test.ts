@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dispatcherFor } from '../../support/clients.js';
+import { dispatcherFor, openAiClient } from '../../support/clients.js';
 import { answerText, FAKE_AZURE_HOST, fakeTokenCount, startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
 import { rawRequest } from '../../support/raw-request.js';
 import { collectSse, sseJson } from '../../support/sse.js';
@@ -82,6 +82,38 @@ describe('fake OpenAI wire format', () => {
       prompt_tokens_details: { cached_tokens: 1 },
     });
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+  });
+
+  it('calls the first tool when tools are offered, streamed as tool_calls deltas the SDK assembles', async () => {
+    const sdk = openAiClient({ resolve: provider.resolveMap(), ca: provider.ca.caPem, maxRetries: 0 });
+    try {
+      const tools = [
+        {
+          type: 'function' as const,
+          function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' }, n: { type: 'number' } } } },
+        },
+      ];
+      const stream = sdk.client.chat.completions.stream({ model: 'gpt-4.1', tools, messages: [{ role: 'user', content: 'find it' }] });
+      const completion = await stream.finalChatCompletion();
+      const call = completion.choices[0]?.message.tool_calls?.[0];
+      expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
+      expect(call?.id).toMatch(/^call_/);
+      expect(call?.type === 'function' ? JSON.parse(call.function.arguments) : null).toEqual({ q: 'find it', n: 1 });
+      // After the tool result, the model answers in text.
+      const answer = await sdk.client.chat.completions.create({
+        model: 'gpt-4.1',
+        tools,
+        messages: [
+          { role: 'user', content: 'find it' },
+          { role: 'assistant', content: null, tool_calls: completion.choices[0]?.message.tool_calls ?? [] },
+          { role: 'tool', tool_call_id: call?.id ?? '', content: 'found' },
+        ],
+      });
+      expect(answer.choices[0]?.finish_reason).toBe('stop');
+      expect(answer.choices[0]?.message.content).toBe(answerText('gpt-4.1', 'find it'));
+    } finally {
+      await sdk.close();
+    }
   });
 
   it('streams the Responses API as named events ending with response.completed and usage', async () => {

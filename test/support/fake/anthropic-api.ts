@@ -8,7 +8,7 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { namedEvent, randomId, sendEvents, sendJson, SSE_CONTENT_TYPE } from './respond.js';
-import { answerText, contentText, fakeTokenCount, splitIntoChunks } from './text.js';
+import { answerText, contentText, fakeTokenCount, fakeToolArguments, splitIntoChunks } from './text.js';
 import type { ErrorKnob, Exchange, FakeApi, FakeKnobs } from './types.js';
 
 interface Message {
@@ -68,15 +68,6 @@ function isToolResultTurn(message: Message | undefined): boolean {
   return Array.isArray(message?.content) && (message.content as Array<{ type?: unknown }>).some((b) => b.type === 'tool_result');
 }
 
-/** The input a fake tool call passes: every schema property filled from the prompt or a constant. */
-function toolInput(tool: Tool, prompt: string): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(tool.input_schema?.properties ?? {})) {
-    input[name] = schema.type === 'number' || schema.type === 'integer' ? 1 : schema.type === 'boolean' ? true : prompt;
-  }
-  return input;
-}
-
 /** Usage with the cache fields; `input_tokens` excludes cached tokens, as the API counts them. */
 function usageOf(knobs: FakeKnobs, promptTokens: number, outputTokens: number): Record<string, unknown> {
   const cacheRead = Math.min(knobs.cachedInputTokens, promptTokens);
@@ -105,7 +96,7 @@ async function handleMessages(exchange: Exchange): Promise<void> {
   const tools = Array.isArray(body.tools) ? (body.tools as Tool[]) : [];
   const tool = tools.length > 0 && !isToolResultTurn(messages[messages.length - 1]) ? tools[0] : undefined;
   const toolUse = tool
-    ? { type: 'tool_use', id: randomId('toolu_', 12), name: String(tool.name ?? 'tool'), input: toolInput(tool, prompt) }
+    ? { type: 'tool_use', id: randomId('toolu_', 12), name: String(tool.name ?? 'tool'), input: fakeToolArguments(tool.input_schema?.properties, prompt) }
     : undefined;
   const toolJson = toolUse ? JSON.stringify(toolUse.input) : '';
   const promptTokens = countInput(body, messages);

@@ -46,3 +46,18 @@ export function contentText(content: unknown): string {
     .filter((text) => text.length > 0)
     .join('\n');
 }
+
+/** A JSON-schema-like `properties` map, as tool definitions carry it. */
+export type SchemaProperties = Readonly<Record<string, { readonly type?: unknown }>> | undefined;
+
+/**
+ * The arguments a fake tool call passes: every schema property filled in, strings with the
+ * prompt, numbers with 1, booleans with true. Deterministic, so tests can assert them.
+ */
+export function fakeToolArguments(properties: SchemaProperties, prompt: string): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(properties ?? {})) {
+    input[name] = schema.type === 'number' || schema.type === 'integer' ? 1 : schema.type === 'boolean' ? true : prompt;
+  }
+  return input;
+}
