@@ -359,6 +359,8 @@ function listen(accept: (socket: net.Socket) => void, host: string, port: number
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new ProxyError('PROXY_LISTEN', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`)),
     );
-    server.listen({ host, port, ipv6Only: host === '::1' }, () => resolve(server));
+    // A deep accept queue: with Node's default (511) a burst of connections overflows it and the
+    // kernel drops their handshakes, leaving clients that wait seconds for SYN-ACK retransmits.
+    server.listen({ host, port, ipv6Only: host === '::1', backlog: 4096 }, () => resolve(server));
   });
 }
