@@ -6,8 +6,8 @@
  * record is committed to SQLite's WAL, and so survives the agent being killed. The gate records in
  * its response tap's `end()` (and before answering a refused request), which the engine calls before
  * it writes the response's last bytes: so every request whose response completed for the client has
- * its record. The commit is one prepared INSERT + chain-head UPDATE in one transaction, a write() to
- * the page cache with no fsync (`synchronous=NORMAL`; fsyncs happen at checkpoints, in a worker
+ * its record. The commit is one prepared INSERT in its own transaction, a write() to the page cache
+ * with no fsync (`synchronous=NORMAL`; fsyncs happen at checkpoints, in a worker
  * thread: agent/store/checkpointer.ts). Measured in `npm run bench` (audit section).
  * With `durability: 'batch'`, `record` only queues and a flush on `setImmediate` writes everything
  * queued in that turn in one transaction: cheaper per record, but a kill can lose the last turn's.
@@ -83,6 +83,13 @@ export interface AuditLogOptions {
   readonly backgroundCheckpoints?: boolean;
 }
 
+/**
+ * How long the chain-head anchor may lag the last record. Updating it in every record's transaction
+ * would cost a second statement per request; deleting the newest records is still caught by verify
+ * once the anchor passed them (a running agent re-anchors within this delay; `close` anchors all).
+ */
+const ANCHOR_DELAY_MS = 250;
+
 /** Records written per transaction when draining a backlog: bounds each event-loop stall. */
 const BATCH_LIMIT = 512;
 
@@ -106,6 +113,9 @@ export class AuditLog implements AuditSink {
   private checkpointer: Checkpointer | null = null;
   private headSeq = 0;
   private headHash = '';
+  /** The chain-head anchor (table `chain`) lags the last commit by up to ANCHOR_DELAY_MS; see `anchor`. */
+  private anchorTimer: NodeJS.Timeout | null = null;
+  private anchoredSeq = 0;
   private ackedSeq = 0;
   private spoolBytes = 0;
   private pending: AuditEntry[] = [];
@@ -278,6 +288,9 @@ export class AuditLog implements AuditSink {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.anchorTimer !== null) clearTimeout(this.anchorTimer);
+    this.anchorTimer = null;
+    this.anchor();
     if (this.pending.length > 0) {
       this.logger.error({ lost: this.pending.length, code: this.problem?.code }, 'audit log closed with records it could not write');
     }
@@ -314,6 +327,24 @@ export class AuditLog implements AuditSink {
     this.headSeq = out.seq;
     this.headHash = out.hash;
     this.spoolBytes += out.bytes;
+    if (this.anchorTimer === null && !this.closed) {
+      this.anchorTimer = setTimeout(() => {
+        this.anchorTimer = null;
+        this.anchor();
+      }, ANCHOR_DELAY_MS);
+      this.anchorTimer.unref();
+    }
+  }
+
+  /** Writes the chain head (last sequence and hash) to the `chain` table, if it moved. */
+  private anchor(): void {
+    if (this.db === null || this.stmts === null || this.anchoredSeq === this.headSeq) return;
+    try {
+      this.stmts.head.run(this.headSeq, this.headHash);
+      this.anchoredSeq = this.headSeq;
+    } catch {
+      // The disk refused: the records' own writes report that; the next commit re-schedules this.
+    }
   }
 
   private enqueue(entry: AuditEntry): void {
@@ -414,14 +445,19 @@ export class AuditLog implements AuditSink {
 
   private attach(db: Db): void {
     const chain = db.prepare('SELECT head_seq, head_hash FROM chain WHERE id = 1').get() as { head_seq: number; head_hash: string };
+    // Records committed after the last anchor (the agent was killed within ANCHOR_DELAY_MS) continue the chain.
+    const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const headSeq = last !== undefined && last.seq > chain.head_seq ? last.seq : chain.head_seq;
+    const headHash = last !== undefined && last.seq > chain.head_seq ? last.hash : chain.head_hash;
     const spool = db.prepare('SELECT acked_seq FROM spool WHERE id = 1').get() as { acked_seq: number };
     const bytes = db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM audit WHERE seq > ?').get(spool.acked_seq) as { bytes: number };
     const insert = db.prepare('INSERT INTO audit (seq, id, time, decision, body, prev_hash, hash, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     const head = db.prepare('UPDATE chain SET head_seq = ?, head_hash = ? WHERE id = 1');
     this.db = db;
     this.stmts = { insert, head };
-    this.headSeq = chain.head_seq;
-    this.headHash = chain.head_hash;
+    this.headSeq = headSeq;
+    this.headHash = headHash;
+    this.anchoredSeq = chain.head_seq;
     this.ackedSeq = spool.acked_seq;
     this.spoolBytes = bytes.bytes;
     this.writeBatch = db.transaction((entries: readonly AuditEntry[]) => {
@@ -437,9 +473,9 @@ export class AuditLog implements AuditSink {
         prev = hash;
         bytesAdded += size;
       }
-      head.run(seq, prev);
       return { seq, hash: prev, bytes: bytesAdded };
     });
+    this.anchor();
     if (this.options.backgroundCheckpoints !== false && this.checkpointer === null) this.checkpointer = startCheckpointer(this.options.file, db);
   }
 

@@ -17,13 +17,20 @@ export const GENESIS_HASH = '0'.repeat(64);
 const ENTRY_KEYS = Object.keys(auditEntry.shape) as ReadonlyArray<keyof AuditEntry>;
 const RULE_KEYS = Object.keys(firedRule.shape) as ReadonlyArray<keyof FiredRule>;
 
-function canonicalRule(rule: FiredRule): string {
-  let out = '{';
-  for (let i = 0; i < RULE_KEYS.length; i++) {
-    const k = RULE_KEYS[i] as keyof FiredRule;
-    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${JSON.stringify(rule[k])}`;
+// Hot path: the key prefixes (`{"id":`, `,"time":`, …) are built once; each value is one JSON.stringify.
+const ENTRY_PREFIX = ENTRY_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+const RULE_PREFIX = RULE_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
+
+function canonicalRules(rules: readonly FiredRule[]): string {
+  if (rules.length === 0) return '[]';
+  let out = '[';
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r] as FiredRule;
+    if (r > 0) out += ',';
+    for (let i = 0; i < RULE_KEYS.length; i++) out += `${RULE_PREFIX[i] as string}${JSON.stringify(rule[RULE_KEYS[i] as keyof FiredRule] ?? null)}`;
+    out += '}';
   }
-  return `${out}}`;
+  return `${out}]`;
 }
 
 function canonicalHeaders(headers: Readonly<Record<string, string>>): string {
@@ -36,24 +43,14 @@ function canonicalHeaders(headers: Readonly<Record<string, string>>): string {
   return `${out}}`;
 }
 
-function canonicalValue(key: keyof AuditEntry, entry: AuditEntry): string {
-  switch (key) {
-    case 'rules':
-      return `[${entry.rules.map(canonicalRule).join(',')}]`;
-    case 'headers':
-      return canonicalHeaders(entry.headers);
-    default:
-      // `undefined` cannot occur for a validated entry; null keeps the key present either way.
-      return JSON.stringify(entry[key] ?? null);
-  }
-}
-
 /** The entry's fields in schema order, as the body stored in the database. */
 export function canonicalEntry(entry: AuditEntry): string {
-  let out = '{';
+  let out = '';
   for (let i = 0; i < ENTRY_KEYS.length; i++) {
     const k = ENTRY_KEYS[i] as keyof AuditEntry;
-    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${canonicalValue(k, entry)}`;
+    // `undefined` cannot occur for a validated entry; null keeps the key present either way.
+    const value = k === 'rules' ? canonicalRules(entry.rules) : k === 'headers' ? canonicalHeaders(entry.headers) : JSON.stringify(entry[k] ?? null);
+    out += `${ENTRY_PREFIX[i] as string}${value}`;
   }
   return `${out}}`;
 }

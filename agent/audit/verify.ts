@@ -14,7 +14,7 @@ export interface ChainProblem {
   /**
    * `missing`: no record with this sequence (deleted). `altered`: its content no longer matches its
    * hash. `broken-link`: its `prevHash` is not the previous record's hash (records reordered, or
-   * the previous one replaced). `unexpected`: a record outside the chain's recorded ends.
+   * the previous one replaced). `unexpected`: a record below the chain's base (retention).
    */
   readonly kind: 'missing' | 'altered' | 'broken-link' | 'unexpected';
   readonly message: string;
@@ -25,7 +25,7 @@ export interface VerifyResult {
   readonly ok: boolean;
   /** Records checked before the walk stopped. */
   readonly checked: number;
-  /** The chain's ends as the store recorded them: records after `baseSeq` up to `headSeq`. */
+  /** The chain's ends: records after `baseSeq` (retention) up to `headSeq` (the last one seen). */
   readonly baseSeq: number;
   readonly headSeq: number;
   readonly problem?: ChainProblem;
@@ -38,7 +38,10 @@ interface ChainRow {
   head_hash: string;
 }
 
-/** Walks every record in sequence order; stops at the first problem. */
+/**
+ * Walks every record in sequence order; stops at the first problem. Records after the recorded head
+ * are accepted when they chain: the running agent anchors its head a moment after each write.
+ */
 export function verifyChain(db: Db): VerifyResult {
   const ends = db.prepare('SELECT base_seq, base_hash, head_seq, head_hash FROM chain WHERE id = 1').get() as ChainRow | undefined;
   const baseSeq = ends?.base_seq ?? 0;
@@ -50,10 +53,6 @@ export function verifyChain(db: Db): VerifyResult {
   for (const row of db.prepare('SELECT seq, body, prev_hash, hash FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>) {
     if (row.seq < expected) {
       return result({ seq: row.seq, kind: 'unexpected', message: `record ${row.seq} lies before the chain's base (${baseSeq}): it should have been pruned, or was inserted` });
-    }
-    if (row.seq > headSeq) {
-      if (expected <= headSeq) break; // the records up to the head are missing: reported below
-      return result({ seq: row.seq, kind: 'unexpected', message: `record ${row.seq} lies after the chain's head (${headSeq}): it was inserted outside the agent` });
     }
     if (row.seq > expected) {
       return result({ seq: expected, kind: 'missing', message: `record ${expected} is missing${row.seq > expected + 1 ? ` (records ${expected}–${row.seq - 1} are gone)` : ''}` });
@@ -70,6 +69,9 @@ export function verifyChain(db: Db): VerifyResult {
     if (hashRecord(row.seq, row.prev_hash, body) !== row.hash) {
       return result({ seq: row.seq, kind: 'altered', message: `record ${row.seq} does not match its hash: it was altered` });
     }
+    if (ends !== undefined && row.seq === headSeq && row.hash !== ends.head_hash) {
+      return result({ seq: row.seq, kind: 'altered', message: `record ${row.seq} is not the head the store recorded: it was replaced` });
+    }
     prev = row.hash;
     expected++;
     checked++;
@@ -77,8 +79,5 @@ export function verifyChain(db: Db): VerifyResult {
   if (expected <= headSeq) {
     return result({ seq: expected, kind: 'missing', message: `record ${expected} is missing${headSeq > expected ? ` (records ${expected}–${headSeq} are gone)` : ''}: the chain's head is ${headSeq}` });
   }
-  if (ends !== undefined && headSeq > baseSeq && prev !== ends.head_hash) {
-    return result({ seq: headSeq, kind: 'altered', message: `record ${headSeq} is not the head the store recorded: it was replaced` });
-  }
-  return { ok: true, checked, baseSeq, headSeq };
+  return { ok: true, checked, baseSeq, headSeq: Math.max(headSeq, expected - 1) };
 }

@@ -118,6 +118,6 @@ describe('the audit hash chain', () => {
     const { file, log } = await logWith(3);
     await log.close();
     const result = tamper(file, "INSERT INTO audit (seq, id, time, decision, body, prev_hash, hash, size) SELECT 4, 'x', time, decision, body, hash, hash, size FROM audit WHERE seq = 3");
-    expect(result).toMatchObject({ ok: false, problem: { seq: 4, kind: 'unexpected' } });
+    expect(result).toMatchObject({ ok: false, problem: { seq: 4, kind: 'altered' } });
   });
 });
