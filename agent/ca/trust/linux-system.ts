@@ -14,6 +14,8 @@ export interface LinuxLayout {
   readonly family: 'debian' | 'fedora';
   readonly anchorDir: string;
   readonly update: CommandPlan;
+  /** The rebuild after an anchor was deleted. */
+  readonly updateAfterRemove: CommandPlan;
   /** The bundle the update writes (read by the combined bundle too). */
   readonly bundle: string;
 }
@@ -23,12 +25,17 @@ const LAYOUTS: readonly LinuxLayout[] = [
     family: 'debian',
     anchorDir: '/usr/local/share/ca-certificates',
     update: { command: 'update-ca-certificates', args: [] },
+    // Without --fresh the Debian tool rebuilds the bundle but keeps the /etc/ssl/certs links of a
+    // deleted local anchor (it only unlinks what ca-certificates.conf deselects): OpenSSL's
+    // CApath lookup would still find the link's hash name dangling. --fresh relinks everything.
+    updateAfterRemove: { command: 'update-ca-certificates', args: ['--fresh'] },
     bundle: '/etc/ssl/certs/ca-certificates.crt',
   },
   {
     family: 'fedora',
     anchorDir: '/etc/pki/ca-trust/source/anchors',
     update: { command: 'update-ca-trust', args: ['extract'] },
+    updateAfterRemove: { command: 'update-ca-trust', args: ['extract'] },
     bundle: '/etc/pki/tls/certs/ca-bundle.crt',
   },
 ];
@@ -67,8 +74,7 @@ export function linuxSystemStore(layout: LinuxLayout): TrustStore {
     },
     async remove(cert) {
       await fs.rm(anchorFile(layout, cert), { force: true });
-      // Without --fresh the Debian tool also drops links to anchors that disappeared.
-      await runChecked(layout.update);
+      await runChecked(layout.updateAfterRemove);
     },
   };
 }
