@@ -1,0 +1,82 @@
+/**
+ * Private by default: a secret, a PII value and a virtual key sent with a request are nowhere in the
+ * store's files in clear (database, WAL, shared memory), in any prompt mode; headers are kept by
+ * allow-list even when the caller hands the raw request headers to the log.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../../agent/audit/audit-log.js';
+import { applyPromptPolicy, type PromptMode } from '../../../agent/audit/privacy.js';
+import { readRecords } from '../../../agent/audit/records.js';
+import { secretsDetector } from '../../../shared/core/guardrails/secrets.js';
+import { piiDetector } from '../../../shared/core/guardrails/pii.js';
+import { makeEntry } from '../../unit/audit/entries.js';
+import { tempHome } from './temp-home.js';
+
+// Built at run time so that this test file itself does not trip secret scanners.
+const SECRET = ['AKIA', 'Q3EGRKCV7L2ZXW5T'].join('');
+const SECRET_OPENAI = ['sk-proj-', 'Zq8Xv2Lm4Np6Rt9Bw3Cy5Dk7Fh1Gj0aB2cD4eF6gH8iJ0kL'].join('');
+const PII = 'grace.hopper@navy.example.org';
+const VIRTUAL_KEY = ['vk-outpost-', '7f3a9c2e4b1d8f60'].join('');
+
+const logs: AuditLog[] = [];
+afterEach(async () => {
+  for (const l of logs.splice(0)) await l.close();
+});
+
+/** Every byte of the store's files, as latin1 text (each byte one char: no decoding can hide a match). */
+function storeBytes(file: string): string {
+  return ['', '-wal', '-shm']
+    .map((suffix) => `${file}${suffix}`)
+    .filter((f) => fs.existsSync(f))
+    .map((f) => fs.readFileSync(f).toString('latin1'))
+    .join('\n');
+}
+
+const detectors = [secretsDetector(), piiDetector(['email', 'phone', 'credit_card', 'us_ssn', 'iban', 'ipv4'])];
+
+/** Builds the entry the way the gate does: guardrail findings, then the policy's prompt mode. */
+function entryFor(mode: PromptMode): ReturnType<typeof makeEntry> {
+  const prompt = `please check why ${SECRET} fails, with key ${SECRET_OPENAI}, and email ${PII} the result`;
+  const output = `I emailed ${PII}.`;
+  const findings = (text: string): ReturnType<(typeof detectors)[number]['scan']>[number][] => detectors.flatMap((d) => [...d.scan(text)]);
+  return makeEntry({
+    prompt: applyPromptPolicy(mode, prompt, findings(prompt)),
+    output: applyPromptPolicy(mode, output, findings(output)),
+    // The raw request headers: the log's own allow-list must drop the credentials.
+    headers: { authorization: `Bearer ${VIRTUAL_KEY}`, 'x-api-key': VIRTUAL_KEY, cookie: `session=${VIRTUAL_KEY}`, 'user-agent': 'OpenAI/JS 6.49.0' } as Record<string, string>,
+  });
+}
+
+describe('audit privacy at rest', () => {
+  for (const mode of ['none', 'redacted', 'full'] as const) {
+    it(`recordPrompts "${mode}": no secret, PII value or virtual key reaches the files`, async () => {
+      const file = path.join(await tempHome(), 'outpost.db');
+      const log = AuditLog.open({ file, spoolMaxBytes: 1 << 30, backgroundCheckpoints: false });
+      logs.push(log);
+      for (let i = 0; i < 3; i++) log.record(entryFor(mode));
+      const [rec] = readRecords(log.connection(), { limit: 1 });
+      // The record is there and useful: it says what was redacted and keeps the client's name.
+      expect(rec?.headers).toEqual({ 'user-agent': 'OpenAI/JS 6.49.0' });
+      if (mode === 'none') expect(rec?.prompt).toBeNull();
+      else expect(rec?.prompt).toMatch(/\[REDACTED:[^\]]+\].*\[REDACTED:[^\]]+\].*\[REDACTED:[^\]]+\]/);
+
+      const bytes = storeBytes(file);
+      expect(bytes.length).toBeGreaterThan(0);
+      for (const needle of [SECRET, SECRET_OPENAI, PII, VIRTUAL_KEY]) expect(bytes.includes(needle), needle).toBe(false);
+      // And still none after the agent stops (checkpoint moves the WAL into the main file).
+      await log.close();
+      const after = storeBytes(file);
+      for (const needle of [SECRET, SECRET_OPENAI, PII, VIRTUAL_KEY]) expect(after.includes(needle), needle).toBe(false);
+    });
+  }
+
+  it('keeps the store file readable by its owner only', async () => {
+    const file = path.join(await tempHome(), 'outpost.db');
+    const log = AuditLog.open({ file, spoolMaxBytes: 1 << 30, backgroundCheckpoints: false });
+    logs.push(log);
+    log.record(makeEntry());
+    expect(fs.statSync(file).mode & 0o077).toBe(0);
+  });
+});
