@@ -49,9 +49,14 @@ export interface FakeProvider {
   readonly requests: RecordedRequest[];
   /** Behaviour switches; mutate them directly. */
   knobs: FakeKnobs;
+  /**
+   * Per-host overrides on top of `knobs` (`provider.hostKnobs['api.openai.com'] = { error: … }`),
+   * for tests where one provider fails while another answers.
+   */
+  hostKnobs: Record<string, Partial<FakeKnobs>>;
   /** Every fake host mapped to `address`: the shape of the agent config's `upstream.resolve`. */
   resolveMap(): Record<string, string>;
-  /** Lets streams held by `knobs.holdAfterEvents` go on. */
+  /** Lets every stream that has arrived so far go past `knobs.holdAfterEvents`, held yet or not. */
   release(): void;
   /** Forgets recorded requests, restores default knobs, releases held streams. */
   reset(): void;
@@ -98,10 +103,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const leaf = ca.issue([...FAKE_PROVIDER_HOSTS, '*.openai.azure.com', 'localhost', '127.0.0.1']);
   const requests: RecordedRequest[] = [];
   let waiters: Array<() => void> = [];
+  /** How many times release() was called: a stream started before a release never holds after it,
+   *  even if it reaches its hold point later (the client may call release() first). */
+  let releases = 0;
   /** How many times each error knob has been served, for `ErrorKnob.count`. */
   const errorsServed = new WeakMap<ErrorKnob, number>();
 
   const release = (): void => {
+    releases++;
     const current = waiters;
     waiters = [];
     for (const resolve of current) resolve();
@@ -109,10 +118,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
 
   const provider = {
     knobs: defaultKnobs(),
-  } as { knobs: FakeKnobs };
+    hostKnobs: {},
+  } as { knobs: FakeKnobs; hostKnobs: Record<string, Partial<FakeKnobs>> };
 
-  function pendingError(): ErrorKnob | null {
-    const error = provider.knobs.error;
+  function pendingError(knobs: FakeKnobs): ErrorKnob | null {
+    const error = knobs.error;
     if (!error) return null;
     const served = errorsServed.get(error) ?? 0;
     if (error.count !== undefined && served >= error.count) return null;
@@ -121,6 +131,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const releasesAtArrival = releases;
     const body = await readBody(req);
     const host = hostOf(req);
     const json = parseJson(body);
@@ -134,7 +145,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       servername: (req.socket as TLSSocket).servername ?? false,
     };
     requests.push(record);
-    const knobs = provider.knobs;
+    const knobs: FakeKnobs = { ...provider.knobs, ...provider.hostKnobs[host] };
     if (knobs.headerDelayMs > 0) await sleep(knobs.headerDelayMs);
 
     const url = new URL(record.path, `https://${host || 'unknown.invalid'}`);
@@ -146,13 +157,13 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       record,
       body: json !== null && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : {},
       knobs,
-      held: () => new Promise<void>((resolve) => waiters.push(resolve)),
+      held: () => (releases > releasesAtArrival ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     };
     if (!api) {
       res.writeHead(421, { 'content-type': 'text/plain' }).end(`fake provider does not serve host ${host}\n`);
       return;
     }
-    const error = pendingError();
+    const error = pendingError(knobs);
     for (const route of api.routes) {
       const match = route.method === req.method ? route.pattern.exec(url.pathname) : null;
       if (!match) continue;
@@ -183,6 +194,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     reset: () => {
       requests.length = 0;
       provider.knobs = defaultKnobs();
+      provider.hostKnobs = {};
       release();
     },
     close: async () => {

@@ -104,6 +104,38 @@ describe('fake provider knobs', () => {
     await expect(stream.finalMessage()).rejects.toThrow();
   });
 
+  it('sends an in-stream error event that both SDKs raise as an API error', async () => {
+    provider.knobs.streamErrorAfterEvents = 2;
+    const openaiStream = await openai.client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      stream: true,
+      messages: [{ role: 'user', content: 'fail later' }],
+    });
+    const drain = async (iterable: AsyncIterable<unknown>) => {
+      for await (const _ of iterable);
+    };
+    await expect(drain(openaiStream)).rejects.toBeInstanceOf(OpenAI.APIError);
+    const anthropicStream = anthropic.client.messages.stream({
+      model: 'claude-haiku-4-5',
+      max_tokens: 20,
+      messages: [{ role: 'user', content: 'fail later' }],
+    });
+    const error = await anthropicStream.finalMessage().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect((error as Error).message).toContain('overloaded_error');
+  });
+
+  it('applies per-host knobs to one provider only', async () => {
+    provider.hostKnobs['api.openai.com'] = { error: { status: 503 } };
+    await expect(openai.client.models.list()).rejects.toMatchObject({ status: 503 });
+    const message = await anthropic.client.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'still fine' }],
+    });
+    expect(message.stop_reason).toBe('end_turn');
+  });
+
   it('spaces events by chunkDelayMs, so they arrive in separate reads', async () => {
     provider.knobs.chunks = 3;
     provider.knobs.chunkDelayMs = 30;
@@ -124,10 +156,9 @@ describe('fake provider knobs', () => {
     const capture = await collectSse(response.body, (event) => {
       // The server cannot send event 3 until release(), so reaching 2 events here proves the
       // first two were delivered on their own, not buffered until the end.
-      if (seenBeforeRelease.length < 2) seenBeforeRelease.push(event.atMs);
-      if (seenBeforeRelease.length === 2 && provider.knobs.holdAfterEvents !== null) {
-        provider.knobs.holdAfterEvents = null;
-        provider.release();
+      if (seenBeforeRelease.length < 2) {
+        seenBeforeRelease.push(event.atMs);
+        if (seenBeforeRelease.length === 2) provider.release();
       }
     });
     expect(seenBeforeRelease).toHaveLength(2);

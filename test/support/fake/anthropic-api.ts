@@ -154,7 +154,8 @@ async function handleMessages(exchange: Exchange): Promise<void> {
     event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: deltaUsage }),
     event('message_stop'),
   );
-  await sendEvents(exchange, headers, events);
+  const streamError = event('error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
+  await sendEvents(exchange, headers, events, streamError);
 }
 
 function handleCountTokens(exchange: Exchange): void {

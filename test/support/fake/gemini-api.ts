@@ -53,6 +53,11 @@ function sendGeminiError(exchange: Exchange, error: ErrorKnob): void {
   });
 }
 
+/** What Google sends in-stream when the backend fails mid-answer. */
+const STREAM_ERROR = {
+  error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' },
+};
+
 function partsText(content: Content | undefined): string {
   return contentText(content?.parts);
 }
@@ -115,6 +120,7 @@ async function handleGenerate(exchange: Exchange, model: string, stream: boolean
       exchange,
       geminiHeaders('text/event-stream'),
       chunks.map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`),
+      `data: ${JSON.stringify(STREAM_ERROR)}\r\n\r\n`,
     );
     return;
   }

@@ -125,5 +125,6 @@ export async function handleChatCompletions(exchange: Exchange, modelOverride?: 
   const events = [...deltas, chunk([choice({}, finishReason)])];
   if (includeUsage) events.push(chunk([], { usage }));
   events.push(dataEvent('[DONE]'));
-  await sendEvents(exchange, openaiHeaders(SSE_CONTENT_TYPE), events);
+  const streamError = dataEvent({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } });
+  await sendEvents(exchange, openaiHeaders(SSE_CONTENT_TYPE), events, streamError);
 }

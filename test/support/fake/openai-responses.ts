@@ -106,5 +106,12 @@ export async function handleResponses(exchange: Exchange): Promise<void> {
     event('response.output_item.done', { output_index: 0, item: message('completed', [part(text)]) }),
     event('response.completed', { response: completed }),
   ];
-  await sendEvents(exchange, openaiHeaders(SSE_CONTENT_TYPE), events);
+  const streamError = namedEvent('error', {
+    type: 'error',
+    code: 'server_error',
+    message: 'The server had an error while processing your request.',
+    param: null,
+    sequence_number: exchange.knobs.streamErrorAfterEvents ?? 0,
+  });
+  await sendEvents(exchange, openaiHeaders(SSE_CONTENT_TYPE), events, streamError);
 }

@@ -34,15 +34,25 @@ export function sendJson(exchange: Exchange, status: number, headers: OutgoingHt
 
 /**
  * Streams SSE events one write each (so each event leaves in its own TLS record), honouring
- * `chunkDelayMs` between events, `holdAfterEvents` and `resetAfterEvents`.
+ * `chunkDelayMs` between events, `holdAfterEvents`, `streamErrorAfterEvents` (sending
+ * `errorEvent`, the provider's in-stream error) and `resetAfterEvents`.
  */
-export async function sendEvents(exchange: Exchange, headers: OutgoingHttpHeaders, events: readonly string[]): Promise<void> {
+export async function sendEvents(
+  exchange: Exchange,
+  headers: OutgoingHttpHeaders,
+  events: readonly string[],
+  errorEvent?: string,
+): Promise<void> {
   const { res, knobs } = exchange;
   res.writeHead(200, headers);
   res.flushHeaders();
   for (let i = 0; i < events.length; i++) {
     if (i > 0 && knobs.chunkDelayMs > 0) await sleep(knobs.chunkDelayMs);
     if (knobs.holdAfterEvents === i) await exchange.held();
+    if (knobs.streamErrorAfterEvents === i && errorEvent !== undefined) {
+      res.end(errorEvent);
+      return;
+    }
     if (knobs.resetAfterEvents === i) {
       resetConnection(res.socket);
       return;

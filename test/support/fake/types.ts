@@ -36,7 +36,7 @@ export interface ErrorKnob {
 
 /**
  * Behaviour switches, settable per fake provider (`provider.knobs.chunks = 5`); `reset()`
- * restores the defaults.
+ * restores the defaults. A request reads them once, when it arrives.
  */
 export interface FakeKnobs {
   /** How many text deltas a streamed answer has (default 3). */
@@ -49,6 +49,12 @@ export interface FakeKnobs {
   error: ErrorKnob | null;
   /** Reset the connection after this many SSE events were written (default never). */
   resetAfterEvents: number | null;
+  /**
+   * After this many SSE events, send the provider's in-stream error event (OpenAI `data:
+   * {"error":…}`, Responses `event: error`, Anthropic `event: error` overloaded_error, Gemini
+   * `data: {"error":…}`) and end the response cleanly (default never).
+   */
+  streamErrorAfterEvents: number | null;
   /** Hold the stream after this many SSE events until `provider.release()` (default never). */
   holdAfterEvents: number | null;
   /** The answer text instead of the echo (default none). */
@@ -68,6 +74,7 @@ export function defaultKnobs(): FakeKnobs {
     headerDelayMs: 0,
     error: null,
     resetAfterEvents: null,
+    streamErrorAfterEvents: null,
     holdAfterEvents: null,
     text: null,
     cachedInputTokens: 0,
