@@ -119,3 +119,22 @@ export function evaluateGuardrails(rules: readonly CompiledGuardrail[], texts: r
   const redacted = toRedact === null ? null : toRedact.map((f, i) => (f === null ? null : redact(texts[i] as string, f)));
   return { action, rules: fired, blockedBy, redacted };
 }
+
+/**
+ * `texts` with everything any of `rules` finds redacted, whatever the rules' actions: the form a
+ * prompt or output takes in the audit record (a `warn` or `log` finding is still never stored).
+ * Rules whose detector throws are skipped here (the decision already recorded the error).
+ */
+export function redactForAudit(rules: readonly CompiledGuardrail[], texts: readonly string[]): string[] {
+  return texts.map((text) => {
+    const all: Finding[] = [];
+    for (const rule of rules) {
+      try {
+        all.push(...rule.detector.scan(text));
+      } catch {
+        // recorded by the decision that ran the same detector
+      }
+    }
+    return redact(text, all);
+  });
+}

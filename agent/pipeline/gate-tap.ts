@@ -1,0 +1,288 @@
+/**
+ * The response tap of a governed request. It reads text and usage as the response streams by, runs
+ * output guardrails, and at the end settles the reservations and writes the audit record.
+ *
+ * Two modes for SSE. Observe (the common case): every chunk goes on untouched, events are parsed on
+ * the side. Rewrite (the agent added `stream_options.include_usage`, or an output guardrail may
+ * redact or block): events are re-emitted one by one; unchanged ones byte for byte, the injected
+ * usage chunk dropped, text deltas redacted across chunk boundaries by a `StreamGuard`, and a
+ * blocking finding ends the stream with a final error event in the provider's shape.
+ *
+ * Hot path: `chunk` runs for every chunk of every governed response.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Governor, Grant } from '../../shared/core/decide.js';
+import { evaluateGuardrails, redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
+import { StreamGuard } from '../../shared/core/guardrails/stream-guard.js';
+import type { TokenUsage } from '../../shared/core/pricing.js';
+import { countTextTokens } from '../../shared/core/tokens.js';
+import { SseParser, type SseEvent } from '../../shared/providers/sse.js';
+import type { Endpoint, ParsedRequest, ResponseReader } from '../../shared/providers/types.js';
+import type { AuditEntry, Decision, FiredRule } from '../../shared/schema/audit.js';
+import { auditEntry, capText, type EntryBase } from './gate-audit.js';
+import type { ResponseTap } from './seam.js';
+
+/** Longest response body held or parsed for usage (bytes); larger bodies are estimated. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Output text kept for token estimates and the audit (characters). */
+const MAX_OUTPUT_CHARS = 1024 * 1024;
+
+/** What a tap needs from the gate. */
+export interface TapContext {
+  readonly governor: Governor;
+  readonly grant: Grant;
+  readonly endpoint: Endpoint;
+  readonly parsed: ParsedRequest;
+  /** The agent asked for the usage chunk: strip it from what the client sees. */
+  readonly injectedUsage: boolean;
+  readonly metered: boolean;
+  readonly outputRules: readonly CompiledGuardrail[];
+  /** Rules used to redact the audit copy of the output. */
+  readonly auditRules: readonly CompiledGuardrail[];
+  readonly failMode: 'open' | 'closed';
+  readonly recordOutput: boolean;
+  readonly base: EntryBase;
+  readonly record: (entry: AuditEntry) => void;
+  readonly now: () => number;
+}
+
+/** Creates the tap for one forwarded request. */
+export function createTap(ctx: TapContext): ResponseTap {
+  return new GateTap(ctx);
+}
+
+class GateTap implements ResponseTap {
+  readonly readsBody = true;
+  stopped = false;
+  private status: number | null = null;
+  private mode: 'sse-observe' | 'sse-rewrite' | 'json-observe' | 'json-hold' | 'other' = 'other';
+  private readonly reader: ResponseReader;
+  private parser: SseParser | null = null;
+  private guard: StreamGuard | null = null;
+  private body: Buffer[] | null = null;
+  private bodyBytes = 0;
+  private output = '';
+  private outputChars = 0;
+  private ttfb: number | null = null;
+  private lastText: SseEvent | null = null;
+  private blocked = false;
+  private redactedOutput = false;
+  private done = false;
+  private extraRules: FiredRule[] = [];
+
+  constructor(private readonly ctx: TapContext) {
+    this.reader = ctx.endpoint.adapter.reader(ctx.endpoint);
+  }
+
+  head(status: number, headers: IncomingHttpHeaders): boolean {
+    this.status = status;
+    const type = String(headers['content-type'] ?? '');
+    const ok = status >= 200 && status < 300;
+    const rewriting = ok && this.ctx.outputRules.some((r) => r.action === 'redact' || r.action === 'block');
+    if (type.includes('text/event-stream')) {
+      this.parser = new SseParser();
+      if (ok && (this.ctx.injectedUsage || rewriting)) {
+        this.mode = 'sse-rewrite';
+        if (rewriting) this.guard = new StreamGuard(this.ctx.outputRules, this.ctx.failMode);
+      } else this.mode = 'sse-observe';
+    } else if (type.includes('json')) {
+      this.mode = rewriting ? 'json-hold' : 'json-observe';
+      this.body = [];
+    }
+    return this.mode === 'sse-rewrite' || this.mode === 'json-hold';
+  }
+
+  chunk(data: Buffer): Buffer | null {
+    if (this.ttfb === null) this.ttfb = performance.now();
+    switch (this.mode) {
+      case 'sse-observe': {
+        for (const ev of (this.parser as SseParser).push(data)) this.observe(ev);
+        return data;
+      }
+      case 'sse-rewrite':
+        return this.rewrite(data);
+      case 'json-observe':
+        this.keep(data);
+        return data;
+      case 'json-hold':
+        this.keep(data);
+        return null;
+      case 'other':
+        return data;
+      default: {
+        const never: never = this.mode;
+        throw new Error(`unknown tap mode ${String(never)}`);
+      }
+    }
+  }
+
+  end(): Buffer | null {
+    if (this.done) return null;
+    let rest: Buffer | null = null;
+    if (this.mode === 'sse-rewrite') {
+      let out = this.flushGuard();
+      out += (this.parser as SseParser).rest();
+      rest = out.length > 0 ? Buffer.from(out) : null;
+    } else if (this.mode === 'sse-observe') {
+      const tail = (this.parser as SseParser).rest();
+      if (tail.trim().length > 0) for (const ev of (this.parser as SseParser).push(Buffer.from('\n\n'))) this.observe(ev);
+    } else if (this.mode === 'json-observe' || this.mode === 'json-hold') {
+      rest = this.finishJson();
+    }
+    this.finish(null);
+    return rest;
+  }
+
+  fail(error: Error, side: 'upstream' | 'client'): void {
+    if (this.done) return;
+    this.finish(`${side === 'client' ? 'client went away' : 'upstream failed'}: ${error.message}`);
+  }
+
+  private observe(ev: SseEvent): void {
+    const info = this.reader.event(ev);
+    if (info.text !== null) this.seen(info.text);
+  }
+
+  private seen(text: string): void {
+    this.outputChars += text.length;
+    if (this.output.length < MAX_OUTPUT_CHARS) this.output += text;
+  }
+
+  private keep(data: Buffer): void {
+    this.bodyBytes += data.length;
+    if (this.body !== null && this.bodyBytes <= MAX_BODY_BYTES) this.body.push(data);
+    else this.body = null;
+  }
+
+  private rewrite(data: Buffer): Buffer | null {
+    const events = (this.parser as SseParser).push(data);
+    if (events.length === 0) return null;
+    let out = '';
+    let unchanged = true;
+    for (const ev of events) {
+      const info = this.reader.event(ev);
+      if (info.usageOnly && this.ctx.injectedUsage) {
+        unchanged = false;
+        continue;
+      }
+      if (info.text === null || this.guard === null) {
+        if (info.text !== null) this.seen(info.text);
+        // Text held back goes out before any other event, so nothing overtakes it.
+        const flushed = info.text === null ? this.flushGuard() : '';
+        if (flushed.length > 0) unchanged = false;
+        if (this.stopped) return Buffer.from(out + flushed);
+        out += flushed + ev.raw;
+        continue;
+      }
+      this.seen(info.text);
+      this.lastText = ev;
+      const step = this.guard.push(info.text);
+      if (step.blockedBy !== null) return Buffer.from(out + this.stop(step.blockedBy));
+      if (step.release === info.text) out += ev.raw;
+      else {
+        unchanged = false;
+        if (step.release.length > 0) out += this.reader.withText(ev, step.release);
+      }
+    }
+    // An event-aligned chunk that nothing changed goes on as the very buffer received.
+    if (unchanged && out.length === data.length && out === data.toString('utf8')) return data;
+    return out.length > 0 ? Buffer.from(out) : null;
+  }
+
+  private flushGuard(): string {
+    const guard = this.guard;
+    if (guard === null) return '';
+    const step = guard.flush();
+    if (step.blockedBy !== null) return this.stop(step.blockedBy);
+    if (step.release.length === 0 || this.lastText === null) return '';
+    return this.reader.withText(this.lastText, step.release);
+  }
+
+  private stop(rule: CompiledGuardrail): string {
+    this.stopped = true;
+    this.blocked = true;
+    const message = rule.message ?? `Outpost stopped this response: it contained something the rule "${rule.id}" blocks.`;
+    const event = this.reader.errorEvent(message, 'guardrail_blocked');
+    this.finish(null);
+    return event;
+  }
+
+  private finishJson(): Buffer | null {
+    const chunks = this.body;
+    if (chunks === null) return null; // too large to read: passed through, usage estimated
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return this.mode === 'json-hold' ? Buffer.concat(chunks) : null;
+    }
+    const text = this.reader.json(parsed);
+    this.seen(text);
+    if (this.mode !== 'json-hold') return null;
+    const outcome = evaluateGuardrails(this.ctx.outputRules, [text], 'output', this.ctx.failMode);
+    this.extraRules.push(...outcome.rules);
+    if (outcome.action === 'block') {
+      this.blocked = true;
+      const message = outcome.blockedBy?.message ?? `[Outpost blocked this response: it contained something the rule "${outcome.blockedBy?.id ?? 'guardrails'}" blocks.]`;
+      this.reader.rewriteJson(parsed, () => message);
+      return Buffer.from(JSON.stringify(parsed));
+    }
+    if (outcome.action === 'redact') {
+      this.redactedOutput = true;
+      this.reader.rewriteJson(parsed, (t) => evaluateGuardrails(this.ctx.outputRules, [t], 'output', this.ctx.failMode).redacted?.[0] ?? t);
+      return Buffer.from(JSON.stringify(parsed));
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Settles the reservations and writes the one audit record. */
+  private finish(error: string | null): void {
+    if (this.done) return;
+    this.done = true;
+    const { governor, grant, endpoint, parsed, base } = this.ctx;
+    const status = this.status;
+    const failedEarly = status === null || status >= 400;
+    let usage: TokenUsage | null = null;
+    let estimated = false;
+    if (failedEarly && this.outputChars === 0) governor.abandon(grant);
+    else if (!this.ctx.metered) governor.complete(grant, endpoint.provider, null, { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, this.ctx.now());
+    else {
+      const u = this.reader.usage();
+      estimated = u?.inputTokens === undefined || u.outputTokens === undefined;
+      usage = {
+        inputTokens: u?.inputTokens ?? countTextTokens(parsed.texts.join('\n')),
+        outputTokens: u?.outputTokens ?? Math.round(countTextTokens(this.output) * (this.outputChars / Math.max(1, this.output.length))),
+        cacheReadTokens: u?.cacheReadTokens ?? 0,
+        cacheWriteTokens: u?.cacheWriteTokens ?? 0,
+      };
+    }
+    const settlement = usage === null ? null : governor.complete(grant, endpoint.provider, parsed.model, usage, this.ctx.now());
+    const rules = [...grant.rules, ...this.extraRules, ...(this.guard?.firedRules() ?? [])];
+    if (this.mode === 'sse-observe' || this.mode === 'json-observe') {
+      // Warn and log rules on output still explain themselves when nothing needed rewriting.
+      const o = evaluateGuardrails(this.ctx.outputRules, [this.output], 'output', this.ctx.failMode);
+      rules.push(...o.rules);
+    }
+    if (this.guard?.firedRules().some((r) => r.action === 'redact') === true) this.redactedOutput = true;
+    const decision: Decision = this.blocked ? 'block' : this.redactedOutput || grant.decision === 'redact' ? 'redact' : grant.decision;
+    const end = performance.now();
+    this.ctx.record(
+      auditEntry(base, {
+        decision,
+        rules,
+        status,
+        error: error ?? (this.blocked ? 'response stopped by an output guardrail' : null),
+        latencyMs: end - base.request.receivedAt,
+        ttfbMs: this.ttfb === null ? null : this.ttfb - base.request.receivedAt,
+        inputTokens: usage?.inputTokens ?? null,
+        outputTokens: usage?.outputTokens ?? null,
+        cachedTokens: usage === null ? null : usage.cacheReadTokens,
+        tokensEstimated: estimated,
+        costUsd: settlement?.costUsd ?? null,
+        priceVersion: settlement?.priceVersion ?? null,
+        output: this.ctx.recordOutput && this.output.length > 0 ? capText(redactForAudit(this.ctx.auditRules, [this.output])[0] ?? '') : null,
+      }),
+    );
+  }
+}

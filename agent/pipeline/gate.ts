@@ -1,0 +1,283 @@
+/**
+ * The Gate: governance on the engine's side of the seam. It recognises the provider API, asks the
+ * core to decide, swaps a virtual key for the provider key, rewrites the body when guardrails
+ * redacted it (or to ask for streaming usage), and returns a tap that settles and audits the
+ * response. Refusals never leave the machine: they are answered in the provider's error shape.
+ *
+ * The composition root builds it once and calls `setPolicy` on each new policy version:
+ *
+ *   const gate = createGate({ policy, audit, secrets, identity });
+ *   startProxy({ gate, ... });
+ */
+import { performance } from 'node:perf_hooks';
+import { Governor, type GovernorState, type Grant, type RequestFacts } from '../../shared/core/decide.js';
+import { denial } from '../../shared/core/denials.js';
+import { redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
+import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
+import type { Identity } from '../../shared/core/principals.js';
+import { findCredentials, type Credential } from '../../shared/core/virtual-keys.js';
+import { matchEndpoint } from '../../shared/providers/registry.js';
+import type { Endpoint, ParsedRequest } from '../../shared/providers/types.js';
+import { isWebApp } from '../../shared/providers/web-apps/index.js';
+import type { AuditEntry, FiredRule } from '../../shared/schema/audit.js';
+import type { Policy } from '../../shared/schema/policy.js';
+import { auditEntry, capText, NO_USAGE, type EntryBase } from './gate-audit.js';
+import { priceTableVersion } from './gate-price-version.js';
+import { decisionHeader, denialAnswer, errorAnswer } from './gate-respond.js';
+import { createTap } from './gate-tap.js';
+import type { Admission, ConnectEvent, Gate, InterceptedRequest, Respond } from './seam.js';
+
+/** Where audit entries go (the audit store's `AuditLog` is one). */
+export interface AuditSink {
+  record(entry: AuditEntry): void;
+}
+
+/** Resolves `keychain:NAME` references (the agent's `SecretResolver` is one). */
+export interface ProviderKeyResolver {
+  resolve(ref: string): Promise<string | null>;
+}
+
+/** What the gate is built from. */
+export interface GateDeps {
+  readonly policy: Policy;
+  readonly audit: AuditSink;
+  readonly secrets: ProviderKeyResolver;
+  readonly identity: Identity;
+  /** Wall-clock epoch ms (budget windows, record times). Default `Date.now`. */
+  readonly now?: () => number;
+  /** Default: `@pydantic/genai-prices`, its installed version recorded on each priced record. */
+  readonly prices?: PriceTable;
+}
+
+/** The Gate plus what the composition root needs beyond the seam. */
+export interface OutpostGate extends Gate {
+  /** Switches to a new (validated) policy; counters are kept. */
+  setPolicy(policy: Policy): void;
+  /** Budget and rate counters as plain JSON, for the state store. */
+  exportState(): GovernorState;
+  /** Restores counters saved by `exportState` (windows that have passed are ignored). */
+  importState(state: GovernorState): void;
+  /** The core, for status views (budgets, rate counters). */
+  readonly governor: Governor;
+}
+
+const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'x-outpost-vk'] as const;
+
+function withoutQueryKey(path: string): string {
+  const q = path.indexOf('?');
+  if (q === -1) return path;
+  const params = new URLSearchParams(path.slice(q + 1));
+  if (!params.has('key')) return path;
+  params.delete('key');
+  const rest = params.toString();
+  return rest.length > 0 ? `${path.slice(0, q)}?${rest}` : path.slice(0, q);
+}
+
+/** Builds the gate. */
+export function createGate(deps: GateDeps): OutpostGate {
+  const now = deps.now ?? Date.now;
+  const governor = new Governor(deps.policy, deps.identity, deps.prices ?? genaiPriceTable(priceTableVersion()));
+  let auditRules: readonly CompiledGuardrail[] = allRules();
+
+  function allRules(): CompiledGuardrail[] {
+    const g = governor.compiled.guardrails;
+    return [...new Set([...g.input, ...g.output])];
+  }
+
+  function base(request: InterceptedRequest, endpoint: Endpoint | null, parsed: ParsedRequest | null, principal: string | null, prompt: readonly string[] | null): EntryBase {
+    const record = governor.compiled.policy.audit.recordPrompts;
+    let text: string | null = null;
+    if (record !== 'none' && prompt !== null && prompt.length > 0) {
+      // Every guardrail finding is redacted from the record, whatever the rule's action.
+      text = capText(redactForAudit(auditRules, prompt).join('\n'));
+      if (parsed !== null && parsed.notes.length > 0) text += `\n[${parsed.notes.join(', ')}]`;
+    }
+    return {
+      request,
+      identity: deps.identity,
+      time: new Date(now()).toISOString(),
+      provider: endpoint?.provider ?? null,
+      endpoint: endpoint?.api ?? null,
+      model: parsed?.model ?? null,
+      stream: parsed?.stream ?? false,
+      principal,
+      prompt: text,
+    };
+  }
+
+  function refuse(answer: Respond, b: EntryBase, rules: readonly FiredRule[], error: string): Respond {
+    deps.audit.record(auditEntry(b, { decision: 'block', rules, status: answer.status, error, latencyMs: performance.now() - b.request.receivedAt, ttfbMs: null, ...NO_USAGE }));
+    return answer;
+  }
+
+  /** A request on a governed host that is not an AI call (a model list, a web app's asset). */
+  function passThrough(request: InterceptedRequest): Admission | Promise<Admission> {
+    const creds = findCredentials(request.headers, request.path);
+    const vkCred = creds.find((c) => governor.compiled.keys.lookup(c.value) !== null) ?? null;
+    if (vkCred === null) return { kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'pass', tap: null };
+    // A virtual key must never reach a provider, even on an ungoverned path: swap it if the host's
+    // provider key is known, else refuse.
+    const endpoint = matchEndpoint(request.host, 'POST', '/v1/chat/completions') ?? matchEndpoint(request.host, 'POST', '/v1/messages');
+    const vk = governor.compiled.keys.lookup(vkCred.value);
+    const ref = endpoint === null || vk === null ? null : (vk.providerKeys[endpoint.provider] ?? null);
+    if (endpoint === null || ref === null) {
+      return errorAnswer(endpoint?.adapter ?? null, 403, 'provider_key_missing', 'Outpost: this virtual key has no provider key for this host on this device.', decisionHeader('block', 'provider_key_missing', []));
+    }
+    return deps.secrets.resolve(ref).then((key): Admission => {
+      if (key === null) return errorAnswer(endpoint.adapter, 403, 'provider_key_missing', `Outpost: the provider key ${ref} is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}`, decisionHeader('block', 'provider_key_missing', []));
+      const headers = swapHeaders(request.headers, vkCred, endpoint, key);
+      return { kind: 'forward', path: withoutQueryKey(request.path), headers, body: request.body, decision: 'pass', tap: null };
+    });
+  }
+
+  function swapHeaders(headers: InterceptedRequest['headers'], vkCred: Credential | null, endpoint: Endpoint, key: string | null): Record<string, string | string[] | number> {
+    const out: Record<string, string | string[] | number> = {};
+    for (const name in headers) {
+      const v = headers[name];
+      if (v === undefined || name === 'content-length' || name === 'x-outpost-vk') continue;
+      // The header that carried the virtual key goes; with a swap, every credential header goes.
+      if (key !== null && (CREDENTIAL_HEADERS as readonly string[]).includes(name)) continue;
+      if (vkCred !== null && name === vkCred.location) continue;
+      out[name] = v;
+    }
+    if (key !== null) {
+      const [name, value] = endpoint.adapter.credential(endpoint, key);
+      out[name] = value;
+    }
+    return out;
+  }
+
+  function admit(request: InterceptedRequest): Admission | Promise<Admission> {
+    const endpoint = matchEndpoint(request.host, request.method, request.path);
+    if (endpoint === null) return passThrough(request);
+    const adapter = endpoint.adapter;
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString('utf8'));
+    } catch {
+      const b = base(request, endpoint, null, null, null);
+      const d = denial('internal_error', 'Outpost could not read this request body as JSON, so it cannot be checked.', []);
+      return refuse(errorAnswer(adapter, 400, 'invalid_request', d.message, decisionHeader('block', 'invalid_request', [])), b, [], 'request body is not JSON');
+    }
+    const parsed = adapter.parse(endpoint, body);
+    const metered = !isWebApp(endpoint);
+    const facts: RequestFacts = {
+      provider: endpoint.provider,
+      model: parsed.model,
+      credentials: findCredentials(request.headers, request.path),
+      texts: parsed.texts,
+      promptChars: parsed.promptChars,
+      maxOutputTokens: parsed.maxOutputTokens,
+      metered,
+    };
+    const result = governor.admit(facts, now());
+    if (!result.ok) {
+      const b = base(request, endpoint, parsed, result.principal?.id ?? null, parsed.texts);
+      return refuse(denialAnswer(adapter, result.denial), b, result.rules, result.denial.code);
+    }
+    if (result.providerKeyRef === null) return forward(request, endpoint, body, parsed, result, null, metered);
+    const ref = result.providerKeyRef;
+    return deps.secrets.resolve(ref).then(
+      (key) => {
+        if (key !== null) return forward(request, endpoint, body, parsed, result, key, metered);
+        governor.abandon(result);
+        const b = base(request, endpoint, parsed, result.principal.id, parsed.texts);
+        const message = `Outpost: the provider key "${ref}" for virtual key "${result.principal.vk?.id ?? ''}" is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}`;
+        return refuse(errorAnswer(adapter, 403, 'provider_key_missing', message, decisionHeader('block', 'provider_key_missing', [])), b, result.rules, 'provider key missing');
+      },
+      (err: Error) => {
+        governor.abandon(result);
+        throw err;
+      },
+    );
+  }
+
+  function forward(request: InterceptedRequest, endpoint: Endpoint, body: unknown, parsed: ParsedRequest, grant: Grant, key: string | null, metered: boolean): Admission {
+    const adapter = endpoint.adapter;
+    if (grant.redacted !== null) adapter.rewriteTexts(endpoint, body, grant.redacted);
+    const injectedUsage = adapter.prepare(endpoint, body, parsed);
+    const outBody = grant.redacted !== null || injectedUsage ? Buffer.from(JSON.stringify(body)) : request.body;
+    const needsHeaders = key !== null || grant.vkCredential !== null || request.headers['x-outpost-vk'] !== undefined;
+    const headers = needsHeaders ? swapHeaders(request.headers, grant.vkCredential, endpoint, key) : request.headers;
+    const path = grant.vkCredential?.location === 'query-key' || key !== null ? withoutQueryKey(request.path) : request.path;
+    const policy = governor.compiled.policy;
+    const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
+    const tap = createTap({
+      governor,
+      grant,
+      endpoint,
+      parsed,
+      injectedUsage,
+      metered,
+      outputRules: governor.compiled.guardrails.output,
+      auditRules,
+      failMode: policy.failMode,
+      recordOutput: policy.audit.recordPrompts !== 'none',
+      base: b,
+      record: (e) => deps.audit.record(e),
+      now,
+    });
+    return {
+      kind: 'forward',
+      path,
+      headers,
+      body: outBody,
+      decision: decisionHeader(
+        grant.decision,
+        null,
+        grant.rules.map((r) => r.id),
+      ),
+      tap,
+    };
+  }
+
+  return {
+    governor,
+    get failMode() {
+      return governor.compiled.policy.failMode;
+    },
+    classify: (host) => governor.compiled.classify(host),
+    admit,
+    connect(event: ConnectEvent) {
+      const entry: AuditEntry = {
+        id: `connect-${now()}-${Math.random().toString(36).slice(2, 10)}`,
+        time: new Date(now()).toISOString(),
+        kind: 'connect',
+        device: deps.identity.device,
+        user: deps.identity.user,
+        app: event.app,
+        host: event.host,
+        provider: null,
+        endpoint: null,
+        method: 'CONNECT',
+        model: null,
+        stream: false,
+        principal: null,
+        decision: event.outcome === 'blocked' ? 'block' : 'allow',
+        rules: [{ id: event.outcome === 'blocked' ? 'hosts' : 'pinning', kind: event.outcome === 'blocked' ? 'host-blocked' : 'pinned-client', action: event.outcome === 'blocked' ? 'deny' : 'log', target: 'request', explanation: event.reason }],
+        status: event.outcome === 'blocked' ? 403 : null,
+        error: null,
+        latencyMs: null,
+        ttfbMs: null,
+        ...NO_USAGE,
+        prompt: null,
+        headers: {},
+      };
+      deps.audit.record(entry);
+    },
+    tooLarge(request, limitBytes) {
+      const endpoint = matchEndpoint(request.host, request.method, request.path);
+      return errorAnswer(endpoint?.adapter ?? null, 413, 'request_too_large', `Outpost: the request body is larger than the ${limitBytes} bytes it can check. Send a smaller request.`, decisionHeader('block', 'request_too_large', []));
+    },
+    upstreamFailed(request, error) {
+      const endpoint = matchEndpoint(request.host, request.method, request.path);
+      return errorAnswer(endpoint?.adapter ?? null, 502, 'upstream_error', `Outpost could not reach ${request.host}: ${error.message}`, decisionHeader('error', 'upstream_error', []));
+    },
+    setPolicy(policy) {
+      governor.setPolicy(policy);
+      auditRules = allRules();
+    },
+    exportState: () => governor.exportState(now()),
+    importState: (state) => governor.importState(state, now()),
+  };
+}

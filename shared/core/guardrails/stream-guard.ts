@@ -1,0 +1,93 @@
+/**
+ * Output guardrails on a stream of text deltas. Redaction must work across chunk boundaries: a
+ * phone number may arrive as "+1 415" then "555 0100". The guard therefore holds back the last
+ * `holdChars` characters of text (and any finding that reaches into them) until more text or the end
+ * arrives, and releases everything before that, redacted. A blocking finding stops the stream.
+ */
+import type { FiredRule } from '../../schema/audit.js';
+import type { CompiledGuardrail } from './engine.js';
+import { redact } from './redact.js';
+import type { Finding } from './types.js';
+
+/** What the guard lets through after a push. */
+export interface GuardStep {
+  /** Text that may go to the client now (possibly empty), already redacted. */
+  readonly release: string;
+  /** The blocking rule, when the stream must stop. */
+  readonly blockedBy: CompiledGuardrail | null;
+}
+
+/**
+ * Longest span a finding is expected to need in one piece. PII and most credentials fit in 64
+ * characters; longer tokens (JWTs, private keys) are held as long as they keep matching, up to
+ * `maxHoldChars`.
+ */
+export const DEFAULT_HOLD_CHARS = 96;
+const MAX_HOLD_CHARS = 16_384;
+
+/** Guards one output stream. */
+export class StreamGuard {
+  private pending = '';
+  private readonly fired = new Map<string, FiredRule>();
+
+  constructor(
+    private readonly rules: readonly CompiledGuardrail[],
+    private readonly failMode: 'open' | 'closed',
+    private readonly holdChars = DEFAULT_HOLD_CHARS,
+  ) {}
+
+  /** Rules that fired so far (one entry per rule). */
+  firedRules(): FiredRule[] {
+    return [...this.fired.values()];
+  }
+
+  /** Adds a text delta. */
+  push(text: string): GuardStep {
+    this.pending += text;
+    return this.step(false);
+  }
+
+  /** The stream ended: releases everything held. */
+  flush(): GuardStep {
+    return this.step(true);
+  }
+
+  private step(final: boolean): GuardStep {
+    const text = this.pending;
+    let cut = final ? text.length : Math.max(0, text.length - this.holdChars);
+    if (text.length > MAX_HOLD_CHARS) cut = text.length - this.holdChars;
+    const toRedact: Finding[] = [];
+    for (const rule of this.rules) {
+      let found: readonly Finding[];
+      try {
+        found = rule.detector.scan(text);
+      } catch (err) {
+        const closed = this.failMode === 'closed';
+        this.note(rule, 'detector-error', closed ? 'block' : 'log', `the ${rule.type} detector failed (${(err as Error).message}); fail mode ${this.failMode}`);
+        if (closed) return { release: '', blockedBy: rule };
+        continue;
+      }
+      if (found.length === 0) continue;
+      if (rule.action === 'block') {
+        this.note(rule, found.map((f) => f.kind).join(','), 'block', `found ${found[0]?.label ?? 'a match'} in the response`);
+        return { release: '', blockedBy: rule };
+      }
+      for (const f of found) {
+        if (rule.action === 'redact') {
+          toRedact.push(f);
+          // Never release half a finding: hold it whole until it is complete.
+          if (!final && f.start < cut && f.end > cut && text.length <= MAX_HOLD_CHARS) cut = f.start;
+        }
+      }
+      this.note(rule, [...new Set(found.map((f) => f.kind))].join(','), rule.action, `found ${found[0]?.label ?? 'a match'} in the response`);
+    }
+    const released = text.slice(0, cut);
+    this.pending = text.slice(cut);
+    const inside = toRedact.filter((f) => f.end <= cut);
+    return { release: inside.length > 0 ? redact(released, inside) : released, blockedBy: null };
+  }
+
+  private note(rule: CompiledGuardrail, kind: string, action: FiredRule['action'], explanation: string): void {
+    if (!this.fired.has(rule.id)) this.fired.set(rule.id, { id: rule.id, kind, action, target: 'output', explanation });
+  }
+}
