@@ -163,6 +163,12 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       res.writeHead(421, { 'content-type': 'text/plain' }).end(`fake provider does not serve host ${host}\n`);
       return;
     }
+    const exchangeForKey: Exchange = { ...exchangeBase, params: [] };
+    const presented = api.apiKeyOf(exchangeForKey);
+    if (knobs.apiKey !== null && presented !== knobs.apiKey) {
+      api.sendError(exchangeForKey, api.authError(presented));
+      return;
+    }
     const error = pendingError(knobs);
     for (const route of api.routes) {
       const match = route.method === req.method ? route.pattern.exec(url.pathname) : null;

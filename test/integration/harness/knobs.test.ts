@@ -125,6 +125,32 @@ describe('fake provider knobs', () => {
     expect((error as Error).message).toContain('overloaded_error');
   });
 
+  it('checks the provider key where each provider expects it, when apiKey is set', async () => {
+    provider.knobs.apiKey = 'sk-real-key';
+    const wrong = await openai.client.models.list().catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((wrong as Error).message).toContain('Incorrect API key provided: sk-***post.');
+    const right = openAiClient({ resolve: provider.resolveMap(), ca: provider.ca.caPem, apiKey: 'sk-real-key', maxRetries: 0 });
+    try {
+      expect((await right.client.models.list()).data.length).toBeGreaterThan(0);
+    } finally {
+      await right.close();
+    }
+    await expect(
+      anthropic.client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'k' }] }),
+    ).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    const gemini = (key: string) =>
+      rawRequest(dispatcher, `https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent?key=${key}`, {
+        json: { contents: [{ parts: [{ text: 'k' }] }] },
+      });
+    const bad = await gemini('AIza-wrong');
+    expect(bad.statusCode).toBe(400);
+    await bad.body.dump();
+    const good = await gemini('sk-real-key');
+    expect(good.statusCode).toBe(200);
+    await good.body.dump();
+  });
+
   it('applies per-host knobs to one provider only', async () => {
     provider.hostKnobs['api.openai.com'] = { error: { status: 503 } };
     await expect(openai.client.models.list()).rejects.toMatchObject({ status: 503 });

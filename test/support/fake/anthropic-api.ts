@@ -171,4 +171,13 @@ export const anthropicApi: FakeApi = {
     { method: 'POST', pattern: /^\/v1\/messages\/count_tokens$/, handle: handleCountTokens },
   ],
   sendError: sendAnthropicError,
+  apiKeyOf: ({ req }) => {
+    const key = req.headers['x-api-key'];
+    return typeof key === 'string' ? key : /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  },
+  authError: (presented) => ({
+    status: 401,
+    type: 'authentication_error',
+    message: presented ? 'invalid x-api-key' : 'x-api-key header is required',
+  }),
 };

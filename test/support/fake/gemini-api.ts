@@ -155,4 +155,13 @@ export const geminiApi: FakeApi = {
     { method: 'POST', pattern: /^\/v1(?:beta|alpha)?\/models\/([^/:]+):countTokens$/, handle: handleCountTokens },
   ],
   sendError: sendGeminiError,
+  apiKeyOf: ({ req, url }) => {
+    const key = req.headers['x-goog-api-key'];
+    return typeof key === 'string' ? key : (url.searchParams.get('key') ?? undefined);
+  },
+  // Google answers a wrong key with 400 INVALID_ARGUMENT and a missing one with 403.
+  authError: (presented) =>
+    presented
+      ? { status: 400, message: 'API key not valid. Please pass a valid API key.' }
+      : { status: 403, message: "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API." },
 };

@@ -32,4 +32,17 @@ export const openAiApi: FakeApi = {
     { method: 'GET', pattern: new RegExp(`^${PREFIX}/models$`), handle: handleModels },
   ],
   sendError: sendOpenAiError,
+  apiKeyOf: ({ req }) => {
+    const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const azure = req.headers['api-key'];
+    return bearer ?? (typeof azure === 'string' ? azure : undefined);
+  },
+  authError: (presented) => ({
+    status: 401,
+    message: presented
+      ? `Incorrect API key provided: ${presented.slice(0, 3)}***${presented.slice(-4)}. You can find your API key at https://platform.openai.com/account/api-keys.`
+      : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+    type: 'invalid_request_error',
+    code: presented ? 'invalid_api_key' : null,
+  }),
 };

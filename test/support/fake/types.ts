@@ -57,6 +57,12 @@ export interface FakeKnobs {
   streamErrorAfterEvents: number | null;
   /** Hold the stream after this many SSE events until `provider.release()` (default never). */
   holdAfterEvents: number | null;
+  /**
+   * The provider key every request must carry (OpenAI `Authorization: Bearer`, Azure `api-key`,
+   * Anthropic `x-api-key`, Gemini `x-goog-api-key` or `?key=`); others get the provider's own
+   * authentication error (default none: any key or none is accepted).
+   */
+  apiKey: string | null;
   /** The answer text instead of the echo (default none). */
   text: string | null;
   /** Input tokens reported as read from the prompt cache (OpenAI cached_tokens, Anthropic
@@ -76,6 +82,7 @@ export function defaultKnobs(): FakeKnobs {
     resetAfterEvents: null,
     streamErrorAfterEvents: null,
     holdAfterEvents: null,
+    apiKey: null,
     text: null,
     cachedInputTokens: 0,
     cacheCreationInputTokens: 0,
@@ -110,4 +117,8 @@ export interface FakeApi {
   readonly routes: readonly Route[];
   /** Writes an error in this provider's shape. */
   sendError(exchange: Exchange, error: ErrorKnob): void;
+  /** The provider key a request carries, where this provider expects it. */
+  apiKeyOf(exchange: Exchange): string | undefined;
+  /** The error this provider answers for a missing or wrong key. */
+  authError(presented: string | undefined): ErrorKnob;
 }
