@@ -56,6 +56,29 @@ describe('the OpenAI SDK against the fake provider', () => {
     expect(request?.headers.authorization).toBe('Bearer sk-test-outpost');
   });
 
+  it('streams a Responses API answer and reads its final usage', async () => {
+    provider.reset();
+    const stream = sdk.client.responses.stream({ model: 'gpt-4.1', input: 'responses please' });
+    let deltas = '';
+    stream.on('response.output_text.delta', (event) => {
+      deltas += event.delta;
+    });
+    const final = await stream.finalResponse();
+    const expected = answerText('gpt-4.1', 'responses please');
+    expect(deltas).toBe(expected);
+    expect(final.output_text).toBe(expected);
+    expect(final.usage?.output_tokens).toBe(fakeTokenCount(expected));
+  });
+
+  it('embeds through the SDK, which asks for base64 and decodes it', async () => {
+    provider.reset();
+    const result = await sdk.client.embeddings.create({ model: 'text-embedding-3-small', input: 'vector me' });
+    expect(provider.requests[0]?.json).toMatchObject({ encoding_format: 'base64' });
+    const vector = result.data[0]?.embedding ?? [];
+    expect(vector).toHaveLength(1536);
+    expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
+  });
+
   it('refuses the fake provider when the client trusts another CA', async () => {
     const { createTestCa } = await import('../support/test-ca.js');
     const stranger = await createTestCa('Unrelated CA');
