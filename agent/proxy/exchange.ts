@@ -195,8 +195,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (status < 200) return;
     const dropLength = this.tap === null ? false : this.tap.head(status, headers);
     this.res.writeHead(status, statusMessage ?? '', clientResponseHeaders(headers, this.decision, dropLength));
-    // Flush the head now: a slow first token should not hide the status from the client.
-    this.res.flushHeaders();
+    // A stream's first event may be seconds away (a model thinking): send its head now. A
+    // length-delimited body follows at once, so its head rides with the first chunk (one TLS
+    // record and one syscall fewer per request).
+    if (headers['content-length'] === undefined) this.res.flushHeaders();
     void controller;
   }
 

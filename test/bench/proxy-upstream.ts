@@ -1,0 +1,57 @@
+/**
+ * The benchmark's fake OpenAI upstream, run in its own process (its own event loop, so it does not
+ * share CPU time with the proxy being measured on the same thread). Answers chat completions with a
+ * fixed JSON body, or a fixed 10-event SSE stream when the request body asks for `"stream":true`.
+ * Started by proxy.bench.ts with `fork`; receives its certificate over IPC and answers its port.
+ */
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+interface StartMessage {
+  readonly cert: string;
+  readonly key: string;
+}
+
+const JSON_BODY = Buffer.from(
+  JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model: 'gpt-4o-mini-2024-07-18',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 },
+    system_fingerprint: 'fp_bench',
+  }),
+);
+
+const EVENTS = Array.from({ length: 10 }, (_, i) =>
+  Buffer.from(
+    `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `word${i} ` }, finish_reason: null }] })}\n\n`,
+  ),
+);
+const DONE = Buffer.from('data: [DONE]\n\n');
+const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': JSON_BODY.length, 'x-request-id': 'req_bench' };
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_bench' };
+const STREAM_FLAG = Buffer.from('"stream":true');
+
+process.once('message', (message: StartMessage) => {
+  const server = https.createServer({ cert: message.cert, key: message.key, keepAliveTimeout: 120_000 }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (body.includes(STREAM_FLAG)) {
+        res.writeHead(200, SSE_HEADERS);
+        for (const e of EVENTS) res.write(e);
+        res.end(DONE);
+      } else {
+        res.writeHead(200, JSON_HEADERS);
+        res.end(JSON_BODY);
+      }
+    });
+  });
+  server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
+    process.send?.({ port: (server.address() as AddressInfo).port });
+  });
+  process.on('disconnect', () => process.exit(0));
+});

@@ -1,0 +1,288 @@
+/**
+ * Issue 4's benchmark: the same undici client, side by side in one run, against the fake upstream
+ * directly, through Outpost's engine, and through http-mitm-proxy with upstream keep-alive.
+ * JSON and SSE chat completions at concurrency 1, 16 and 64 (closed loop); first handshake to a
+ * new host and the proxy's event-loop stall meanwhile; idle and peak RSS; CPU per request.
+ *
+ * Processes: the upstream and each proxy run in their own child (their own event loop and
+ * memory); this process only generates load. Every cell runs `BENCH_ROUNDS` times (default 3),
+ * interleaved across subjects so that noise from other work on the machine spreads evenly, and
+ * the median is reported. `BENCH_SECONDS` sets a cell's length (default 2).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Agent, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
+import { createTestCa } from '../support/test-ca.js';
+import type { SubjectReading, SubjectRequest } from './proxy-subject.js';
+import type { BenchSection } from './types.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const WARMUP_MS = 300;
+const CONCURRENCY = [1, 16, 64] as const;
+const KINDS = ['json', 'sse'] as const;
+type Kind = (typeof KINDS)[number];
+type SubjectName = 'direct' | 'outpost' | 'http-mitm-proxy';
+
+const BODIES: Record<Kind, string> = {
+  json: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in five words.' }] }),
+  sse: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Say hello in five words.' }] }),
+};
+const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench', 'user-agent': 'outpost-bench/1' };
+
+/** A child process spoken to by request/response over IPC. */
+class Child {
+  private next = 0;
+  private readonly waiting = new Map<number, (value: unknown) => void>();
+  constructor(readonly process: ChildProcess) {
+    process.on('message', (m: { id: number; result: unknown }) => {
+      this.waiting.get(m.id)?.(m.result);
+      this.waiting.delete(m.id);
+    });
+  }
+  ask<T>(request: SubjectRequest): Promise<T> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve as (value: unknown) => void);
+      this.process.send({ ...request, id });
+    });
+  }
+}
+
+/** One measured cell. */
+interface Cell {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Median time to the first body byte (SSE), ms. */
+  readonly ttfb: number;
+  readonly requests: number;
+  readonly errors: number;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** One request; resolves to [total ms, first-byte ms]. */
+async function once(dispatcher: Dispatcher, origin: string, kind: Kind): Promise<[number, number]> {
+  const start = performance.now();
+  const res = await dispatcher.request({ origin, path: '/v1/chat/completions', method: 'POST', headers: HEADERS, body: BODIES[kind] });
+  let first = 0;
+  for await (const _chunk of res.body) if (first === 0) first = performance.now();
+  const end = performance.now();
+  if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+  return [end - start, (first === 0 ? end : first) - start];
+}
+
+/** Closed-loop load: `concurrency` workers, each sending its next request when the last ends. */
+async function measure(dispatcher: Dispatcher, origin: string, kind: Kind, concurrency: number): Promise<Cell> {
+  const latencies: number[] = [];
+  const firsts: number[] = [];
+  let errors = 0;
+  let recording = false;
+  let stop = false;
+  const worker = async (): Promise<void> => {
+    while (!stop) {
+      try {
+        const [total, first] = await once(dispatcher, origin, kind);
+        if (recording) {
+          latencies.push(total);
+          firsts.push(first);
+        }
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const workers = Array.from({ length: concurrency }, worker);
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  recording = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  recording = false;
+  const elapsed = performance.now() - t0;
+  stop = true;
+  await Promise.all(workers);
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    rps: latencies.length / (elapsed / 1000),
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    ttfb: quantile(Float64Array.from(firsts).sort(), 0.5),
+    requests: latencies.length,
+    errors,
+  };
+}
+
+interface Subject {
+  readonly name: SubjectName;
+  readonly child: Child | null;
+  /** A fresh client (a fresh pool: every cell starts from new connections, then warms up). */
+  dispatcher(): Dispatcher;
+}
+
+function forkChild(file: string): ChildProcess {
+  // http-mitm-proxy logs every per-host server it starts: keep the table readable.
+  return fork(path.join(here, file), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+}
+
+/** Runs the whole benchmark. */
+export async function run(): Promise<BenchSection[]> {
+  const ca = await createTestCa('Outpost Bench Root');
+  const leaf = ca.issue(['api.openai.com', '*.bench.test', '127.0.0.1']);
+  const upstreamProcess = forkChild('proxy-upstream.js');
+  upstreamProcess.send({ cert: leaf.cert, key: leaf.key });
+  const upstreamPort = await new Promise<number>((resolve) => upstreamProcess.once('message', (m: { port: number }) => resolve(m.port)));
+
+  const start = async (kind: 'outpost' | 'mitm'): Promise<{ child: Child; port: number; caPem: string }> => {
+    const child = new Child(forkChild('proxy-subject.js'));
+    const started = await child.ask<{ port: number; caPem: string; error?: string }>({ op: 'start', kind, upstreamPort, caPem: ca.caPem, caKeyPem: ca.keyPem, caFile: ca.caFile });
+    if (started.error !== undefined) throw new Error(started.error);
+    return { child, ...started };
+  };
+  const outpost = await start('outpost');
+  const mitm = await start('mitm');
+  const directConnector = buildConnector({ ca: [ca.caPem] });
+  const subjects: Subject[] = [
+    {
+      name: 'direct',
+      child: null,
+      dispatcher: () =>
+        new Agent({
+          connect: (opts, cb) => directConnector({ ...opts, hostname: '127.0.0.1', port: String(upstreamPort), servername: opts.hostname }, cb),
+        }),
+    },
+    { name: 'outpost', child: outpost.child, dispatcher: () => new ProxyAgent({ uri: `http://127.0.0.1:${outpost.port}`, requestTls: { ca: [outpost.caPem] } }) },
+    { name: 'http-mitm-proxy', child: mitm.child, dispatcher: () => new ProxyAgent({ uri: `http://127.0.0.1:${mitm.port}`, requestTls: { ca: [mitm.caPem] } }) },
+  ];
+
+  const idle = new Map<SubjectName, SubjectReading>();
+  const cells = new Map<string, Cell[]>();
+  const cpu = new Map<string, number[]>();
+  const peaks = new Map<SubjectName, number>();
+  const origin = 'https://api.openai.com';
+
+  try {
+    // Idle RSS after one request (listeners, pools, the first leaf all in place).
+    for (const s of subjects) {
+      const d = s.dispatcher();
+      await once(d, origin, 'json');
+      await d.close();
+      if (s.child) {
+        await new Promise((r) => setTimeout(r, 500));
+        idle.set(s.name, await s.child.ask<SubjectReading>({ op: 'read' }));
+      }
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const kind of KINDS) {
+        for (const c of CONCURRENCY) {
+          for (const s of subjects) {
+            const d = s.dispatcher();
+            await s.child?.ask({ op: 'mark' });
+            const cell = await measure(d, origin, kind, c);
+            const reading = s.child ? await s.child.ask<SubjectReading>({ op: 'read' }) : null;
+            await d.close();
+            const key = `${s.name}|${kind}|${c}`;
+            cells.set(key, [...(cells.get(key) ?? []), cell]);
+            if (reading) {
+              // CPU covers warm-up too: divide by every request the cell completed, recorded or not.
+              const all = cell.requests * ((SECONDS * 1000 + WARMUP_MS) / (SECONDS * 1000));
+              cpu.set(key, [...(cpu.get(key) ?? []), reading.cpuMs / all]);
+              if (c === 64) peaks.set(s.name, Math.max(peaks.get(s.name) ?? 0, reading.peakRssMb));
+            }
+          }
+        }
+      }
+    }
+
+    // First handshake to a host the proxy has not seen: leaf issuance plus both TLS handshakes.
+    const firstHandshake = new Map<SubjectName, { ms: number; stall: number }>();
+    for (const s of subjects) {
+      const times: number[] = [];
+      const stalls: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const d = s.dispatcher();
+        await s.child?.ask({ op: 'mark' });
+        const [ms] = await once(d, s.name === 'direct' ? origin : `https://fresh-${i}-${process.pid}.bench.test`, 'json');
+        const reading = s.child ? await s.child.ask<SubjectReading>({ op: 'read' }) : null;
+        await d.close();
+        times.push(ms);
+        stalls.push(reading?.maxStallMs ?? 0);
+      }
+      firstHandshake.set(s.name, { ms: median(times), stall: median(stalls) });
+    }
+
+    return report(subjects.map((s) => s.name), cells, cpu, idle, peaks, firstHandshake);
+  } finally {
+    for (const s of subjects) await s.child?.ask({ op: 'stop' });
+    upstreamProcess.kill();
+    await ca.dispose();
+  }
+}
+
+function report(
+  names: SubjectName[],
+  cells: Map<string, Cell[]>,
+  cpu: Map<string, number[]>,
+  idle: Map<SubjectName, SubjectReading>,
+  peaks: Map<SubjectName, number>,
+  firstHandshake: Map<SubjectName, { ms: number; stall: number }>,
+): BenchSection[] {
+  const med = (key: string, pick: (c: Cell) => number): number => median((cells.get(key) ?? []).map(pick));
+  const rows: Array<Record<string, string | number>> = [];
+  for (const kind of KINDS) {
+    for (const c of CONCURRENCY) {
+      for (const name of names) {
+        const key = `${name}|${kind}|${c}`;
+        rows.push({
+          subject: name,
+          kind,
+          c,
+          'req/s': Math.round(med(key, (x) => x.rps)),
+          'p50 ms': med(key, (x) => x.p50),
+          'p99 ms': med(key, (x) => x.p99),
+          'first byte ms': kind === 'sse' ? med(key, (x) => x.ttfb) : '',
+          'added p50 ms': name === 'direct' ? '' : med(key, (x) => x.p50) - med(`direct|${kind}|${c}`, (x) => x.p50),
+          'CPU ms/req': cpu.has(key) ? median(cpu.get(key) ?? []) : '',
+          errors: (cells.get(key) ?? []).reduce((n, x) => n + x.errors, 0),
+        });
+      }
+    }
+  }
+  const resources = names.map((name) => ({
+    subject: name,
+    'idle RSS MB': idle.get(name)?.rssMb ?? '',
+    'peak RSS MB (c=64)': peaks.get(name) ?? '',
+    'first handshake ms': firstHandshake.get(name)?.ms ?? 0,
+    'event-loop stall ms': name === 'direct' ? '' : (firstHandshake.get(name)?.stall ?? 0),
+  }));
+
+  const addedP50 = med('outpost|json|1', (x) => x.p50) - med('direct|json|1', (x) => x.p50);
+  const ratio16 = med('outpost|json|16', (x) => x.rps) / med('http-mitm-proxy|json|16', (x) => x.rps);
+  const addedTtfb = med('outpost|sse|1', (x) => x.ttfb) - med('direct|sse|1', (x) => x.ttfb);
+  const idleRss = idle.get('outpost')?.rssMb ?? Number.NaN;
+  const peakRss = peaks.get('outpost') ?? Number.NaN;
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+  const notes = [
+    `added p50 at c=1 (JSON): ${addedP50.toFixed(3)} ms ≤ 0.3 ms: ${verdict(addedP50 <= 0.3)}`,
+    `req/s at c=16 (JSON): ${ratio16.toFixed(2)}× http-mitm-proxy's ≥ 1.5×: ${verdict(ratio16 >= 1.5)}`,
+    `SSE first byte added at c=1: ${addedTtfb.toFixed(3)} ms ≤ 0.5 ms: ${verdict(addedTtfb <= 0.5)}`,
+    `idle RSS ${idleRss.toFixed(1)} MB ≤ 80 MB: ${verdict(idleRss <= 80)}; peak RSS at c=64 ${peakRss.toFixed(1)} MB ≤ 150 MB: ${verdict(peakRss <= 150)}`,
+    `medians of ${ROUNDS} interleaved rounds of ${SECONDS} s per cell; client undici (ProxyAgent through proxies); upstream and each proxy in their own process; gate: allow-all (engine alone)`,
+  ];
+  return [
+    { title: 'Interception engine: throughput and latency (issue 4)', rows, notes },
+    { title: 'Interception engine: memory and first handshake', rows: resources },
+  ];
+}
