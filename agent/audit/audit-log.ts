@@ -98,6 +98,14 @@ interface Statements {
   readonly head: import('better-sqlite3').Statement;
 }
 
+/** A record ready to write: the entry already serialised (so a bad entry fails at `record`, not in a batch). */
+interface PendingRow {
+  readonly id: string;
+  readonly time: string;
+  readonly decision: string;
+  readonly body: string;
+}
+
 interface Problem {
   readonly code: AuditProblemCode;
   readonly message: string;
@@ -109,7 +117,7 @@ const silent: StoreLogger = { info: () => {}, warn: () => {}, error: () => {} };
 export class AuditLog implements AuditSink {
   private db: Db | null = null;
   private stmts: Statements | null = null;
-  private writeBatch: ((entries: readonly AuditEntry[]) => { seq: number; hash: string; bytes: number }) | null = null;
+  private writeBatch: ((rows: readonly PendingRow[]) => { seq: number; hash: string; bytes: number }) | null = null;
   private checkpointer: Checkpointer | null = null;
   private headSeq = 0;
   private headHash = '';
@@ -118,7 +126,7 @@ export class AuditLog implements AuditSink {
   private anchoredSeq = 0;
   private ackedSeq = 0;
   private spoolBytes = 0;
-  private pending: AuditEntry[] = [];
+  private pending: PendingRow[] = [];
   /** Records per drain transaction: shrinks after a failure (a nearly full disk may take a few), grows back. */
   private batchLimit = BATCH_LIMIT;
   private dropped = 0;
@@ -159,21 +167,28 @@ export class AuditLog implements AuditSink {
    * otherwise, or while degraded or behind a backlog (order is kept), it queues.
    */
   record(entry: AuditEntry): void {
-    // Defence in depth: whatever the gate built, only allow-listed headers reach the disk.
-    const clean: AuditEntry = { ...entry, headers: allowListHeaders(entry.headers) };
     if (this.closed) {
       this.drop(1, 'the audit log is closed');
       return;
     }
+    let row: PendingRow;
+    try {
+      // Defence in depth: whatever the gate built, only allow-listed headers reach the disk.
+      row = { id: entry.id, time: entry.time, decision: entry.decision, body: canonicalEntry({ ...entry, headers: allowListHeaders(entry.headers) }) };
+    } catch (err) {
+      // Never throw into the response tap; an entry that cannot be serialised is a bug, said loudly.
+      this.drop(1, `an entry could not be serialised: ${(err as Error).message}`);
+      return;
+    }
     if (this.durability === 'sync' && this.pending.length === 0 && this.writable()) {
       try {
-        this.commit([clean]);
+        this.commit([row]);
         return;
       } catch (err) {
         this.fail(err);
       }
     }
-    this.enqueue(clean);
+    this.enqueue(row);
   }
 
   /** True when the gate may let requests through: always in fail-open, only when healthy in fail-closed. */
@@ -320,10 +335,10 @@ export class AuditLog implements AuditSink {
   }
 
   /** One transaction: chain, insert, head; in-memory head moves only after the commit. */
-  private commit(entries: readonly AuditEntry[]): void {
+  private commit(rows: readonly PendingRow[]): void {
     const write = this.writeBatch;
     if (write === null) throw new StoreError('STORE_READ_ONLY', 'the store is not open');
-    const out = write(entries);
+    const out = write(rows);
     this.headSeq = out.seq;
     this.headHash = out.hash;
     this.spoolBytes += out.bytes;
@@ -347,11 +362,11 @@ export class AuditLog implements AuditSink {
     }
   }
 
-  private enqueue(entry: AuditEntry): void {
+  private enqueue(row: PendingRow): void {
     if (this.pending.length >= this.maxPending) {
       this.drop(1, `${this.maxPending} records already wait in memory`);
     } else {
-      this.pending.push(entry);
+      this.pending.push(row);
       if (this.pending.length === 1 && this.degraded()) this.reportHealth();
     }
     this.scheduleFlush();
@@ -460,16 +475,15 @@ export class AuditLog implements AuditSink {
     this.anchoredSeq = chain.head_seq;
     this.ackedSeq = spool.acked_seq;
     this.spoolBytes = bytes.bytes;
-    this.writeBatch = db.transaction((entries: readonly AuditEntry[]) => {
+    this.writeBatch = db.transaction((rows: readonly PendingRow[]) => {
       let seq = this.headSeq;
       let prev = this.headHash;
       let bytesAdded = 0;
-      for (const e of entries) {
+      for (const r of rows) {
         seq++;
-        const body = canonicalEntry(e);
-        const hash = hashRecord(seq, prev, body);
-        const size = Buffer.byteLength(body);
-        insert.run(seq, e.id, e.time, e.decision, body, prev, hash, size);
+        const hash = hashRecord(seq, prev, r.body);
+        const size = Buffer.byteLength(r.body);
+        insert.run(seq, r.id, r.time, r.decision, r.body, prev, hash, size);
         prev = hash;
         bytesAdded += size;
       }

@@ -111,6 +111,7 @@ const HEADER_ALLOW = new Set([
   'x-stainless-runtime',
   'x-stainless-runtime-version',
   'x-stainless-retry-count',
+  'x-goog-api-client',
 ]);
 
 /** Longest header value kept: enough for any User-Agent, too short to smuggle a document. */

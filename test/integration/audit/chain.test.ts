@@ -120,4 +120,13 @@ describe('the audit hash chain', () => {
     const result = tamper(file, "INSERT INTO audit (seq, id, time, decision, body, prev_hash, hash, size) SELECT 4, 'x', time, decision, body, hash, hash, size FROM audit WHERE seq = 3");
     expect(result).toMatchObject({ ok: false, problem: { seq: 4, kind: 'altered' } });
   });
+
+  it('drops an entry that cannot be serialised, loudly, without throwing into the request path or breaking the chain', async () => {
+    const { log } = await logWith(2);
+    const bad = makeEntry({ costUsd: 10n as unknown as number });
+    expect(() => log.record(bad)).not.toThrow();
+    log.record(makeEntry());
+    expect(log.health()).toMatchObject({ dropped: 1, degraded: false });
+    expect(verifyChain(log.connection())).toMatchObject({ ok: true, checked: 3 });
+  });
 });
