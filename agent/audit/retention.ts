@@ -15,7 +15,8 @@ export interface PruneOptions {
   /** False for a standalone agent (no central gateway): age alone decides. */
   readonly requireAck: boolean;
   readonly now?: Date;
-  /** Most records deleted in one call (one transaction): bounds the event-loop stall. Default 2,000. */
+  /** Most records deleted in one call (one transaction): bounds the event-loop stall. Default 500
+   * (with `secure_delete` each deleted page is zeroed: a few ms per call). */
   readonly limit?: number;
 }
 
@@ -30,7 +31,7 @@ export interface PruneResult {
 export function pruneExpired(db: Db, options: PruneOptions): PruneResult {
   const now = options.now ?? new Date();
   const cutoff = new Date(now.getTime() - options.retentionDays * 86_400_000).toISOString();
-  const limit = options.limit ?? 2000;
+  const limit = options.limit ?? 500;
   return db.transaction((): PruneResult => {
     const chain = db.prepare('SELECT base_seq FROM chain WHERE id = 1').get() as { base_seq: number };
     // The first record that must stay bounds the prefix: too young, or (when required) not acknowledged.
