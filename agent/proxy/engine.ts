@@ -121,9 +121,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   };
 
   const hooks: InterceptHooks = {
-    pinAbort(host, reason) {
+    pinAbort(host, port, reason) {
       const pinned = pinning.abort(host, reason);
-      if (pinned !== null) gate.connect({ host, port: 443, outcome: 'pinned', app: null, reason: `${reason}; ${pinned.aborts} times: tunnelled from now on` });
+      if (pinned !== null) gate.connect({ host, port, outcome: 'pinned', app: null, reason: `${reason}; ${pinned.aborts} times: tunnelled from now on` });
     },
     secured(host) {
       pinning.succeeded(host);

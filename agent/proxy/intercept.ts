@@ -22,7 +22,7 @@ export interface InterceptedSocket extends tls.TLSSocket {
 /** What interception reports back to the engine. */
 export interface InterceptHooks {
   /** The client aborted our handshake in a way that suggests certificate pinning. */
-  pinAbort(host: string, reason: string): void;
+  pinAbort(host: string, port: number, reason: string): void;
   /** The handshake completed. */
   secured(host: string): void;
   /** No certificate could be had for the host. */
@@ -80,14 +80,14 @@ function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, sec
   tlsSocket.on('error', (err: NodeJS.ErrnoException) => {
     if (!secured && !reported && isCertificateRejection(err)) {
       reported = true;
-      hooks.pinAbort(target.host, `client rejected the certificate (${err.code ?? 'alert'})`);
+      hooks.pinAbort(target.host, target.port, `client rejected the certificate (${err.code ?? 'alert'})`);
     }
   });
   tlsSocket.once('close', () => {
     // A client that read our ServerHello and certificate and hung up without an alert.
     if (!secured && !reported && socket.bytesRead > bytesBefore) {
       reported = true;
-      hooks.pinAbort(target.host, 'client closed the connection during the TLS handshake');
+      hooks.pinAbort(target.host, target.port, 'client closed the connection during the TLS handshake');
     }
     socket.destroy();
   });

@@ -59,6 +59,8 @@ export interface WorldOptions {
   readonly maxBodyBytes?: number;
   readonly resolve?: Record<string, string>;
   readonly upstreamProxy?: string | null;
+  /** Default: the test CA's file. */
+  readonly upstreamCaFile?: string | null;
 }
 
 /** Starts CA, fake provider and engine. */
@@ -76,7 +78,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld
   const engine = await startProxy({
     config: {
       proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024 },
-      upstream: { resolve: { ...provider.resolveMap(), ...options.resolve }, caFile: ca.caFile, proxy: options.upstreamProxy ?? null },
+      upstream: { resolve: { ...provider.resolveMap(), ...options.resolve }, caFile: options.upstreamCaFile === undefined ? ca.caFile : options.upstreamCaFile, proxy: options.upstreamProxy ?? null },
     },
     gate,
     certificates: options.certificates ? options.certificates(ca) : testCertificates(ca),
