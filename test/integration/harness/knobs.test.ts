@@ -94,6 +94,17 @@ describe('fake provider knobs', () => {
     expect(deltas).toHaveLength(2);
   });
 
+  it('resets with a real TCP RST: a raw reader gets ECONNRESET after the first events', async () => {
+    provider.knobs.resetAfterEvents = 2;
+    const response = await streamChat();
+    const received: string[] = [];
+    const read = collectSse(response.body, (event) => {
+      received.push(event.data);
+    });
+    await expect(read).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(received).toHaveLength(2);
+  });
+
   it('resets the connection mid-stream, and the Anthropic SDK stream rejects', async () => {
     provider.knobs.resetAfterEvents = 4;
     const stream = anthropic.client.messages.stream({

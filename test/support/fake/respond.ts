@@ -64,13 +64,17 @@ export async function sendEvents(
 }
 
 /**
- * Drops the connection mid-response: a TCP reset where Node offers one (the peer sees
- * ECONNRESET), else a plain destroy. Either way the chunked body never ends, so clients must fail.
+ * Drops the connection mid-response with a TCP reset, so the peer sees ECONNRESET as when a
+ * provider's load balancer cuts a stream. A TLSSocket's own handle cannot reset (it is not a TCP
+ * handle), so the reset goes to the TCP socket beneath it (Node's internal `_parent`); where that
+ * is missing, a plain destroy (the peer sees the connection close early). Either way the chunked
+ * body never ends, so clients must fail.
  */
 function resetConnection(socket: Socket | null): void {
   if (!socket) return;
+  const tcp = (socket as Socket & { _parent?: Socket | null })._parent ?? socket;
   try {
-    socket.resetAndDestroy();
+    tcp.resetAndDestroy();
   } catch {
     socket.destroy();
   }
