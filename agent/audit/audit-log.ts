@@ -81,6 +81,8 @@ export interface AuditLogOptions {
   readonly logger?: StoreLogger;
   /** Run WAL checkpoints in a worker thread (default); false leaves them to SQLite (CLI, tests). */
   readonly backgroundCheckpoints?: boolean;
+  /** How often the worker checkpoints; default `CHECKPOINT_INTERVAL_MS` (2 s). */
+  readonly checkpointIntervalMs?: number;
 }
 
 /**
@@ -490,7 +492,7 @@ export class AuditLog implements AuditSink {
       return { seq, hash: prev, bytes: bytesAdded };
     });
     this.anchor();
-    if (this.options.backgroundCheckpoints !== false && this.checkpointer === null) this.checkpointer = startCheckpointer(this.options.file, db);
+    if (this.options.backgroundCheckpoints !== false && this.checkpointer === null) this.checkpointer = startCheckpointer(this.options.file, db, this.options.checkpointIntervalMs);
   }
 
   private reportHealth(): void {
