@@ -17,6 +17,7 @@
  * chained, once possible; `health()` says degraded, the logger says so, `onHealth` listeners (status,
  * tray) hear it, and `canAccept()` tells the gate whether policy `failMode` lets requests go on.
  */
+import type { Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditRecord } from '../../shared/schema/audit.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
@@ -96,8 +97,8 @@ const ANCHOR_DELAY_MS = 250;
 const BATCH_LIMIT = 512;
 
 interface Statements {
-  readonly insert: import('better-sqlite3').Statement;
-  readonly head: import('better-sqlite3').Statement;
+  readonly insert: Statement;
+  readonly head: Statement;
 }
 
 /** A record ready to write: the entry already serialised (so a bad entry fails at `record`, not in a batch). */
