@@ -140,6 +140,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       host,
       path: req.url ?? '/',
       headers: req.headers,
+      rawHeaders: req.rawHeaders,
       body,
       json,
       servername: (req.socket as TLSSocket).servername ?? false,

@@ -11,6 +11,8 @@ export interface RecordedRequest {
   /** Path and query, as sent (`/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse`). */
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
+  /** Header names and values as sent (case and order kept), alternating name, value. */
+  readonly rawHeaders: readonly string[];
   /** The raw request body. */
   readonly body: Buffer;
   /** The body parsed as JSON, or `undefined` when it is empty or not JSON. */
