@@ -127,6 +127,8 @@ export class AuditLog implements AuditSink {
   /** The chain-head anchor (table `chain`) lags the last commit by up to ANCHOR_DELAY_MS; see `anchor`. */
   private anchorTimer: NodeJS.Timeout | null = null;
   private anchoredSeq = 0;
+  /** The retention base: records after it are stored. */
+  private baseSeq = 0;
   private ackedSeq = 0;
   private spoolBytes = 0;
   private pending: PendingRow[] = [];
@@ -219,6 +221,12 @@ export class AuditLog implements AuditSink {
     };
   }
 
+  /** The `audit` section of `GET /v1/status` (shared/schema/control.ts `agentStatus.audit`). */
+  statusSection(): { writable: boolean; degraded: boolean; pendingInMemory: number; records: number | null; reason: string | null } {
+    const h = this.health();
+    return { writable: h.writable, degraded: h.degraded, pendingInMemory: h.pendingInMemory, records: this.db === null ? null : this.headSeq - this.baseSeq, reason: h.reason ?? null };
+  }
+
   /** Calls `listener` whenever health changes (degraded, recovered, dropping); returns an unsubscribe. */
   onHealth(listener: (health: AuditHealth) => void): () => void {
     this.listeners.add(listener);
@@ -280,6 +288,7 @@ export class AuditLog implements AuditSink {
    */
   prune(options: Omit<PruneOptions, 'ackedSeq'>): number {
     const out = pruneExpired(this.connection(), { ...options, ackedSeq: this.ackedSeq });
+    this.baseSeq = out.baseSeq;
     if (out.deleted > 0) {
       this.spoolBytes = Math.max(0, this.spoolBytes - out.unackedBytes);
       this.reportHealth();
@@ -462,7 +471,7 @@ export class AuditLog implements AuditSink {
   }
 
   private attach(db: Db): void {
-    const chain = db.prepare('SELECT head_seq, head_hash FROM chain WHERE id = 1').get() as { head_seq: number; head_hash: string };
+    const chain = db.prepare('SELECT base_seq, head_seq, head_hash FROM chain WHERE id = 1').get() as { base_seq: number; head_seq: number; head_hash: string };
     // Records committed after the last anchor (the agent was killed within ANCHOR_DELAY_MS) continue the chain.
     const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     const headSeq = last !== undefined && last.seq > chain.head_seq ? last.seq : chain.head_seq;
@@ -476,6 +485,7 @@ export class AuditLog implements AuditSink {
     this.headSeq = headSeq;
     this.headHash = headHash;
     this.anchoredSeq = chain.head_seq;
+    this.baseSeq = chain.base_seq;
     this.ackedSeq = spool.acked_seq;
     this.spoolBytes = bytes.bytes;
     this.writeBatch = db.transaction((rows: readonly PendingRow[]) => {

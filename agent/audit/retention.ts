@@ -25,6 +25,8 @@ export interface PruneResult {
   readonly deleted: number;
   /** Bytes of deleted records that were still unacknowledged (standalone agents only). */
   readonly unackedBytes: number;
+  /** The chain's base after the call (the last deleted sequence, or the previous base). */
+  readonly baseSeq: number;
 }
 
 /** Deletes the expired prefix of the chain (up to `limit` records). */
@@ -40,12 +42,13 @@ export function pruneExpired(db: Db, options: PruneOptions): PruneResult {
       .get(...(options.requireAck ? [cutoff, options.ackedSeq] : [cutoff])) as { seq: number | null };
     const head = db.prepare('SELECT max(seq) AS seq FROM audit').get() as { seq: number | null };
     const lastPrunable = Math.min(keep.seq === null ? (head.seq ?? 0) : keep.seq - 1, chain.base_seq + limit);
-    if (lastPrunable <= chain.base_seq) return { deleted: 0, unackedBytes: 0 };
+    const none = { deleted: 0, unackedBytes: 0, baseSeq: chain.base_seq };
+    if (lastPrunable <= chain.base_seq) return none;
     const last = db.prepare('SELECT seq, hash FROM audit WHERE seq <= ? ORDER BY seq DESC LIMIT 1').get(lastPrunable) as { seq: number; hash: string } | undefined;
-    if (last === undefined) return { deleted: 0, unackedBytes: 0 };
+    if (last === undefined) return none;
     const unacked = db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM audit WHERE seq > ? AND seq <= ?').get(options.ackedSeq, last.seq) as { bytes: number };
     const deleted = db.prepare('DELETE FROM audit WHERE seq <= ?').run(last.seq).changes;
     db.prepare('UPDATE chain SET base_seq = ?, base_hash = ? WHERE id = 1').run(last.seq, last.hash);
-    return { deleted, unackedBytes: unacked.bytes };
+    return { deleted, unackedBytes: unacked.bytes, baseSeq: last.seq };
   })();
 }

@@ -92,6 +92,7 @@ describe('audit retention', () => {
     log.acknowledge(4);
     expect(log.prune({ retentionDays: 30, requireAck: true })).toBe(4);
     expect(readRecords(log.connection()).map((r) => r.seq)).toEqual([5, 6, 7, 8]);
+    expect(log.statusSection()).toEqual({ writable: true, degraded: false, pendingInMemory: 0, records: 4, reason: null });
     expect(verifyChain(log.connection())).toMatchObject({ ok: true, baseSeq: 4, checked: 4 });
 
     log.acknowledge(8);

@@ -94,6 +94,7 @@ describe.skipIf(!canMount)('an unwritable audit store', () => {
     const fs = smallFs(1024, true);
     const log = open(fs.dir, { failMode: 'closed' });
     expect(log.health()).toMatchObject({ writable: false, degraded: true, code: 'STORE_READ_ONLY' });
+    expect(log.statusSection()).toMatchObject({ writable: false, degraded: true, records: null, reason: expect.stringContaining('read-only') });
     expect(log.canAccept()).toBe(false);
     log.setFailMode('open');
     expect(log.canAccept()).toBe(true);
