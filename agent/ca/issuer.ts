@@ -4,7 +4,7 @@
  * cached in a bounded LRU and re-issued in the background before it expires. Concurrent first
  * requests for a host share one issuance.
  */
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import type { CertificateSource } from './certificate-source.js';
@@ -14,6 +14,7 @@ import { leafSpec } from './x509/profiles.js';
 import { signCertificate } from './x509/certificate.js';
 import { toPem } from './x509/pem.js';
 import { CaError } from './errors.js';
+import { ContextPool } from './context-pool.js';
 import { isDnsName } from '../../shared/schema/common.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -25,6 +26,9 @@ export const CLOCK_SKEW_MS = 60 * 60 * 1000;
 export const RENEW_BEFORE_MS = 15 * DAY_MS;
 /** Hosts kept; an agent sees tens of AI hosts, a bound keeps a wildcard policy from growing without end. */
 export const DEFAULT_MAX_HOSTS = 1000;
+
+/** Contexts made ahead: a burst of new hosts beyond this builds the rest on demand. */
+const CONTEXT_POOL_SIZE = 16;
 
 /** One issued leaf. */
 export interface IssuedLeaf {
@@ -52,6 +56,10 @@ export class LeafIssuer implements CertificateSource {
   /** Bumped on every CA change, so an issuance that straddles the change is not cached. */
   private generation = 0;
   private issuedCount = 0;
+  /** Finished signatures waiting for their secure context, released one per event-loop turn. */
+  private readonly ready: Array<() => void> = [];
+  private draining = false;
+  private readonly contexts: ContextPool;
 
   private constructor(
     private ca: IssuingCa | null,
@@ -60,6 +68,7 @@ export class LeafIssuer implements CertificateSource {
   ) {
     this.cache = new LRUCache({ max: options.maxHosts ?? DEFAULT_MAX_HOSTS });
     this.now = options.now ?? Date.now;
+    this.contexts = new ContextPool(leafKey.privatePem, CONTEXT_POOL_SIZE, () => this.ready.length > 0);
   }
 
   /**
@@ -156,12 +165,41 @@ export class LeafIssuer implements CertificateSource {
     );
     const certPem = toPem(der, 'CERTIFICATE') + ca.chainPem;
     this.issuedCount++;
-    return {
-      host,
-      certPem,
-      context: createSecureContext({ key: this.leafKey.privatePem, cert: certPem }),
-      notAfter,
-      renewAt: Math.max(now, notAfter - RENEW_BEFORE_MS),
-    };
+    const context = await this.paced(() => this.contexts.take(certPem));
+    return { host, certPem, context, notAfter, renewAt: Math.max(now, notAfter - RENEW_BEFORE_MS) };
   }
+
+  /**
+   * Runs `work` in its own event-loop turn, one at a time. Filling a secure context costs up to a
+   * millisecond of main-thread time (context-pool.ts), and the engine resumes the handshake right
+   * after it, another millisecond. When many new hosts arrive at
+   * once their signatures finish together; releasing them one per turn (setImmediate, so I/O is
+   * polled in between) keeps a request on an existing connection from waiting behind all of them.
+   */
+  private paced<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = (): void => {
+        try {
+          resolve(work());
+        } catch (err) {
+          reject(err as Error);
+        }
+      };
+      if (this.draining) {
+        this.ready.push(run);
+        return;
+      }
+      // Nothing ran this turn: run now (a lone new host pays no extra hop), and let the rest of
+      // this turn's completions queue behind it.
+      this.draining = true;
+      setImmediate(this.drain);
+      run();
+    });
+  }
+
+  private readonly drain = (): void => {
+    this.ready.shift()?.();
+    if (this.ready.length > 0) setImmediate(this.drain);
+    else this.draining = false;
+  };
 }
