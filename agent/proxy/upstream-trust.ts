@@ -31,7 +31,11 @@ async function readFirst(paths: readonly string[]): Promise<string | null> {
 export async function loadUpstreamTrust(caFile: string | null, systemBundles: readonly string[] = SYSTEM_BUNDLES): Promise<tls.SecureContext> {
   const ca: string[] = [...tls.rootCertificates];
   const system = await readFirst(systemBundles);
-  if (system !== null) ca.push(system);
+  if (system !== null) {
+    // Most OS roots are also Node's: add only the others, so the store holds each root once.
+    const known = new Set(ca.map(normalise));
+    for (const pem of splitPem(system)) if (!known.has(normalise(pem))) ca.push(pem);
+  }
   if (caFile !== null) {
     const extra = await fs.readFile(caFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new Error(`cannot read upstream.caFile ${caFile}: ${err.code ?? err.message}`);
@@ -39,4 +43,15 @@ export async function loadUpstreamTrust(caFile: string | null, systemBundles: re
     ca.push(extra);
   }
   return tls.createSecureContext({ ca });
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The certificates of a PEM bundle, one PEM block each. */
+export function splitPem(bundle: string): string[] {
+  return bundle.match(PEM_BLOCK) ?? [];
+}
+
+function normalise(pem: string): string {
+  return pem.replace(/\s+/g, '');
 }
