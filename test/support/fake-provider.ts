@@ -116,10 +116,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     for (const resolve of current) resolve();
   };
 
-  const provider = {
-    knobs: defaultKnobs(),
-    hostKnobs: {},
-  } as { knobs: FakeKnobs; hostKnobs: Record<string, Partial<FakeKnobs>> };
+  // The mutable part of the provider; handlers read it when a request arrives.
+  const provider: Pick<FakeProvider, 'knobs' | 'hostKnobs'> = { knobs: defaultKnobs(), hostKnobs: {} };
 
   function pendingError(knobs: FakeKnobs): ErrorKnob | null {
     const error = knobs.error;
@@ -170,11 +168,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       api.sendError(exchangeForKey, api.authError(presented));
       return;
     }
-    const error = pendingError(knobs);
     for (const route of api.routes) {
       const match = route.method === req.method ? route.pattern.exec(url.pathname) : null;
       if (!match) continue;
       const exchange: Exchange = { ...exchangeBase, params: match.slice(1).map((p) => decodeURIComponent(p ?? '')) };
+      const error = pendingError(knobs);
       if (error) api.sendError(exchange, error);
       else await route.handle(exchange);
       return;
