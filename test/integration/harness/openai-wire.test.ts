@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatcherFor, openAiClient } from '../../support/clients.js';
 import { answerText, FAKE_AZURE_HOST, fakeTokenCount, startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
 import { rawRequest } from '../../support/raw-request.js';
+import { agentConfig } from '../../../shared/schema/config.js';
 import { collectSse, sseJson } from '../../support/sse.js';
 
 describe('fake OpenAI wire format', () => {
@@ -210,6 +211,12 @@ describe('fake OpenAI wire format', () => {
     ]);
     expect(provider.requests[0]?.json).toEqual({ model: 'mistral-small', messages: [{ role: 'user', content: 'a' }] });
     expect(provider.requests[0]?.headers.authorization).toBe('Bearer sk-test');
+  });
+
+  it('gives a resolve map the agent config accepts as upstream.resolve', () => {
+    const config = agentConfig.parse({ upstream: { resolve: provider.resolveMap(), caFile: provider.ca.caFile } });
+    expect(config.upstream.resolve).toEqual(provider.resolveMap());
+    expect(Object.values(provider.resolveMap())).toEqual(Object.values(provider.resolveMap()).map(() => provider.address));
   });
 
   it('answers an unknown path with a 404 in the OpenAI error shape', async () => {
