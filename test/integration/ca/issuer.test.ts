@@ -117,6 +117,13 @@ describe('leaf issuer (CertificateSource)', () => {
     }
   });
 
+  it('serves 60 new hosts handshaking at once, each its own valid leaf', async () => {
+    const hosts = Array.from({ length: 60 }, (_, i) => `h${i}.api.openai.com`);
+    const results = await Promise.all(hosts.map((h) => handshake(server.port, h, root.ca.certPem)));
+    expect(results.every((r) => r.authorized)).toBe(true);
+    expect(results.map((r) => r.cert.subjectaltname)).toEqual(hosts.map((h) => `DNS:${h}`));
+  });
+
   it('keeps at most maxHosts leaves', async () => {
     const small = await LeafIssuer.create(root.ca, { maxHosts: 2 });
     await small.prewarm(['a.api.openai.com', 'b.api.openai.com', 'c.api.openai.com']);

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { openCertificateAuthority, type CertificateAuthority } from '../../../agent/ca/certificate-authority.js';
+import { resolveAgentConfig } from '../../../agent/config/load.js';
+import { agentConfig } from '../../../shared/schema/config.js';
+import { policy as policySchema } from '../../../shared/schema/policy.js';
+import { startWorld, type ProxyWorld } from '../proxy/harness.js';
+import { run, tempDir } from './fixtures.js';
+import { createOrgRoot } from './org-root.js';
+
+const HOSTS = ['api.openai.com', 'api.mistral.ai', '*.openai.azure.com'];
+
+// Python through the proxy: CONNECT tunnel, then strict verification of what the engine serves.
+const PYTHON = `
+import http.client, os, ssl
+ctx = ssl.create_default_context(cafile=os.environ["CAFILE"])
+ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+c = http.client.HTTPSConnection("127.0.0.1", int(os.environ["PROXY_PORT"]), context=ctx, timeout=10)
+c.set_tunnel(os.environ["HOST"], 443)
+c.request("GET", "/v1/models", headers={"Authorization": "Bearer sk-test"})
+print(c.getresponse().status)
+`;
+
+async function openCa(home: string, mode: 'standalone' | 'fleet'): Promise<CertificateAuthority> {
+  const config = resolveAgentConfig(agentConfig.parse({ home, ca: { mode, keyStore: 'file' } }), home, null, {});
+  return openCertificateAuthority(config, policySchema.parse({ version: 1, name: 't', interception: { hosts: HOSTS } }), { stores: async () => [] });
+}
+
+describe.each(['standalone', 'fleet'] as const)('the engine serving %s leaves', (mode) => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let ca: CertificateAuthority;
+  let world: ProxyWorld;
+
+  beforeAll(async () => {
+    tmp = await tempDir();
+    ca = await openCa(path.join(tmp.dir, 'home'), mode);
+    if (mode === 'fleet') {
+      const org = await createOrgRoot();
+      const fleet = ca.fleet;
+      if (!fleet) throw new Error('fleet mode without a fleet authority');
+      await ca.installIntermediate(await org.signer()(await fleet.csr()));
+    }
+    world = await startWorld({ hosts: HOSTS, certificates: () => ca.source });
+  });
+  afterAll(async () => {
+    await world?.close();
+    await tmp?.cleanup();
+  });
+
+  it("passes Python's strict verification through the proxy", async () => {
+    const { stdout } = await run('python3', ['-c', PYTHON], { env: { ...process.env, CAFILE: ca.caFile, PROXY_PORT: String(world.engine.address.port), HOST: 'api.openai.com' } });
+    expect(stdout.trim()).toBe('200');
+  });
+
+  it('is accepted by curl through the proxy with the combined bundle (OS roots + ours)', async () => {
+    const { stdout } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca.bundleFile, '-x', world.engine.url, '-H', 'Authorization: Bearer sk-test', 'https://api.openai.com/v1/models']);
+    expect(stdout).toBe('200');
+  });
+
+  it('passes openssl s_client -x509_strict through the proxy', async () => {
+    const { stdout } = await run('bash', ['-c', `echo | openssl s_client -proxy 127.0.0.1:${world.engine.address.port} -connect api.openai.com:443 -servername api.openai.com -CAfile ${ca.caFile} -x509_strict -verify_return_error 2>&1`]);
+    expect(stdout).toContain('Verify return code: 0 (ok)');
+  });
+});
