@@ -41,7 +41,12 @@ export interface OpenOptions {
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   let db: Db | undefined;
   try {
-    if (!options.readOnly) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (!options.readOnly) {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Create the file 0600 before SQLite does (with the umask): its -wal and -shm copy its mode.
+      fs.closeSync(fs.openSync(file, 'a', 0o600));
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+    }
     db = new Database(file, { readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false });
     db.pragma('busy_timeout = 5000');
     if (options.readOnly) return db;
@@ -52,7 +57,6 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     // After a checkpoint resets the WAL, keep its file at most this big (bytes).
     db.pragma('journal_size_limit = 16777216');
     if (!options.autoCheckpoint) db.pragma('wal_autocheckpoint = 0');
-    fs.chmodSync(file, 0o600);
     migrate(db);
     return db;
   } catch (err) {

@@ -72,11 +72,16 @@ describe('audit privacy at rest', () => {
     });
   }
 
-  it('keeps the store file readable by its owner only', async () => {
+  it('keeps the store files (database, WAL, shared memory) readable by their owner only', async () => {
     const file = path.join(await tempHome(), 'outpost.db');
-    const log = AuditLog.open({ file, spoolMaxBytes: 1 << 30, backgroundCheckpoints: false });
-    logs.push(log);
-    log.record(makeEntry());
-    expect(fs.statSync(file).mode & 0o077).toBe(0);
+    const previous = process.umask(0o022);
+    try {
+      const log = AuditLog.open({ file, spoolMaxBytes: 1 << 30, backgroundCheckpoints: false });
+      logs.push(log);
+      log.record(makeEntry());
+    } finally {
+      process.umask(previous);
+    }
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(fs.statSync(f).mode & 0o077, f).toBe(0);
   });
 });
