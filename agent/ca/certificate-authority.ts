@@ -5,14 +5,14 @@
  *
  *   const ca = await openCertificateAuthority(config, policy);
  *   engine({ certificates: ca.source, … });  runtime { caFile: ca.caFile, bundleFile: ca.bundleFile }
- *   on a new policy: await ca.applyPolicy(next);   fleet sync: await ca.fleet?.renewIfDue(signer) → ca.useIntermediate()
+ *   on a new policy: await ca.applyPolicy(next);   fleet sync: await ca.renewIfDue(signer)
  */
 import type { ResolvedAgentConfig } from '../config/load.js';
 import type { Policy } from '../../shared/schema/policy.js';
 import { openKeychain, type Keychain } from '../system/keychain.js';
 import { KeyStore } from './keystore.js';
 import { RootAuthority, type RootChange } from './root-authority.js';
-import { FleetAuthority, type SignedIntermediate } from './fleet-authority.js';
+import { FleetAuthority, type IntermediateSigner, type SignedIntermediate } from './fleet-authority.js';
 import { LeafIssuer } from './issuer.js';
 import { bundlePath, writeBundle } from './bundle.js';
 import { trustedCert, type TrustStore, type TrustedCert } from './trust/types.js';
@@ -51,6 +51,12 @@ export interface CertificateAuthority {
   rotate(): Promise<void>;
   /** Fleet: installs a signed intermediate and switches the issuer to it. */
   installIntermediate(signed: SignedIntermediate): Promise<void>;
+  /**
+   * Fleet: when no intermediate is installed or a third of its life is left, sends a CSR through
+   * `signer` (the sync client's round trip to the gateway) and installs the answer. The sync client
+   * calls it after each connect and daily; resolves true when it renewed.
+   */
+  renewIfDue(signer: IntermediateSigner): Promise<boolean>;
 }
 
 /** Builds the CA from config and policy; creates the root on first start; prewarms the policy's exact hosts. */
@@ -97,6 +103,13 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
     if (p) await prewarm(p);
   };
 
+  const installIntermediate = async (signed: SignedIntermediate): Promise<void> => {
+    if (!fleet) throw new CaError('ERR_OUTPOST_CA_NO_INTERMEDIATE', 'standalone mode has no intermediate');
+    source.setCa(await fleet.install(signed));
+    await refreshBundle();
+    await prewarm(current);
+  };
+
   await refreshBundle();
   await prewarm(policy);
   let current = policy;
@@ -128,11 +141,11 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
       await root.rotate();
       await afterRootChange(before, current);
     },
-    async installIntermediate(signed) {
-      if (!fleet) throw new CaError('ERR_OUTPOST_CA_NO_INTERMEDIATE', 'standalone mode has no intermediate');
-      source.setCa(await fleet.install(signed));
-      await refreshBundle();
-      await prewarm(current);
+    installIntermediate,
+    async renewIfDue(signer) {
+      if (!fleet || !fleet.needsRenewal()) return false;
+      await installIntermediate(await signer(await fleet.csr()));
+      return true;
     },
   };
 }

@@ -74,3 +74,26 @@ describe('the CA as the composition root uses it', () => {
     expect(new X509Certificate(leaf.certPem).verify(new X509Certificate(now?.pem ?? '').publicKey)).toBe(true);
   });
 });
+
+describe('the CA in fleet mode', () => {
+  it('issues nothing until enrolled, then renews through the signer and serves the chain', async () => {
+    const { createOrgRoot } = await import('./org-root.js');
+    const tmp = await tempDir();
+    try {
+      const config = resolveAgentConfig(agentConfig.parse({ home: tmp.dir, ca: { mode: 'fleet', keyStore: 'file' } }), tmp.dir, null, {});
+      const ca = await openCertificateAuthority(config, policyWith(['api.openai.com']), { stores: async () => [] });
+      expect(await ca.trusted()).toBeNull();
+      await expect(ca.source.issue('api.openai.com')).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_NO_INTERMEDIATE' });
+      const org = await createOrgRoot();
+      expect(await ca.renewIfDue(org.signer())).toBe(true);
+      expect(await ca.renewIfDue(org.signer())).toBe(false);
+      expect(ca.source.secureContext('api.openai.com')).not.toBeInstanceOf(Promise);
+      const leaf = await ca.source.issue('api.openai.com');
+      expect(fromPem(leaf.certPem, 'CERTIFICATE')).toHaveLength(2);
+      expect((await ca.trusted())?.pem).toBe(org.certPem);
+      expect(fromPem(await fs.readFile(ca.bundleFile, 'utf8'), 'CERTIFICATE').at(-1)?.equals(new X509Certificate(org.certPem).raw)).toBe(true);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
