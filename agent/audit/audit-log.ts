@@ -488,7 +488,7 @@ export class AuditLog implements AuditSink {
     this.baseSeq = chain.base_seq;
     this.ackedSeq = spool.acked_seq;
     this.spoolBytes = bytes.bytes;
-    this.writeBatch = db.transaction((rows: readonly PendingRow[]) => {
+    const insertAll = (rows: readonly PendingRow[]): { seq: number; hash: string; bytes: number } => {
       let seq = this.headSeq;
       let prev = this.headHash;
       let bytesAdded = 0;
@@ -501,7 +501,11 @@ export class AuditLog implements AuditSink {
         bytesAdded += size;
       }
       return { seq, hash: prev, bytes: bytesAdded };
-    });
+    };
+    const inTransaction = db.transaction(insertAll);
+    // One row is one statement: SQLite's autocommit makes it its own transaction, without the
+    // BEGIN and COMMIT round trips the wrapper adds (the common case on the request path).
+    this.writeBatch = (rows) => (rows.length === 1 ? insertAll(rows) : inTransaction(rows));
     this.anchor();
     if (this.options.backgroundCheckpoints !== false && this.checkpointer === null) this.checkpointer = startCheckpointer(this.options.file, db, this.options.checkpointIntervalMs);
   }
