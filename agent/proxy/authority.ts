@@ -55,3 +55,25 @@ const LOOPBACK_NAMES = new Set(['localhost', '0.0.0.0', '::', '::1']);
 export function isLocalHost(host: string): boolean {
   return LOOPBACK_NAMES.has(host) || host.startsWith('127.') || host.endsWith('.localhost');
 }
+
+/**
+ * An absolute-form proxy request target (`http://host[:port]/path?q`) as its authority and
+ * origin-form path; a ProxyError (400) for anything else (https:// belongs to CONNECT).
+ */
+export function forwardTarget(url: string): [Authority, string] | ProxyError {
+  if (!url.startsWith('http://') && !url.startsWith('ws://')) {
+    return new ProxyError('PROXY_BAD_AUTHORITY', 'Outpost forwards http:// URLs; use CONNECT for https', 400);
+  }
+  const start = url.indexOf('//') + 2;
+  let slash = url.indexOf('/', start);
+  if (slash === -1) slash = url.length;
+  const query = url.indexOf('?', start);
+  const end = query !== -1 && query < slash ? query : slash;
+  try {
+    const authority = parseAuthority(url.slice(start, end), 80);
+    const rest = url.slice(end);
+    return [authority, rest.length === 0 ? '/' : rest.startsWith('?') ? `/${rest}` : rest];
+  } catch (err) {
+    return err as ProxyError;
+  }
+}

@@ -11,10 +11,11 @@ import net from 'node:net';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ResolvedAgentConfig } from '../config/load.js';
 import type { Gate } from '../pipeline/seam.js';
-import { isLocalHost, parseAuthority, type Authority } from './authority.js';
+import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './authority.js';
 import { ProxyError } from './errors.js';
 import { runExchange, type ExchangeContext, type ExchangeTarget } from './exchange.js';
 import { intercept, TARGET, type InterceptHooks, type InterceptedSocket } from './intercept.js';
+import { listen, onClientError, plainAnswer } from './listeners.js';
 import { buildPac, type PacHosts } from './pac.js';
 import { PinningTracker } from './pinning.js';
 import { tunnel } from './tunnel.js';
@@ -83,11 +84,6 @@ export interface ProxyEngine {
 }
 
 const CONNECT_OK = 'HTTP/1.1 200 Connection Established\r\n\r\n';
-
-function plainAnswer(status: number, reason: string, text: string): string {
-  const body = `${text}\n`;
-  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
-}
 
 /** Starts the engine; resolves once it listens. */
 export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
@@ -169,7 +165,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
           certificateFailed(h, error) {
             hooks.certificateFailed(h, error);
             // No leaf: fail open lets the client reach the provider ungoverned, fail closed drops it.
-            if (gate.failMode === 'open') tunnelAnswered(socket, head, host, authority.port, dialer);
+            if (gate.failMode === 'open') tunnel(socket, head, host, authority.port, dialer, true);
             else socket.destroy();
           },
         });
@@ -302,65 +298,4 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       return closed;
     },
   };
-}
-
-/** Answers malformed requests (bad bytes, oversized heads, timeouts) and drops the connection. */
-function onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
-  if (socket.writable && !socket.destroyed && (socket as { _httpMessage?: unknown })._httpMessage == null) {
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
-  }
-  socket.destroy();
-}
-
-/** `http://host[:port]/path` → authority and origin-form path, or the error to answer. */
-function forwardTarget(url: string): [Authority, string] | ProxyError {
-  if (!url.startsWith('http://') && !url.startsWith('ws://')) {
-    return new ProxyError('PROXY_BAD_AUTHORITY', 'Outpost forwards http:// URLs; use CONNECT for https', 400);
-  }
-  const start = url.indexOf('//') + 2;
-  let slash = url.indexOf('/', start);
-  if (slash === -1) slash = url.length;
-  const query = url.indexOf('?', start);
-  const end = query !== -1 && query < slash ? query : slash;
-  try {
-    const authority = parseAuthority(url.slice(start, end), 80);
-    const rest = url.slice(end);
-    return [authority, rest.length === 0 ? '/' : rest.startsWith('?') ? `/${rest}` : rest];
-  } catch (err) {
-    return err as ProxyError;
-  }
-}
-
-/** A tunnel for a CONNECT that was already answered 200 (fail-open when no leaf could be issued). */
-function tunnelAnswered(socket: net.Socket, head: Buffer, host: string, port: number, dialer: Dialer): void {
-  socket.on('error', () => socket.destroy());
-  dialer.dial(host, port).then(
-    (up) => {
-      if (socket.destroyed) {
-        up.destroy();
-        return;
-      }
-      if (head.length > 0) up.write(head);
-      up.on('error', () => socket.destroy());
-      socket.on('close', () => up.destroy());
-      up.on('close', () => socket.destroy());
-      socket.pipe(up);
-      up.pipe(socket);
-    },
-    () => socket.destroy(),
-  );
-}
-
-function listen(accept: (socket: net.Socket) => void, host: string, port: number): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, accept);
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new ProxyError('PROXY_LISTEN', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`)),
-    );
-    // A deep accept queue: with Node's default (511) a burst of connections overflows it and the
-    // kernel drops their handshakes, leaving clients that wait seconds for SYN-ACK retransmits.
-    server.listen({ host, port, ipv6Only: host === '::1', backlog: 4096 }, () => resolve(server));
-  });
 }

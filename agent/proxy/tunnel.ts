@@ -21,8 +21,11 @@ export function splice(a: Duplex, b: Duplex): void {
   b.pipe(a);
 }
 
-/** Opens the tunnel for an accepted CONNECT. */
-export function tunnel(client: net.Socket, head: Buffer, host: string, port: number, dialer: Dialer): void {
+/**
+ * Opens the tunnel for an accepted CONNECT. `answered`: the CONNECT was already answered 200 (an
+ * interception that fell back to a tunnel because no leaf could be issued, fail-open).
+ */
+export function tunnel(client: net.Socket, head: Buffer, host: string, port: number, dialer: Dialer, answered = false): void {
   // Until the tunnel stands, a client error must not crash the agent.
   const onEarlyError = (): void => {
     client.destroy();
@@ -35,7 +38,7 @@ export function tunnel(client: net.Socket, head: Buffer, host: string, port: num
         upstream.destroy();
         return;
       }
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (!answered) client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
       splice(client, upstream);
       upstream.resume();
@@ -43,6 +46,10 @@ export function tunnel(client: net.Socket, head: Buffer, host: string, port: num
     (err: Error) => {
       client.off('error', onEarlyError);
       client.on('error', () => {});
+      if (answered) {
+        client.destroy();
+        return;
+      }
       const reason = `Outpost could not reach ${host}:${port}: ${err.message}\n`;
       client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(reason)}\r\nconnection: close\r\n\r\n${reason}`);
     },
