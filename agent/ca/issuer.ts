@@ -92,6 +92,9 @@ export class LeafIssuer implements CertificateSource {
         return cached.context;
       }
     }
+    // SNI may arrive in any case (RFC 6066 §3); leaves and the cache use lower case.
+    const lower = host.toLowerCase();
+    if (lower !== host) return this.secureContext(lower);
     return this.issue(host).then((leaf) => leaf.context);
   }
 

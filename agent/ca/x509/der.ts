@@ -13,8 +13,6 @@ export const Tag = {
   NULL: 0x05,
   OID: 0x06,
   UTF8_STRING: 0x0c,
-  PRINTABLE_STRING: 0x13,
-  IA5_STRING: 0x16,
   UTC_TIME: 0x17,
   GENERALIZED_TIME: 0x18,
   SEQUENCE: 0x30,
@@ -119,10 +117,6 @@ export function oid(dotted: string): Buffer {
 
 export function utf8(s: string): Buffer {
   return tlv(Tag.UTF8_STRING, Buffer.from(s, 'utf8'));
-}
-
-export function ia5(s: string): Buffer {
-  return tlv(Tag.IA5_STRING, Buffer.from(s, 'ascii'));
 }
 
 /**

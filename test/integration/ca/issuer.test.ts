@@ -78,6 +78,13 @@ describe('leaf issuer (CertificateSource)', () => {
     expect(issuer.secureContext('api.openai.com')).not.toBeInstanceOf(Promise);
   });
 
+  it('treats a host name in upper case as the same host', async () => {
+    const fresh = await LeafIssuer.create(root.ca);
+    await fresh.secureContext('API.OpenAI.com');
+    expect(fresh.secureContext('api.openai.com')).not.toBeInstanceOf(Promise);
+    expect(fresh.stats().issued).toBe(1);
+  });
+
   it('prewarms exact hosts and skips wildcards', async () => {
     const fresh = await LeafIssuer.create(root.ca);
     await fresh.prewarm(HOSTS);
