@@ -52,7 +52,8 @@ export interface CertificateAuthority {
   /** Fleet: installs a signed intermediate and switches the issuer to it. */
   installIntermediate(signed: SignedIntermediate): Promise<void>;
   /**
-   * Fleet: when no intermediate is installed or a third of its life is left, sends a CSR through
+   * Fleet: when no intermediate is installed, a third of its life is left, or it does not cover the
+   * policy's hosts, sends a CSR through
    * `signer` (the sync client's round trip to the gateway) and installs the answer. The sync client
    * calls it after each connect and daily; resolves true when it renewed.
    */
@@ -143,7 +144,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
     },
     installIntermediate,
     async renewIfDue(signer) {
-      if (!fleet || !fleet.needsRenewal()) return false;
+      if (!fleet || !fleet.needsRenewal(hosts(current))) return false;
       await installIntermediate(await signer(await fleet.csr()));
       return true;
     },

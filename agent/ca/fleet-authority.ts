@@ -16,6 +16,7 @@ import { createCsr } from './x509/csr.js';
 import { MAX_INTERMEDIATE_LIFETIME_MS } from './x509/intermediate.js';
 import { readFileOrNull, writeFileAtomic } from './files.js';
 import { CaError } from './errors.js';
+import { covers, subtreesFor } from './name-constraints.js';
 
 /** Slack on the 30-day limit for an issuer that backdates notBefore for clock skew (one day). */
 const LIFETIME_SLACK_MS = 24 * 60 * 60 * 1000;
@@ -97,18 +98,23 @@ export class FleetAuthority {
     return ca;
   }
 
-  /** True when there is no intermediate or less than a third of its lifetime is left. */
-  needsRenewal(): boolean {
+  /**
+   * True when there is no intermediate, less than a third of its lifetime is left, or its name
+   * constraints do not cover `hostPatterns` (a policy that added a host: the gateway signs the new
+   * intermediate for the new policy; no re-trust is needed, the organisation root stays).
+   */
+  needsRenewal(hostPatterns: readonly string[] = []): boolean {
     if (this.current === null) return true;
+    if (!covers(this.current.permittedDns, subtreesFor(hostPatterns))) return true;
     const x = new X509Certificate(this.current.certPem);
     const from = new Date(x.validFrom).getTime();
     const to = new Date(x.validTo).getTime();
     return this.now() > to - (to - from) / 3;
   }
 
-  /** Renews through `signer` when due; resolves to the new CA, or null when nothing was due. */
-  async renewIfDue(signer: IntermediateSigner): Promise<IssuingCa | null> {
-    if (!this.needsRenewal()) return null;
+  /** Renews through `signer` when due (see needsRenewal); resolves to the new CA, or null when nothing was due. */
+  async renewIfDue(signer: IntermediateSigner, hostPatterns: readonly string[] = []): Promise<IssuingCa | null> {
+    if (!this.needsRenewal(hostPatterns)) return null;
     return this.install(await signer(await this.csr()));
   }
 

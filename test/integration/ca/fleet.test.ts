@@ -104,6 +104,13 @@ describe('fleet mode: device intermediate from a CSR', () => {
     expect(reopened.ca?.certPem).toBe(second?.certPem);
   });
 
+  it('asks for a new intermediate when the policy names a host outside its constraints', async () => {
+    const fleet = await openFleet('hosts');
+    await fleet.install(await org.signer()(await fleet.csr()));
+    expect(fleet.needsRenewal(['api.openai.com', '*.openai.azure.com'])).toBe(false);
+    expect(fleet.needsRenewal(['api.openai.com', 'api.anthropic.com'])).toBe(true);
+  });
+
   it('the signer refuses a CSR whose signature does not verify', async () => {
     const fleet = await openFleet('tamper');
     const pem = await fleet.csr();
