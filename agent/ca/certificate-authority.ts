@@ -47,6 +47,8 @@ export interface CertificateAuthority {
   trusted(): Promise<TrustedCert | null>;
   /** Follows a new policy: re-issues (and re-trusts) a root that does not cover its hosts; prewarms them. */
   applyPolicy(policy: Policy): Promise<RootChange>;
+  /** Rewrites the combined bundle from the current OS roots (the composition root calls it daily). */
+  refreshBundle(): Promise<void>;
   /** `outpost ca rotate` (standalone): a new key and root, re-trusted where the old one was. */
   rotate(): Promise<void>;
   /** Fleet: installs a signed intermediate and switches the issuer to it. */
@@ -124,6 +126,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
     root,
     fleet,
     trusted,
+    refreshBundle,
     async applyPolicy(next) {
       current = next;
       if (!root) {
