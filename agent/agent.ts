@@ -1,30 +1,175 @@
 /**
- * The composition root: wires config, policy, CA, proxy, gate and audit, and owns start/stop.
- * Each part is built from the resolved config; nothing here knows a part's internals.
+ * The composition root: wires config, policy, CA, store, gate, proxy and control API, and owns
+ * start and stop. Each part is built from the resolved config; nothing here knows a part's insides.
+ *
+ *   store ──► policy in force ──► CA (root covers the policy's hosts) ──► gate (core + audit sink)
+ *                                                                      └─► proxy engine ──► control API
  */
 import fs from 'node:fs/promises';
 import type { ResolvedAgentConfig } from './config/load.js';
-import { loadPolicyFile } from './policy/load.js';
-import { defaultPolicy } from '../shared/policy/default-policy.js';
+import { openCertificateAuthority, type CertificateAuthority } from './ca/certificate-authority.js';
+import { startControlServer, type ControlServer } from './control/server.js';
+import { AgentMetrics } from './control/metrics.js';
+import { ensureControlToken } from './control/token.js';
+import { removeRuntimeInfo, writeRuntimeInfo } from './control/runtime.js';
+import { createLogger, type Logger } from './log.js';
+import { createGate, type OutpostGate } from './pipeline/gate.js';
+import { guardAuditHealth } from './pipeline/audit-guard.js';
+import { initialPolicy, keep, watchPolicyFile, type PolicyInForce } from './policy/source.js';
+import { startProxy, type ProxyEngine } from './proxy/engine.js';
+import { createSecretResolver } from './secrets/resolve.js';
+import { openAgentStore, type AgentStore } from './store/agent-store.js';
+import { loadIdentity, type Identity } from './system/identity.js';
+import { AGENT_VERSION } from './version.js';
+import type { AuditEntry } from '../shared/schema/audit.js';
+import type { AgentStatus } from '../shared/schema/control.js';
 import type { Policy } from '../shared/schema/policy.js';
 
 /** A running agent. */
 export interface RunningAgent {
   readonly config: ResolvedAgentConfig;
-  readonly policy: Policy;
-  /** Lines for the console: where the proxy, CA and control API are. */
+  readonly identity: Identity;
+  readonly proxy: ProxyEngine;
+  readonly ca: CertificateAuthority;
+  readonly store: AgentStore;
+  readonly gate: OutpostGate;
+  readonly control: ControlServer;
+  /** The policy in force now. */
+  policy(): PolicyInForce;
+  /** Validates-then-applies a new policy (what a file change or the sync client calls). */
+  applyPolicy(policy: Policy, source: string): Promise<void>;
+  status(): AgentStatus;
+  /** Lines for the console: where the proxy, CA and control API are, and how to use them. */
   describe(): string[];
   stop(): Promise<void>;
 }
 
+/** Options for embedding the agent (tests, `outpost demo`). */
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** The user's home for NSS databases (tests keep them in a temp folder). */
+  readonly userHome?: string;
+}
+
 /** Starts the agent described by `config`. */
-export async function startAgent(config: ResolvedAgentConfig): Promise<RunningAgent> {
+export async function startAgent(config: ResolvedAgentConfig, options: StartOptions = {}): Promise<RunningAgent> {
+  const log = options.logger ?? createLogger(config.log.level);
+  const startedAt = new Date().toISOString();
   await fs.mkdir(config.home, { recursive: true, mode: 0o700 });
-  const policy = config.policyFile === null ? defaultPolicy() : await loadPolicyFile(config.policyFile);
+  const identity = await loadIdentity(config.home);
+
+  const store = openAgentStore(config, { logger: log, uploads: config.gateway.url !== null });
+  let inForce = await initialPolicy(config.policyFile, config.gateway.url !== null, store.state, log);
+  store.audit.setFailMode(inForce.policy.failMode);
+
+  const ca = await openCertificateAuthority(config, inForce.policy, options.userHome === undefined ? {} : { userHome: options.userHome });
+  const metrics = new AgentMetrics();
+  const sink = {
+    record(entry: AuditEntry): void {
+      store.audit.record(entry);
+      metrics.observe(entry);
+    },
+  };
+  const gate = createGate({ policy: inForce.policy, audit: sink, secrets: createSecretResolver(ca.keychain), identity });
+  const saved = store.state.loadCounters();
+  if (saved !== null) gate.importState(saved.document as ReturnType<OutpostGate['exportState']>);
+  store.persistCounters(() => gate.exportState());
+  store.startRetention(() => inForce.policy.audit.retentionDays);
+
+  const proxy = await startProxy({
+    config,
+    gate: guardAuditHealth(gate, store.audit),
+    certificates: ca.source,
+    pacHosts: () => inForce.policy.interception,
+    onError: (err, where) => log.error({ where, err: err.message }, 'proxy internal error'),
+  });
+
+  const applyPolicy = async (policy: Policy, source: string): Promise<void> => {
+    const change = await ca.applyPolicy(policy);
+    gate.setPolicy(policy);
+    store.audit.setFailMode(policy.failMode);
+    keep(store.state, policy, source, log);
+    inForce = { policy, source, refused: null };
+    log.info({ name: policy.name, version: policy.version, ca: change }, 'policy applied');
+  };
+  const unwatch =
+    config.policyFile === null
+      ? (): void => {}
+      : watchPolicyFile(
+          config.policyFile,
+          (p) => applyPolicy(p, config.policyFile as string),
+          (err) => {
+            inForce = { ...inForce, refused: err.message };
+            log.error({ problems: err.problems }, 'the new policy is invalid; keeping the last good one');
+          },
+          log,
+        );
+
+  const status = (): AgentStatus => {
+    const s = proxy.stats();
+    const audit = store.audit.statusSection();
+    const degraded: string[] = [];
+    if (audit.degraded) degraded.push(`audit: ${audit.reason ?? 'degraded'}`);
+    if (ca.keychain.backend === 'file') degraded.push(`CA key in a file: ${ca.keychain.description}`);
+    if (inForce.refused !== null) degraded.push('a newer policy was refused; the last good policy is in force');
+    metrics.degraded.set(degraded.length > 0 ? 1 : 0);
+    return {
+      version: AGENT_VERSION,
+      pid: process.pid,
+      startedAt,
+      proxy: { address: proxy.url, pac: `${proxy.url}/proxy.pac` },
+      control: { address: control.url },
+      policy: { name: inForce.policy.name, version: inForce.policy.version, source: inForce.source, failMode: inForce.policy.failMode },
+      ca: {
+        mode: ca.mode,
+        caFile: ca.caFile,
+        bundleFile: ca.bundleFile,
+        keyStore: ca.keychain.backend,
+        weakKeyStore: ca.keychain.backend === 'file',
+        notAfter: ca.root?.ca.notAfter.toISOString() ?? ca.fleet?.ca?.notAfter.toISOString() ?? null,
+      },
+      engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts] },
+      audit,
+      degraded,
+    };
+  };
+
+  const token = await ensureControlToken(config.home);
+  const control = await startControlServer(config.control.host, config.control.port, token, { status, metrics: () => metrics.text() });
+  await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile });
+  log.info({ proxy: proxy.url, control: control.url, policy: inForce.policy.name }, 'agent started');
+
+  let stopping: Promise<void> | null = null;
   return {
     config,
-    policy,
-    describe: () => [`outpost: policy "${policy.name}" v${policy.version}, home ${config.home}`],
-    stop: async () => {},
+    identity,
+    proxy,
+    ca,
+    store,
+    gate,
+    control,
+    policy: () => inForce,
+    applyPolicy,
+    status,
+    describe: () => [
+      `Outpost ${AGENT_VERSION}: policy "${inForce.policy.name}" v${inForce.policy.version} (${inForce.source})`,
+      `  proxy        ${proxy.url}   (PAC: ${proxy.url}/proxy.pac)`,
+      `  CA           ${ca.caFile}   (key in ${ca.keychain.description})`,
+      `  control API  ${control.url}   (token in ${config.home}/control.token)`,
+      `  audit        ${store.file}`,
+      '',
+      'Route a shell through it:  eval "$(outpost env)"     one command:  outpost run -- CMD …',
+      'Trust the CA for browsers and apps:  outpost ca trust',
+    ],
+    stop: () =>
+      (stopping ??= (async () => {
+        unwatch();
+        await proxy.close();
+        await control.close();
+        await store.close();
+        await removeRuntimeInfo(config.home);
+        log.info({}, 'agent stopped');
+        log.flush();
+      })()),
   };
 }
