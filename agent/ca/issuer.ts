@@ -98,8 +98,9 @@ export class LeafIssuer implements CertificateSource {
     return this.issue(host).then((leaf) => leaf.context);
   }
 
+  /** Issues the exact hosts ahead; a host that cannot be issued (outside the constraints) is left to fail at its handshake. */
   async prewarm(hosts: readonly string[]): Promise<void> {
-    await Promise.all(hosts.filter((h) => !h.startsWith('*.')).map((h) => this.issue(h.toLowerCase())));
+    await Promise.allSettled(hosts.filter((h) => !h.startsWith('*.')).map((h) => this.issue(h.toLowerCase())));
   }
 
   /** Issues (or joins the issuance in flight for) a leaf for `host`. */
