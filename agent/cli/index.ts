@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerPolicy } from './policy.js';
 import { registerStart } from './start.js';
 import { registerEnv } from './env.js';
+import { registerStatus } from './status.js';
 import { registerSecret } from './secret.js';
 import { registerCa } from './ca.js';
 import { registerAudit } from './audit.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerPolicy(program);
   registerEnv(program);
+  registerStatus(program);
   registerSecret(program);
   registerCa(program);
   registerAudit(program);

@@ -77,6 +77,14 @@ describe('the whole agent, started as `outpost start` starts it', () => {
     expect(stdout).toContain(`export SSL_CERT_FILE='${t.agent.ca.bundleFile}'`);
   });
 
+  it('answers `outpost status` from the running agent', async () => {
+    const cli = path.join(REPO_ROOT, 'dist/agent/cli/main.js');
+    const { stdout } = await run(process.execPath, [cli, 'status', '--json'], { env: { ...process.env, OUTPOST_HOME: t.home } });
+    expect(JSON.parse(stdout)).toMatchObject({ running: true, proxy: { address: t.proxyUrl }, policy: { name: 'e2e' } });
+    const text = await run(process.execPath, [cli, 'status'], { env: { ...process.env, OUTPOST_HOME: t.home } });
+    expect(text.stdout).toContain('key in file (weaker than the OS keychain)');
+  });
+
   it('keeps the last good policy when the file turns invalid, and applies the next valid one', async () => {
     const file = path.join(t.home, 'policy.json');
     await fs.writeFile(file, JSON.stringify({ version: 4, name: 'broken', failMode: 'sideways' }));

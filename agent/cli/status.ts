@@ -1,0 +1,44 @@
+/** `outpost status`: what the running agent is doing, from its control API. */
+import type { Command } from 'commander';
+import { loadAgentConfig } from '../config/load.js';
+import { readRuntimeInfo } from '../control/runtime.js';
+import { readControlToken } from '../control/token.js';
+import { agentStatus, type AgentStatus } from '../../shared/schema/control.js';
+import { output } from './output.js';
+
+function lines(s: AgentStatus): string {
+  const out = [
+    `Outpost ${s.version} (pid ${s.pid}, since ${s.startedAt})`,
+    `policy   "${s.policy.name}" v${s.policy.version} from ${s.policy.source}, fail ${s.policy.failMode}`,
+    `proxy    ${s.proxy.address}  (PAC ${s.proxy.pac})`,
+    `CA       ${s.ca.mode}, ${s.ca.caFile}, key in ${s.ca.keyStore}${s.ca.weakKeyStore ? ' (weaker than the OS keychain)' : ''}${s.ca.notAfter ? `, valid until ${s.ca.notAfter}` : ''}`,
+    `traffic  ${s.engine.intercepted} intercepted, ${s.engine.tunnelled} tunnelled, ${s.engine.blocked} blocked, ${s.engine.connections} open connections`,
+    `audit    ${s.audit.records ?? '?'} records${s.audit.degraded ? `, DEGRADED: ${s.audit.reason ?? ''}` : ''}${s.audit.pendingInMemory > 0 ? `, ${s.audit.pendingInMemory} waiting in memory` : ''}`,
+  ];
+  if (s.engine.pinnedHosts.length > 0) out.push(`pinned   ${s.engine.pinnedHosts.join(', ')} (tunnelled: their apps reject our CA)`);
+  for (const d of s.degraded) out.push(`WARNING  ${d}`);
+  return out.join('\n');
+}
+
+/** Adds `status` to the command tree. */
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show the running agent: policy, proxy, CA, traffic, audit health')
+    .option('-c, --config <file>', 'agent config file')
+    .option('--json', 'print the status as JSON')
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      const config = await loadAgentConfig(opts.config ?? null);
+      const running = await readRuntimeInfo(config.home);
+      const token = await readControlToken(config.home);
+      if (running === null || token === null) {
+        output(opts.json, { running: false, home: config.home }, `Outpost is not running (home ${config.home}). Start it with "outpost start".`);
+        process.exitCode = 3;
+        return;
+      }
+      const res = await fetch(`${running.controlUrl}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new Error(`the control API answered ${res.status}`);
+      const status = agentStatus.parse(await res.json());
+      output(opts.json, { running: true, ...status }, lines(status));
+    });
+}
