@@ -9,6 +9,7 @@ import type { FiredRule } from '../../schema/audit.js';
 import type { Guardrail, GuardrailAction } from '../../schema/policy.js';
 import { redact } from './redact.js';
 import { buildDetector } from './registry.js';
+import { cachedDetector } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
 
 /** Where a guardrail runs. */
@@ -51,7 +52,7 @@ export function compileGuardrails(rules: readonly Guardrail[], failMode: 'open' 
   const input: CompiledGuardrail[] = [];
   const output: CompiledGuardrail[] = [];
   for (const rule of rules) {
-    const c: CompiledGuardrail = { id: rule.id, type: rule.type, action: rule.action, message: rule.message ?? null, detector: buildDetector(rule) };
+    const c: CompiledGuardrail = { id: rule.id, type: rule.type, action: rule.action, message: rule.message ?? null, detector: cachedDetector(buildDetector(rule)) };
     if (rule.on.includes('input')) input.push(c);
     if (rule.on.includes('output')) output.push(c);
   }
