@@ -10,6 +10,7 @@ import { registerStatus } from './status.js';
 import { registerSecret } from './secret.js';
 import { registerCa } from './ca.js';
 import { registerAudit } from './audit.js';
+import { registerDemo } from './demo.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerSecret(program);
   registerCa(program);
   registerAudit(program);
+  registerDemo(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
