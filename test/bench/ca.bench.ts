@@ -46,7 +46,7 @@ function runClients(job: ClientJob): Promise<ClientResult> {
 }
 
 /** Round trips on one existing connection while `hosts` handshake at once (each side in its own worker). */
-async function whileBurst(port: number, ca: string, knownHost: string, hosts: string[]): Promise<{ burst: ClientResult; pings: number[] }> {
+async function whileBurst(port: number, ca: string, knownHost: string, hosts: string[]): Promise<{ burst: ClientResult; pings: number[]; loopMaxMs: number; loopP95Ms: number }> {
   const worker = new Worker(new URL('./ca-clients.js', import.meta.url), { workerData: { kind: 'pinger', port, ca, host: knownHost } satisfies ClientJob });
   const pings = new Promise<ClientResult>((resolve, reject) => {
     worker.on('message', (m: ClientResult | 'ready') => {
@@ -56,9 +56,13 @@ async function whileBurst(port: number, ca: string, knownHost: string, hosts: st
   });
   await new Promise<void>((resolve) => worker.once('message', () => resolve()));
   await new Promise((r) => setTimeout(r, 20)); // a few round trips before the burst
+  // A fresh histogram per burst: a re-enabled one counts the time it was off as one long delay.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const burst = await runClients({ kind: 'burst', port, ca, hosts });
+  loop.disable();
   worker.postMessage('stop');
-  return { burst, pings: (await pings).pingsMs };
+  return { burst, pings: (await pings).pingsMs, loopMaxMs: loop.max / 1e6, loopP95Ms: loop.percentile(95) / 1e6 };
 }
 
 /** The terminator: SNICallback asks the issuer; every connection echoes what it reads. */
@@ -145,13 +149,14 @@ export async function run(): Promise<BenchSection[]> {
       const fresh = { handshakesMs: mixed.handshakesMs.filter((_, i) => i % 2 === 1) };
 
       // Three bursts of each kind, alternating; the table keeps every handshake and every round trip.
-      const loop = monitorEventLoopDelay({ resolution: 1 });
+      const loopMax: number[] = [];
+      const loopP95: number[] = [];
       const stall = { burst: { handshakesMs: [] as number[] }, pings: [] as number[] };
       const baseline = { burst: { handshakesMs: [] as number[] }, pings: [] as number[] };
       for (let round = 0; round < 3; round++) {
-        loop.enable();
         const s = await whileBurst(server.port, ca, 'api.openai.com', Array.from({ length: 50 }, (_, i) => `s${round}x${i}.bench.example`));
-        loop.disable();
+        loopMax.push(s.loopMaxMs);
+        loopP95.push(s.loopP95Ms);
         const b = await whileBurst(server.port, ca, 'api.openai.com', Array.from({ length: 50 }, () => 'api.openai.com'));
         stall.burst.handshakesMs.push(...s.burst.handshakesMs);
         stall.pings.push(...s.pings);
@@ -171,7 +176,7 @@ export async function run(): Promise<BenchSection[]> {
           row('  meanwhile: round trip on an existing connection', stall.pings),
           row('50 known hosts at once (×3): each handshake (baseline)', baseline.burst.handshakesMs),
           row('  meanwhile: round trip on an existing connection (baseline)', baseline.pings),
-          { measure: 'terminator event-loop delay during the 50 new hosts', n: loop.count, p50: loop.percentile(50) / 1e6, p95: loop.percentile(95) / 1e6, max: loop.max / 1e6, unit: 'ms' },
+          { measure: 'terminator event-loop delay during the 50 new hosts (per burst)', n: loopMax.length, p50: '-', p95: Math.max(...loopP95), max: Math.max(...loopMax), unit: 'ms' },
         ],
         notes: [
           `new host adds ${added.toFixed(3)} ms at p50 over a known host (goal ≤ 2 ms): ${added <= 2 ? 'met' : 'NOT met'}`,
