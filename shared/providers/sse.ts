@@ -15,19 +15,19 @@ export interface SseEvent {
   readonly data: string;
 }
 
-const BOUNDARY = /\r\n\r\n|\n\n|\r\r/g;
+/**
+ * A blank line: two line endings in a row, each CRLF, LF or CR (mixed endings are legal). A CR at
+ * the very end of the buffer may be the first half of a CRLF, so it only counts once a character
+ * other than LF follows it.
+ */
+const BOUNDARY = /(?:\r\n|\n|\r(?=[^\n]))(?:\r\n|\n|\r(?=[^\n]))/g;
+const LINE = /\r\n|\n|\r/;
 
 /** Parses one complete event block (without its boundary). */
 export function parseEventBlock(block: string, raw: string): SseEvent {
   let event: string | null = null;
   let data: string | null = null;
-  let start = 0;
-  while (start <= block.length) {
-    let end = block.indexOf('\n', start);
-    if (end === -1) end = block.length;
-    let line = block.slice(start, end);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    start = end + 1;
+  for (const line of block.split(LINE)) {
     if (line.length === 0 || line.charCodeAt(0) === 58 /* : comment */) continue;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { matchEndpoint, PROVIDER_ADAPTERS } from '../../../shared/providers/registry.js';
+import { SseParser } from '../../../shared/providers/sse.js';
+import type { Endpoint } from '../../../shared/providers/types.js';
+
+function endpoint(host: string, path: string): Endpoint {
+  const e = matchEndpoint(host, 'POST', path);
+  if (e === null) throw new Error(`no endpoint for ${host}${path}`);
+  return e;
+}
+
+describe('SSE parser', () => {
+  const stream = 'event: message_start\ndata: {"a":"é€😀"}\n\n: comment\ndata: line1\ndata: line2\n\r\ndata: x\r\n\r\nevent: ping\ndata: {}\n\n';
+  it('yields the same events however the bytes are split, even inside a UTF-8 character', () => {
+    const whole = new SseParser().push(Buffer.from(stream));
+    const bytes = Buffer.from(stream);
+    for (let size = 1; size <= 9; size++) {
+      const p = new SseParser();
+      const events = [];
+      for (let i = 0; i < bytes.length; i += size) events.push(...p.push(bytes.subarray(i, i + size)));
+      expect(events).toEqual(whole);
+    }
+    expect(whole.map((e) => [e.event, e.data])).toEqual([
+      ['message_start', '{"a":"é€😀"}'],
+      [null, 'line1\nline2'],
+      [null, 'x'],
+      ['ping', '{}'],
+    ]);
+  });
+  it('keeps each event raw, byte for byte', () => {
+    const events = new SseParser().push(Buffer.from(stream));
+    expect(events.map((e) => e.raw).join('')).toBe(stream);
+  });
+  it('holds an unfinished event until its blank line', () => {
+    const p = new SseParser();
+    expect(p.push(Buffer.from('data: {"x":1}\n'))).toEqual([]);
+    expect(p.push(Buffer.from('\n'))).toHaveLength(1);
+  });
+});
+
+describe('provider registry', () => {
+  it.each([
+    ['api.openai.com', '/v1/chat/completions', 'openai', 'chat.completions'],
+    ['api.openai.com', '/v1/responses', 'openai', 'responses'],
+    ['api.openai.com', '/v1/embeddings', 'openai', 'embeddings'],
+    ['acme.openai.azure.com', '/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21', 'azure-openai', 'chat.completions'],
+    ['api.mistral.ai', '/v1/chat/completions', 'mistral', 'chat.completions'],
+    ['api.groq.com', '/openai/v1/chat/completions', 'groq', 'chat.completions'],
+    ['openrouter.ai', '/api/v1/chat/completions', 'openrouter', 'chat.completions'],
+    ['api.x.ai', '/v1/chat/completions', 'xai', 'chat.completions'],
+    ['api.deepseek.com', '/chat/completions', 'deepseek', 'chat.completions'],
+    ['api.together.xyz', '/v1/chat/completions', 'together', 'chat.completions'],
+    ['api.anthropic.com', '/v1/messages', 'anthropic', 'messages'],
+    ['generativelanguage.googleapis.com', '/v1beta/models/gemini-2.5-flash:generateContent', 'gemini', 'generateContent'],
+    ['generativelanguage.googleapis.com', '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', 'gemini', 'streamGenerateContent'],
+    ['chatgpt.com', '/backend-api/conversation', 'openai', 'chatgpt.conversation'],
+    ['claude.ai', '/api/organizations/o1/chat_conversations/c1/completion', 'anthropic', 'claude.completion'],
+  ])('%s%s is %s %s', (host, path, provider, api) => {
+    expect(endpoint(host, path)).toMatchObject({ provider, api });
+  });
+  it('does not govern other calls', () => {
+    expect(matchEndpoint('api.openai.com', 'GET', '/v1/models')).toBeNull();
+    expect(matchEndpoint('api.anthropic.com', 'POST', '/v1/files')).toBeNull();
+    expect(matchEndpoint('example.com', 'POST', '/v1/chat/completions')).toBeNull();
+  });
+  it('every adapter has an id', () => {
+    expect(PROVIDER_ADAPTERS.map((a) => a.id)).toEqual(['openai', 'anthropic', 'gemini', 'web-apps']);
+  });
+});
+
+describe('prompt extraction', () => {
+  it('OpenAI chat: system, user parts, tool calls and tool results; images noted', () => {
+    const e = endpoint('api.openai.com', '/v1/chat/completions');
+    const p = e.adapter.parse(e, {
+      model: 'gpt-4o',
+      stream: true,
+      max_completion_tokens: 300,
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:...' } }] },
+        { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{"q":"x"}' } }] },
+        { role: 'tool', tool_call_id: 't', content: 'tool says hi' },
+      ],
+    });
+    expect(p).toMatchObject({ model: 'gpt-4o', stream: true, maxOutputTokens: 300, texts: ['be brief', 'what is this?', '{"q":"x"}', 'tool says hi'], notes: ['image'] });
+  });
+
+  it('rewrites the same texts in place', () => {
+    const e = endpoint('api.openai.com', '/v1/chat/completions');
+    const body = { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'a' }] }, { role: 'user', content: 'b' }] };
+    e.adapter.rewriteTexts(e, body, [null, 'B']);
+    expect(body.messages[0]!.content).toEqual([{ type: 'text', text: 'a' }]);
+    expect(body.messages[1]!.content).toBe('B');
+  });
+
+  it('OpenAI responses: instructions, input items, function call arguments and outputs', () => {
+    const e = endpoint('api.openai.com', '/v1/responses');
+    const p = e.adapter.parse(e, {
+      model: 'gpt-4.1',
+      instructions: 'sys',
+      input: [
+        { role: 'user', content: [{ type: 'input_text', text: 'hi' }, { type: 'input_image', image_url: 'x' }] },
+        { type: 'function_call', call_id: 'c', name: 'f', arguments: '{"a":1}' },
+        { type: 'function_call_output', call_id: 'c', output: 'result' },
+      ],
+      max_output_tokens: 50,
+    });
+    expect(p).toMatchObject({ texts: ['sys', 'hi', '{"a":1}', 'result'], notes: ['image'], maxOutputTokens: 50 });
+  });
+
+  it('embeddings: every input string', () => {
+    const e = endpoint('api.openai.com', '/v1/embeddings');
+    expect(e.adapter.parse(e, { model: 'text-embedding-3-small', input: ['a', 'b'] }).texts).toEqual(['a', 'b']);
+  });
+
+  it('Azure: the deployment names the model when the body does not', () => {
+    const e = endpoint('acme.openai.azure.com', '/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21');
+    expect(e.adapter.parse(e, { messages: [] }).model).toBe('prod-4o');
+    expect(e.adapter.credential(e, 'k')).toEqual(['api-key', 'k']);
+  });
+
+  it('Anthropic: system blocks, text, tool_use input strings, tool_result content; images noted', () => {
+    const e = endpoint('api.anthropic.com', '/v1/messages');
+    const p = e.adapter.parse(e, {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 1024,
+      system: [{ type: 'text', text: 'sys' }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image', source: { type: 'base64', data: '...' } }] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'run', input: { cmd: 'ls -la', opts: ['x'] } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'text', text: 'out' }] }] },
+      ],
+    });
+    expect(p).toMatchObject({ model: 'claude-sonnet-4-5', maxOutputTokens: 1024, texts: ['sys', 'look', 'ls -la', 'x', 'out'], notes: ['image'] });
+  });
+
+  it('Gemini: system instruction, parts, function calls and responses; model from the path', () => {
+    const e = endpoint('generativelanguage.googleapis.com', '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse');
+    const p = e.adapter.parse(e, {
+      systemInstruction: { parts: [{ text: 'sys' }] },
+      contents: [
+        { role: 'user', parts: [{ text: 'hi' }, { inlineData: { mimeType: 'image/png', data: '...' } }] },
+        { role: 'model', parts: [{ functionCall: { name: 'f', args: { q: 'weather' } } }] },
+        { role: 'user', parts: [{ functionResponse: { name: 'f', response: { temp: 'mild' } } }] },
+      ],
+      generationConfig: { maxOutputTokens: 77 },
+    });
+    expect(p).toMatchObject({ model: 'gemini-2.5-pro', stream: true, maxOutputTokens: 77, texts: ['sys', 'hi', 'weather', 'mild'], notes: ['image'] });
+  });
+
+  it('chatgpt.com: message parts', () => {
+    const e = endpoint('chatgpt.com', '/backend-api/f/conversation');
+    const p = e.adapter.parse(e, { action: 'next', model: 'auto', messages: [{ author: { role: 'user' }, content: { content_type: 'text', parts: ['hello there'] } }] });
+    expect(p).toMatchObject({ model: 'auto', texts: ['hello there'] });
+  });
+
+  it('claude.ai: prompt and pasted attachments', () => {
+    const e = endpoint('claude.ai', '/api/organizations/o/chat_conversations/c/completion');
+    const p = e.adapter.parse(e, { prompt: 'summarise', attachments: [{ file_name: 'notes.txt', extracted_content: 'the notes' }], files: ['f1'] });
+    expect(p).toMatchObject({ texts: ['summarise', 'the notes'], notes: ['file'] });
+  });
+});
+
+describe('provider error shapes', () => {
+  it('each family answers in its own shape', () => {
+    const [openai, anthropic, gemini] = [endpoint('api.openai.com', '/v1/chat/completions'), endpoint('api.anthropic.com', '/v1/messages'), endpoint('generativelanguage.googleapis.com', '/v1/models/g:generateContent')];
+    expect(JSON.parse(openai.adapter.error(402, 'budget_exceeded', 'm').body)).toEqual({ error: { message: 'm', type: 'insufficient_quota', code: 'budget_exceeded', param: null } });
+    expect(JSON.parse(anthropic.adapter.error(429, 'rate_limited', 'm').body)).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'm' } });
+    expect(JSON.parse(gemini.adapter.error(403, 'guardrail_blocked', 'm').body)).toEqual({ error: { code: 403, message: 'm', status: 'PERMISSION_DENIED' } });
+  });
+});
