@@ -28,7 +28,11 @@ async function requireCert(ca: CertificateAuthority) {
 
 function outcomeLines(outcomes: readonly StoreOutcome[], verb: string): string {
   if (outcomes.length === 0) return 'no trust store found on this system';
-  return outcomes.map((o) => (o.ok ? `${verb}: ${o.description}` : `FAILED: ${o.description}: ${o.error ?? ''}`)).join('\n');
+  const lines = outcomes.map((o) => (o.ok ? `${verb}: ${o.description}` : `FAILED: ${o.description}: ${o.error ?? ''}`));
+  if (outcomes.some((o) => !o.ok && /EACCES|EPERM|permission/i.test(o.error ?? ''))) {
+    lines.push('the system store needs administrator rights: run it with sudo, or use --user-only for your own stores');
+  }
+  return lines.join('\n');
 }
 
 function common(cmd: Command): Command {

@@ -24,6 +24,9 @@ export const KeyUsageBit = {
   cRLSign: 6,
 } as const;
 
+/** The subtree of a CA constrained to no host at all. */
+export const NO_HOST = 'invalid';
+
 /** id-kp-serverAuth (RFC 5280 §4.2.1.12). */
 export const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
@@ -77,8 +80,10 @@ export function subjectAltName(dnsNames: readonly string[]): Buffer {
  * excluded, so a stolen key cannot mint a certificate for an address either.
  */
 export function nameConstraints(permittedDns: readonly string[]): Buffer {
-  // GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] DEFAULT 0, maximum [1] OPTIONAL }
-  const permitted = permittedDns.map((d) => seq(ctxPrim(2, Buffer.from(d, 'ascii'))));
+  // GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] DEFAULT 0, maximum [1] OPTIONAL }.
+  // permittedSubtrees may not be empty (SIZE (1..MAX)); a policy with no hosts permits only the
+  // reserved `invalid` name (RFC 6761 §6.4), which no real host has.
+  const permitted = (permittedDns.length > 0 ? permittedDns : [NO_HOST]).map((d) => seq(ctxPrim(2, Buffer.from(d, 'ascii'))));
   // iPAddress [7] is address + mask: 0.0.0.0/0 and ::/0 cover every address.
   const excluded = [seq(ctxPrim(7, Buffer.alloc(8))), seq(ctxPrim(7, Buffer.alloc(32)))];
   return extension(ExtOid.nameConstraints, true, seq(ctx(0, Buffer.concat(permitted)), ctx(1, Buffer.concat(excluded))));

@@ -9,7 +9,7 @@ import { signCertificate } from '../../../agent/ca/x509/certificate.js';
 import { toPem } from '../../../agent/ca/x509/pem.js';
 import { CaError } from '../../../agent/ca/errors.js';
 import { startTerminator, type Terminator } from './terminator.js';
-import { fileKeys, opensslVerify, tempDir } from './fixtures.js';
+import { fileKeys, opensslVerify, run, tempDir } from './fixtures.js';
 
 const HOSTS = ['api.openai.com', '*.openai.azure.com', 'api.anthropic.com'];
 
@@ -129,6 +129,16 @@ describe('leaf issuer (CertificateSource)', () => {
     const results = await Promise.all(hosts.map((h) => handshake(server.port, h, root.ca.certPem)));
     expect(results.every((r) => r.authorized)).toBe(true);
     expect(results.map((r) => r.cert.subjectaltname)).toEqual(hosts.map((h) => `DNS:${h}`));
+  });
+
+  it('makes a root for a policy with no hosts that permits no host, and re-issues when hosts appear', async () => {
+    const home = `${tmp.dir}/empty`;
+    const empty = await RootAuthority.open({ home, keys: await fileKeys(home), constrainTo: [] });
+    expect(empty.ca.permittedDns).toEqual(['invalid']);
+    const { stdout } = await run('openssl', ['x509', '-noout', '-text', '-in', empty.certPath]);
+    expect(stdout).toMatch(/Name Constraints: critical\s+Permitted:\s+DNS:invalid/);
+    await expect((await LeafIssuer.create(empty.ca)).issue('api.openai.com')).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS' });
+    expect(await empty.coverHosts(['api.openai.com'])).toBe('reissued-for-hosts');
   });
 
   it('keeps at most maxHosts leaves', async () => {
