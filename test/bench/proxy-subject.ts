@@ -9,15 +9,20 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { LeafIssuer } from '../../agent/ca/issuer.js';
-import { issuingCa } from '../../agent/ca/issuing-ca.js';
-import { keyFromPem } from '../../agent/ca/keys.js';
-import { createAllowAllGate } from '../../agent/pipeline/allow-all-gate.js';
-import { startProxy, type ProxyEngine } from '../../agent/proxy/engine.js';
+import { fileURLToPath } from 'node:url';
+import type { Gate } from '../../agent/pipeline/seam.js';
+import type { ProxyEngine } from '../../agent/proxy/engine.js';
+import type { Policy } from '../../shared/schema/policy.js';
+
+// Each subject imports only what it runs (below, dynamically): idle RSS is the point of measuring
+// each in its own process, and the governance modules weigh far more than the engine.
+
+/** `outpost`: the engine with the allow-all gate; `outpost-gated`: with the real gate, the example policy and the audit store. */
+export type SubjectKind = 'outpost' | 'outpost-gated' | 'mitm';
 
 /** What the bench asks of a subject. */
 export type SubjectRequest =
-  | { readonly op: 'start'; readonly kind: 'outpost' | 'mitm'; readonly upstreamPort: number; readonly caPem: string; readonly caKeyPem: string; readonly caFile: string }
+  | { readonly op: 'start'; readonly kind: SubjectKind; readonly upstreamPort: number; readonly caPem: string; readonly caKeyPem: string; readonly caFile: string }
   | { readonly op: 'mark' }
   | { readonly op: 'read' }
   | { readonly op: 'stop' };
@@ -44,21 +49,77 @@ setInterval(() => {
 
 let stop: () => Promise<void> = async () => {};
 
-async function startOutpost(upstreamPort: number, caPem: string, caKeyPem: string, caFile: string): Promise<{ port: number; caPem: string }> {
+/** The handbook's example policy, beside the repository (found from here whether run from dist/ or not). */
+async function examplePolicyFile(): Promise<string> {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, '..', 'shared', 'examples', 'policy.json');
+    if (await fs.stat(path.join(dir, 'package.json')).then(() => true, () => false)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find the repository root above the bench');
+    dir = parent;
+  }
+}
+
+/**
+ * The example policy as the governed subject runs it: its guardrails, audit settings and budgets
+ * (raised so a benchmark never exhausts them), without its request-rate limit (which would answer
+ * 429 to a load generator), and `*.bench.test` added for the first-handshake measurement.
+ */
+async function benchPolicy(): Promise<Policy> {
+  const { policy: policySchema } = await import('../../shared/schema/policy.js');
+  const raw = JSON.parse(await fs.readFile(await examplePolicyFile(), 'utf8')) as {
+    interception: { hosts: string[] };
+    defaults: { rateLimit?: unknown; budget?: { limitUsd: number } };
+    budgets?: Array<{ limitUsd: number }>;
+  };
+  raw.interception.hosts.push('*.bench.test');
+  delete raw.defaults.rateLimit;
+  if (raw.defaults.budget) raw.defaults.budget.limitUsd = 1e9;
+  for (const b of raw.budgets ?? []) b.limitUsd = 1e9;
+  return policySchema.parse(raw);
+}
+
+async function startOutpost(governed: boolean, upstreamPort: number, caPem: string, caKeyPem: string, caFile: string): Promise<{ port: number; caPem: string }> {
+  const { LeafIssuer } = await import('../../agent/ca/issuer.js');
+  const { issuingCa } = await import('../../agent/ca/issuing-ca.js');
+  const { keyFromPem } = await import('../../agent/ca/keys.js');
+  const { startProxy } = await import('../../agent/proxy/engine.js');
   const certificates = await LeafIssuer.create(issuingCa(caPem, keyFromPem(caKeyPem), 'root'));
-  const interception = { hosts: ['api.openai.com', '*.bench.test'], blockedHosts: [], bypassHosts: [] };
+  let gate: Gate;
+  let closeStore = async (): Promise<void> => {};
+  let interception = { hosts: ['api.openai.com', '*.bench.test'], blockedHosts: [] as string[], bypassHosts: [] as string[] };
+  if (governed) {
+    const { createGate } = await import('../../agent/pipeline/gate.js');
+    const { openAgentStore } = await import('../../agent/store/agent-store.js');
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-bench-home-'));
+    const store = openAgentStore({ home, audit: { spoolMaxBytes: 1 << 30 } }, { failMode: 'open' });
+    const policy = await benchPolicy();
+    interception = policy.interception;
+    gate = createGate({ policy, audit: store.audit, secrets: { resolve: async () => null }, identity: { device: 'dev-bench', user: 'bench@acme.example' } });
+    closeStore = async () => {
+      store.close();
+      await fs.rm(home, { recursive: true, force: true });
+    };
+  } else {
+    const { createAllowAllGate } = await import('../../agent/pipeline/allow-all-gate.js');
+    gate = createAllowAllGate({ interception });
+  }
   const engine: ProxyEngine = await startProxy({
     config: {
       proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: 32 * 1024 * 1024 },
       upstream: { resolve: { 'api.openai.com': `127.0.0.1:${upstreamPort}`, '*.bench.test': `127.0.0.1:${upstreamPort}` }, caFile, proxy: null },
     },
-    gate: createAllowAllGate({ interception }),
+    gate,
     certificates,
     pacHosts: () => interception,
     ipv6: false,
   });
   await certificates.prewarm(['api.openai.com']);
-  stop = () => engine.close();
+  stop = async () => {
+    await engine.close();
+    await closeStore();
+  };
   return { port: engine.address.port, caPem };
 }
 
@@ -92,7 +153,10 @@ process.on('message', (message: SubjectRequest & { id: number }) => {
   };
   switch (message.op) {
     case 'start':
-      (message.kind === 'outpost' ? startOutpost(message.upstreamPort, message.caPem, message.caKeyPem, message.caFile) : startMitm(message.upstreamPort, message.caPem)).then(reply, (err: Error) =>
+      (message.kind === 'mitm'
+        ? startMitm(message.upstreamPort, message.caPem)
+        : startOutpost(message.kind === 'outpost-gated', message.upstreamPort, message.caPem, message.caKeyPem, message.caFile)
+      ).then(reply, (err: Error) =>
         reply({ error: err.stack ?? err.message }),
       );
       return;
