@@ -35,6 +35,12 @@ export interface AgentStoreOptions {
   readonly backgroundCheckpoints?: boolean;
 }
 
+/**
+ * How often counters are saved while requests flow: the most spend a kill -9 can take from the saved
+ * document (it stays in the audit records after `throughSeq`). One small upsert per interval.
+ */
+export const COUNTER_INTERVAL_MS = 100;
+
 /** Where the counters come from: the gate's export (plain JSON). */
 export type CounterSource = () => unknown;
 
@@ -45,9 +51,10 @@ export interface AgentStore {
   readonly audit: AuditLog;
   readonly state: StateStore;
   /**
-   * Saves `source()` every `intervalMs` (default 1 s) when it changed, and once more at `close()`,
-   * stamped with the last audit sequence at that moment. A kill -9 loses at most the last interval
-   * of counter changes, and those requests' spend is in the records after `throughSeq`.
+   * Saves `source()` every `intervalMs` (default 100 ms) when requests were recorded since the last
+   * save and the document changed, and once more at `close()`, stamped with the last audit sequence
+   * at that moment. A kill -9 loses at most the last interval of counter changes from the saved
+   * document; exactly those requests' spend is in the records after `throughSeq` (replayable).
    */
   persistCounters(source: CounterSource, intervalMs?: number): void;
   /** Prunes expired records now and then every `intervalMs` (default 1 h). */
@@ -77,20 +84,30 @@ export function openAgentStore(config: Pick<ResolvedAgentConfig, 'home' | 'audit
     file,
     audit,
     state,
-    persistCounters(source, intervalMs = 1000) {
+    persistCounters(source, intervalMs = COUNTER_INTERVAL_MS) {
       let last = '';
+      let lastSeq = -1;
+      const tick = (): void => {
+        // Idle agent, idle timer: nothing is exported or serialised until a request was recorded.
+        if (audit.lastSeq !== lastSeq) saveCounters?.();
+      };
       saveCounters = () => {
+        const seq = audit.lastSeq;
         const doc = source();
         const text = JSON.stringify(doc);
-        if (text === last) return;
+        if (text === last) {
+          lastSeq = seq;
+          return;
+        }
         try {
-          state.saveCounters(doc, audit.lastSeq);
+          state.saveCounters(doc, seq);
           last = text;
+          lastSeq = seq;
         } catch (err) {
           logger?.warn({ err: (err as Error).message }, 'cannot save budget and rate counters; will retry');
         }
       };
-      const t = setInterval(saveCounters, intervalMs);
+      const t = setInterval(tick, intervalMs);
       t.unref();
       timers.push(t);
     },

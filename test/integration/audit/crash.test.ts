@@ -1,7 +1,7 @@
 /**
- * Crash safety through the proxy: 2,000 requests through the real engine and gate recording into
- * the real store (crash-agent.ts, a child process wired as the composition root wires them), kill -9
- * in the middle, restart.
+ * Crash safety of the whole agent: `outpost start` (the built CLI) with a config pointing
+ * `upstream.resolve` at the harness's fake provider, 2,000 requests through its proxy, kill -9 in
+ * the middle, restart.
  * - every request whose response completed at the client has its record;
  * - no record exists for a request the fake provider never saw;
  * - the chain verifies, and continues after the restart;
@@ -9,9 +9,9 @@
  *   account for every recorded request, and the restarted agent starts from the saved spend.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
 import { readRecords } from '../../../agent/audit/records.js';
@@ -21,9 +21,10 @@ import type { GovernorState } from '../../../shared/core/decide.js';
 import type { AuditRecord } from '../../../shared/schema/audit.js';
 import { fetchFor } from '../../support/clients.js';
 import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
+import { REPO_ROOT } from '../../support/handbook.js';
 import { tempHome } from './temp-home.js';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-agent.ts');
+const CLI = path.join(REPO_ROOT, 'dist/agent/cli/main.js');
 const TOTAL = 2000;
 const KILL_AFTER = 1000;
 const CONCURRENCY = 16;
@@ -42,15 +43,45 @@ interface Agent {
   readonly caPem: string;
 }
 
-async function startAgent(home: string): Promise<Agent> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, home, provider.address, provider.ca.caFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Writes the agent's config and policy into `dir` (once), and returns the config file. */
+async function configure(dir: string): Promise<string> {
+  const file = path.join(dir, 'agent.json');
+  await fs.writeFile(
+    path.join(dir, 'policy.json'),
+    // A daily budget far above what the test spends: every request is charged to it.
+    JSON.stringify({ version: 1, name: 'crash', interception: { hosts: ['api.openai.com'] }, defaults: { budget: { limitUsd: 1000, period: '1d' } } }),
+  );
+  await fs.writeFile(
+    file,
+    JSON.stringify({
+      home: 'home',
+      policyFile: 'policy.json',
+      proxy: { port: 0 },
+      control: { port: 0 },
+      ca: { keyStore: 'file' },
+      upstream: { resolve: provider.resolveMap(), caFile: provider.ca.caFile },
+      log: { level: 'warn' },
+    }),
+  );
+  return file;
+}
+
+/** Runs `outpost start --config FILE` until it prints where its store is (its last address line). */
+async function startAgent(configFile: string): Promise<Agent> {
+  const env = { ...process.env };
+  delete env.OUTPOST_HOME;
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'], env });
   const lines = readline.createInterface({ input: child.stdout! });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`crash-agent exited early (${code})`)));
+  const out: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    lines.on('line', (l) => {
+      out.push(l);
+      if (l.trimStart().startsWith('audit')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`outpost start exited early (${code}): ${out.join('\n')}`)));
   });
-  const info = JSON.parse(first) as { proxyUrl: string; caPem: string };
-  return { child, ...info };
+  const runtime = JSON.parse(await fs.readFile(path.join(path.dirname(configFile), 'home', 'runtime.json'), 'utf8')) as { proxyUrl: string; caFile: string };
+  return { child, proxyUrl: runtime.proxyUrl, caPem: await fs.readFile(runtime.caFile, 'utf8') };
 }
 
 /** The request id a prompt carries (the record keeps the prompt: no guardrail finding in it). */
@@ -94,9 +125,10 @@ const costOf = (records: readonly AuditRecord[]): number => records.reduce((s, r
 
 describe('audit crash safety', () => {
   it('kill -9 under load through the proxy: completed responses all recorded, chain verifies and continues, spend survives', async () => {
-    const home = await tempHome();
-    const file = path.join(home, 'outpost.db');
-    const agent = await startAgent(home);
+    const dir = await tempHome();
+    const config = await configure(dir);
+    const file = path.join(dir, 'home', 'outpost.db');
+    const agent = await startAgent(config);
     const ids = Array.from({ length: TOTAL }, (_, i) => `req-${String(i).padStart(4, '0')}`);
     let killed = false;
     const completed = await sendAll(agent, ids, (n) => {
@@ -129,7 +161,7 @@ describe('audit crash safety', () => {
     await log.close();
 
     // Restart: the chain continues, and spending starts from what was saved, not from zero.
-    const again = await startAgent(home);
+    const again = await startAgent(config);
     const more = await sendAll(again, ['after-1', 'after-2', 'after-3'], () => {});
     expect(more.size).toBe(3);
     again.child.kill('SIGTERM');

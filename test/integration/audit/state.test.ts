@@ -130,7 +130,7 @@ describe('budget and rate counters across a restart', () => {
     expect(ledger2.reserve([daily], 0.1, now).ok).toBe(true);
   });
 
-  it('saves counters only when they changed, stamped with the last audit sequence', async () => {
+  it('saves counters when requests were recorded and the counters changed, stamped with the last audit sequence', async () => {
     const home = await tempHome();
     const s = open(home);
     let state = { n: 1 };
@@ -143,7 +143,8 @@ describe('budget and rate counters across a restart', () => {
     await new Promise((r) => setTimeout(r, 30)); // a few intervals pass with nothing changed
     expect(s.state.loadCounters()?.savedAt).toBe(first?.savedAt);
     state = { n: 2 };
+    s.audit.record(makeEntry());
     await until(() => (s.state.loadCounters()?.document as { n: number }).n === 2);
-    expect(s.state.loadCounters()?.throughSeq).toBe(1);
+    expect(s.state.loadCounters()?.throughSeq).toBe(2);
   });
 });
