@@ -16,7 +16,7 @@ import { FleetAuthority, type IntermediateSigner, type SignedIntermediate } from
 import { LeafIssuer } from './issuer.js';
 import { bundlePath, writeBundle } from './bundle.js';
 import { trustedCert, type TrustStore, type TrustedCert } from './trust/types.js';
-import { trustStatus, trustStores } from './trust/index.js';
+import { trustEverywhere, trustStatus, trustStores, type StoreOutcome } from './trust/index.js';
 import { permits, type IssuingCa } from './issuing-ca.js';
 import { readFileOrNull } from './files.js';
 import { CaError } from './errors.js';
@@ -47,6 +47,12 @@ export interface CertificateAuthority {
   trusted(): Promise<TrustedCert | null>;
   /** Follows a new policy: re-issues (and re-trusts) a root that does not cover its hosts; prewarms them. */
   applyPolicy(policy: Policy): Promise<RootChange>;
+  /**
+   * What the last re-trust did (after a re-issue or rotation), one outcome per store that trusted
+   * the old root. A store that refuses (no admin rights for the system store) does not stop the
+   * change: the new root is in use, and status shows where it still has to be trusted.
+   */
+  lastRetrust(): readonly StoreOutcome[];
   /** Rewrites the combined bundle from the current OS roots (the composition root calls it daily). */
   refreshBundle(): Promise<void>;
   /** `outpost ca rotate` (standalone): a new key and root, re-trusted where the old one was. */
@@ -93,13 +99,14 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
     // Only hosts the CA may sign for; a wildcard has no exact name to issue ahead.
     await source.prewarm(hosts(p).filter((h) => !h.startsWith('*.') && permits(ca.permittedDns, h)));
   };
+  let retrust: readonly StoreOutcome[] = [];
   /** Swaps the root: re-trusts it in the stores that trusted the old one, rewrites the bundle. */
   const afterRootChange = async (before: TrustedCert | null, p: Policy | null): Promise<void> => {
     const after = await trusted();
     if (before && after) {
       const all = await stores();
       const was = await trustStatus(before, all);
-      for (const store of all) if (was.find((o) => o.store === store.id)?.trusted) await store.install(after);
+      retrust = await trustEverywhere(after, all.filter((store) => was.find((o) => o.store === store.id)?.trusted));
     }
     source.setCa(issuingCa() as IssuingCa);
     await refreshBundle();
@@ -126,6 +133,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
     root,
     fleet,
     trusted,
+    lastRetrust: () => retrust,
     refreshBundle,
     async applyPolicy(next) {
       current = next;

@@ -51,6 +51,7 @@ describe('the CA as the composition root uses it', () => {
     expect(ca.root?.ca.permittedDns).toEqual(['api.anthropic.com', 'api.openai.com']);
     // The NSS database now holds the new root under the same nickname, and only that.
     expect(after && (await nssStore(nssDir).isTrusted(after))).toBe(true);
+    expect(ca.lastRetrust()).toEqual([expect.objectContaining({ store: `nss:${nssDir}`, ok: true })]);
     const { stdout } = await run('certutil', ['-L', '-d', `sql:${nssDir}`]);
     expect(stdout.split('\n').filter((l) => l.includes(before.label))).toHaveLength(1);
     // The new host is issued ahead, and the bundle follows.
