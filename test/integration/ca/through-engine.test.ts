@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { nssStore } from '../../../agent/ca/trust/nss.js';
 import { openCertificateAuthority, type CertificateAuthority } from '../../../agent/ca/certificate-authority.js';
 import { resolveAgentConfig } from '../../../agent/config/load.js';
 import { agentConfig } from '../../../shared/schema/config.js';
@@ -60,5 +62,48 @@ describe.each(['standalone', 'fleet'] as const)('the engine serving %s leaves', 
   it('passes openssl s_client -x509_strict through the proxy', async () => {
     const { stdout } = await run('bash', ['-c', `echo | openssl s_client -proxy 127.0.0.1:${world.engine.address.port} -connect api.openai.com:443 -servername api.openai.com -CAfile ${ca.caFile} -x509_strict -verify_return_error 2>&1`]);
     expect(stdout).toContain('Verify return code: 0 (ok)');
+  });
+});
+
+describe('headless Chromium through the engine, root trusted in its NSS database only', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let ca: CertificateAuthority;
+  let world: ProxyWorld;
+  let userHome: string;
+
+  beforeAll(async () => {
+    tmp = await tempDir();
+    userHome = path.join(tmp.dir, 'user');
+    ca = await openCa(path.join(tmp.dir, 'home'), 'standalone');
+    world = await startWorld({ hosts: HOSTS, certificates: () => ca.source });
+  });
+  afterAll(async () => {
+    await world?.close();
+    await tmp?.cleanup();
+  });
+
+  async function visit(): Promise<string> {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      env: { ...process.env, HOME: userHome },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', `--proxy-server=${world.engine.url}`],
+    });
+    try {
+      const page = await browser.newPage();
+      const response = await page.goto('https://api.openai.com/v1/models', { timeout: 15_000 });
+      return `status ${response?.status() ?? 'none'}`;
+    } catch (err) {
+      return (err as Error).message;
+    } finally {
+      await browser.close();
+    }
+  }
+
+  it('refuses before trust and loads the page once `trust` put the root in ~/.pki/nssdb', async () => {
+    expect(await visit()).toMatch(/ERR_CERT_AUTHORITY_INVALID/);
+    const cert = await ca.trusted();
+    if (!cert) throw new Error('no root');
+    await nssStore(path.join(userHome, '.pki', 'nssdb')).install(cert);
+    expect(await visit()).toMatch(/^status \d{3}$/);
   });
 });
