@@ -13,7 +13,7 @@
  * queued in that turn in one transaction: cheaper per record, but a kill can lose the last turn's.
  *
  * When a write fails (read-only or full disk) or the spool reaches its cap, records wait in memory
- * (up to `maxPendingInMemory`, then they are counted as dropped) and are written, in order and
+ * (up to `maxPendingInMemory` records and `maxPendingBytes`, then they are counted as dropped) and are written, in order and
  * chained, once possible; `health()` says degraded, the logger says so, `onHealth` listeners (status,
  * tray) hear it, and `canAccept()` tells the gate whether policy `failMode` lets requests go on.
  */
@@ -75,6 +75,8 @@ export interface AuditLogOptions {
   readonly durability?: AuditDurability;
   /** Records kept in memory while the store cannot take them; default 10,000. */
   readonly maxPendingInMemory?: number;
+  /** Bytes of serialised records kept in memory at most; default 64 MiB (a record can carry 64 KB of text). */
+  readonly maxPendingBytes?: number;
   /** How often a degraded log tries again; default 1 s. */
   readonly retryIntervalMs?: number;
   /** Policy `failMode` (the composition root updates it with `setFailMode` on a policy change). */
@@ -144,12 +146,16 @@ export class AuditLog implements AuditSink {
   private readonly listeners = new Set<(health: AuditHealth) => void>();
   private readonly durability: AuditDurability;
   private readonly maxPending: number;
+  private readonly maxPendingBytes: number;
+  /** UTF-16 length of the bodies waiting in `pending` (≈ bytes for the mostly-ASCII JSON). */
+  private pendingChars = 0;
   private readonly retryMs: number;
   private readonly logger: StoreLogger;
 
   private constructor(private readonly options: AuditLogOptions) {
     this.durability = options.durability ?? 'sync';
     this.maxPending = options.maxPendingInMemory ?? 10_000;
+    this.maxPendingBytes = options.maxPendingBytes ?? 64 * 1024 * 1024;
     this.retryMs = options.retryIntervalMs ?? 1000;
     this.failMode = options.failMode ?? 'open';
     this.logger = options.logger ?? silent;
@@ -375,10 +381,11 @@ export class AuditLog implements AuditSink {
   }
 
   private enqueue(row: PendingRow): void {
-    if (this.pending.length >= this.maxPending) {
-      this.drop(1, `${this.maxPending} records already wait in memory`);
+    if (this.pending.length >= this.maxPending || this.pendingChars + row.body.length > this.maxPendingBytes) {
+      this.drop(1, `${this.pending.length} records (${this.pendingChars} bytes) already wait in memory`);
     } else {
       this.pending.push(row);
+      this.pendingChars += row.body.length;
       if (this.pending.length === 1 && this.degraded()) this.reportHealth();
     }
     this.scheduleFlush();
@@ -438,6 +445,7 @@ export class AuditLog implements AuditSink {
     }
     this.batchLimit = Math.min(BATCH_LIMIT, this.batchLimit * 2);
     this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
+    for (const r of batch) this.pendingChars -= r.body.length;
     if (this.problem !== null) {
       this.logger.info({ written: batch.length, pending: this.pending.length }, 'audit store writable again');
       this.problem = null;

@@ -30,6 +30,7 @@ export interface AgentStoreOptions {
   readonly uploads?: boolean;
   readonly durability?: AuditDurability;
   readonly maxPendingInMemory?: number;
+  readonly maxPendingBytes?: number;
   readonly retryIntervalMs?: number;
   /** Run WAL checkpoints in a worker thread (default true). */
   readonly backgroundCheckpoints?: boolean;
@@ -70,6 +71,7 @@ export function openAgentStore(config: Pick<ResolvedAgentConfig, 'home' | 'audit
     spoolMaxBytes: config.audit.spoolMaxBytes,
     ...(options.durability === undefined ? {} : { durability: options.durability }),
     ...(options.maxPendingInMemory === undefined ? {} : { maxPendingInMemory: options.maxPendingInMemory }),
+    ...(options.maxPendingBytes === undefined ? {} : { maxPendingBytes: options.maxPendingBytes }),
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
     ...(options.failMode === undefined ? {} : { failMode: options.failMode }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

@@ -120,4 +120,11 @@ describe.skipIf(!canMount)('an unwritable audit store', () => {
     expect(lines.some((l) => l.startsWith('audit store cannot be opened'))).toBe(true);
     expect(lines.some((l) => l.startsWith('audit records lost'))).toBe(true);
   });
+
+  it('bounds the memory kept by bytes too: large records beyond maxPendingBytes are dropped', async () => {
+    const fs = smallFs(256, true);
+    const log = open(fs.dir, { maxPendingBytes: 20_000 });
+    for (let i = 0; i < 10; i++) log.record(makeEntry({ prompt: 'p'.repeat(5000) }));
+    expect(log.health()).toMatchObject({ pendingInMemory: 3, dropped: 7 });
+  });
 });
