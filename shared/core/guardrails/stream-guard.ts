@@ -1,8 +1,11 @@
 /**
  * Output guardrails on a stream of text deltas. Redaction must work across chunk boundaries: a
- * phone number may arrive as "+1 415" then "555 0100". The guard therefore holds back the last
- * `holdChars` characters of text (and any finding that reaches into them) until more text or the end
- * arrives, and releases everything before that, redacted. A blocking finding stops the stream.
+ * phone number may arrive as "+1 415" then "555 0100", a key as "ghp_12" then "34…". The guard
+ * therefore holds back only what could still grow into a finding: the last word (tokens, emails and
+ * keys contain no whitespace), any open run of digits and separators before it (phone, card and
+ * account numbers contain spaces), and any finding that reaches the end. Everything before that is
+ * released at once, redacted, so a stream is delayed by about one word. A blocking finding stops
+ * the stream.
  */
 import type { FiredRule } from '../../schema/audit.js';
 import type { CompiledGuardrail } from './engine.js';
@@ -17,11 +20,7 @@ export interface GuardStep {
   readonly blockedBy: CompiledGuardrail | null;
 }
 
-/**
- * Longest span a finding is expected to need in one piece. PII and most credentials fit in 64
- * characters; longer tokens (JWTs, private keys) are held as long as they keep matching, up to
- * `maxHoldChars`.
- */
+/** How far back an open run of digits and separators is held (a formatted IBAN is 42 characters). */
 export const DEFAULT_HOLD_CHARS = 96;
 const MAX_HOLD_CHARS = 16_384;
 
@@ -54,8 +53,8 @@ export class StreamGuard {
 
   private step(final: boolean): GuardStep {
     const text = this.pending;
-    let cut = final ? text.length : Math.max(0, text.length - this.holdChars);
-    if (text.length > MAX_HOLD_CHARS) cut = text.length - this.holdChars;
+    let cut = final ? text.length : this.safeCut(text);
+    if (text.length - cut > MAX_HOLD_CHARS) cut = text.length - this.holdChars;
     const toRedact: Finding[] = [];
     for (const rule of this.rules) {
       let found: readonly Finding[];
@@ -87,7 +86,33 @@ export class StreamGuard {
     return { release: inside.length > 0 ? redact(released, inside) : released, blockedBy: null };
   }
 
+  /** Where text stops being safe to release: the start of what could still grow into a finding. */
+  private safeCut(text: string): number {
+    let t = text.length;
+    while (t > 0 && !isSpace(text.charCodeAt(t - 1))) t--;
+    // An open numeric run at the very end ("call (415) 555-", "GB82 WEST 12") may continue.
+    const floor = Math.max(0, text.length - this.holdChars);
+    let r = text.length;
+    let digits = false;
+    while (r > floor && isRunChar(text.charCodeAt(r - 1))) {
+      r--;
+      if (isDigit(text.charCodeAt(r))) digits = true;
+    }
+    return digits ? Math.min(r, t) : t;
+  }
+
   private note(rule: CompiledGuardrail, kind: string, action: FiredRule['action'], explanation: string): void {
     if (!this.fired.has(rule.id)) this.fired.set(rule.id, { id: rule.id, kind, action, target: 'output', explanation });
   }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+/** Characters of phone, card, SSN, IBAN and IPv4 runs: digits, upper-case letters, separators. */
+function isRunChar(c: number): boolean {
+  return isDigit(c) || (c >= 65 && c <= 90) || c === 32 || c === 46 || c === 45 || c === 40 || c === 41 || c === 43;
 }

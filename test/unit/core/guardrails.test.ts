@@ -80,11 +80,17 @@ describe('stream guard', () => {
     }
   });
 
-  it('passes clean text through in order, holding back only the tail', () => {
-    const guard = new StreamGuard(outRules, 'open', 8);
-    const first = guard.push('hello there, general kenobi');
-    expect(first.release).toBe('hello there, genera');
-    expect(guard.flush().release).toBe('l kenobi');
+  it('passes clean text through at once, holding back only the last word', () => {
+    const guard = new StreamGuard(outRules, 'open');
+    expect(guard.push('hello there, general kenobi').release).toBe('hello there, general ');
+    expect(guard.push(' and more').release).toBe('kenobi and ');
+    expect(guard.flush().release).toBe('more');
+  });
+
+  it('holds an open number run past the last space', () => {
+    const guard = new StreamGuard(outRules, 'open');
+    expect(guard.push('call me on (415) 555-').release).toBe('call me on');
+    expect(guard.push('0100 today').release).toBe(' [REDACTED:phone] ');
   });
 
   it('stops on a blocking finding', () => {
