@@ -13,12 +13,13 @@
  * queued in that turn in one transaction: cheaper per record, but a kill can lose the last turn's.
  *
  * When a write fails (read-only or full disk) or the spool reaches its cap, records wait in memory
- * (up to `maxPendingInMemory` records and `maxPendingBytes`, then they are counted as dropped) and are written, in order and
- * chained, once possible; `health()` says degraded, the logger says so, `onHealth` listeners (status,
+ * (up to `maxPendingInMemory` records and `maxPendingBytes`, then they are counted as dropped) and
+ * are written, in order and chained, once possible; `health()` says degraded, the logger says so, `onHealth` listeners (status,
  * tray) hear it, and `canAccept()` tells the gate whether policy `failMode` lets requests go on.
  */
 import type { Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditRecord } from '../../shared/schema/audit.js';
+import type { AuditSink } from '../pipeline/gate.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
 import { StoreError, toStoreError, type StoreErrorCode } from '../store/errors.js';
@@ -26,11 +27,6 @@ import { canonicalEntry, hashRecord } from './canonical.js';
 import { allowListHeaders } from './privacy.js';
 import { readRecords } from './records.js';
 import { pruneExpired, type PruneOptions } from './retention.js';
-
-/** What the gate records into (one call per request, and per blocked or pinned CONNECT). */
-export interface AuditSink {
-  record(entry: AuditEntry): void;
-}
 
 /** Policy `failMode`. */
 export type FailMode = 'open' | 'closed';
@@ -111,8 +107,9 @@ interface PendingRow {
   readonly body: string;
 }
 
+/** A store error in force (the spool cap is not one: it is computed from the spool's size). */
 interface Problem {
-  readonly code: AuditProblemCode;
+  readonly code: StoreErrorCode;
   readonly message: string;
 }
 
@@ -214,10 +211,10 @@ export class AuditLog implements AuditSink {
 
   /** The log's health now. */
   health(): AuditHealth {
-    const spoolFull = this.spoolFull();
-    const problem: Problem | null = this.problem ?? (spoolFull ? spoolProblem(this.spoolBytes, this.options.spoolMaxBytes) : null);
+    const problem: { code: AuditProblemCode; message: string } | null =
+      this.problem ?? (this.spoolFull() ? spoolProblem(this.spoolBytes, this.options.spoolMaxBytes) : null);
     return {
-      writable: this.db !== null && (this.problem === null || this.problem.code === 'SPOOL_FULL'),
+      writable: this.db !== null && this.problem === null,
       degraded: problem !== null,
       pendingInMemory: this.pending.length,
       dropped: this.dropped,
@@ -352,7 +349,7 @@ export class AuditLog implements AuditSink {
     return this.spoolBytes >= this.options.spoolMaxBytes;
   }
 
-  /** One transaction: chain, insert, head; in-memory head moves only after the commit. */
+  /** Writes and chains `rows` (one statement, or one transaction for several); the head moves after the commit. */
   private commit(rows: readonly PendingRow[]): void {
     const write = this.writeBatch;
     if (write === null) throw new StoreError('STORE_READ_ONLY', 'the store is not open');
@@ -466,7 +463,7 @@ export class AuditLog implements AuditSink {
     try {
       const db = openDatabase(this.options.file, { autoCheckpoint: this.options.backgroundCheckpoints === false });
       this.attach(db);
-      if (this.problem !== null && this.problem.code !== 'SPOOL_FULL') {
+      if (this.problem !== null) {
         this.logger.info({ file: this.options.file }, 'audit store opened');
         this.problem = null;
       }
@@ -530,11 +527,18 @@ export class AuditLog implements AuditSink {
         `audit spool full: ${this.failMode === 'closed' ? 'requests are refused (failMode closed)' : 'requests go on, records wait in memory (failMode open)'}`,
       );
     }
-    for (const l of this.listeners) l(h);
+    for (const l of this.listeners) {
+      try {
+        l(h);
+      } catch (err) {
+        // A listener's bug must not reach the request path that happened to trigger the report.
+        this.logger.warn({ err: (err as Error).message }, 'an audit health listener failed');
+      }
+    }
   }
 }
 
-function spoolProblem(bytes: number, max: number): Problem {
+function spoolProblem(bytes: number, max: number): { code: 'SPOOL_FULL'; message: string } {
   return {
     code: 'SPOOL_FULL',
     message: `the audit spool holds ${bytes} bytes the central gateway has not acknowledged (cap ${max}): waiting for the gateway`,
