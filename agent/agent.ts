@@ -134,6 +134,12 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     };
   };
 
+  // The OS roots change with system updates; the combined bundle follows them daily.
+  const bundleTimer = setInterval(() => {
+    ca.refreshBundle().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cannot refresh the CA bundle'));
+  }, 24 * 60 * 60 * 1000);
+  bundleTimer.unref();
+
   const token = await ensureControlToken(config.home);
   const control = await startControlServer(config.control.host, config.control.port, token, { status, metrics: () => metrics.text() });
   await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile });
@@ -164,6 +170,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     stop: () =>
       (stopping ??= (async () => {
         unwatch();
+        clearInterval(bundleTimer);
         await proxy.close();
         await control.close();
         await store.close();
