@@ -71,7 +71,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   ) {}
 
   start(): void {
-    this.res.once('close', this.onClientClose);
+    // Listeners are module functions that find the exchange through the emitter (`this`), so an
+    // exchange allocates no closures for them.
+    this.req[EXCHANGE] = this;
+    this.res[EXCHANGE] = this;
+    this.res.once('close', onResClose);
     const headers = this.req.headers;
     const length = headers['content-length'];
     if (length === undefined && headers['transfer-encoding'] === undefined) {
@@ -83,27 +87,29 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.chunks = [];
-    this.req.on('data', this.onBody);
-    this.req.once('end', this.onBodyEnd);
+    this.req.on('data', onReqData);
+    this.req.once('end', onReqEnd);
   }
 
-  private readonly onBody = (chunk: Buffer): void => {
+  /** A request body chunk (via {@link onReqData}). */
+  bodyChunk(chunk: Buffer): void {
     this.received += chunk.length;
     if (this.received > this.ctx.maxBodyBytes) {
-      this.req.off('data', this.onBody);
-      this.req.off('end', this.onBodyEnd);
+      this.req.off('data', onReqData);
+      this.req.off('end', onReqEnd);
       this.chunks = null;
       this.tooLarge();
       return;
     }
     this.chunks?.push(chunk);
-  };
+  }
 
-  private readonly onBodyEnd = (): void => {
+  /** The request body ended (via {@link onReqEnd}). */
+  bodyEnd(): void {
     const chunks = this.chunks ?? [];
     this.chunks = null;
     this.bodyRead(chunks.length === 1 ? (chunks[0] ?? EMPTY) : Buffer.concat(chunks, this.received));
-  };
+  }
 
   private record(body: Buffer): InterceptedRequest {
     const h = this.req.headers;
@@ -142,18 +148,24 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.admitFailed(err as Error);
       return;
     }
-    if (admission instanceof Promise) admission.then(this.admitted, this.admitFailed);
-    else this.admitted(admission);
+    if (admission instanceof Promise) {
+      admission.then(
+        (a) => this.admitted(a),
+        (e: Error) => this.admitFailed(e),
+      );
+    } else {
+      this.admitted(admission);
+    }
   }
 
-  private readonly admitted = (admission: Admission): void => {
+  private admitted(admission: Admission): void {
     if (this.settled) return;
     if (admission.kind === 'respond') this.respond(admission);
     else this.forward(admission);
-  };
+  }
 
   /** The gate itself failed: fail open forwards untouched (no tap), fail closed answers an error. */
-  private readonly admitFailed = (error: Error): void => {
+  private admitFailed(error: Error): void {
     const request = this.request;
     if (this.settled || request === null) return;
     if (this.ctx.gate.failMode === 'open') {
@@ -162,7 +174,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.ctx.counters.failed++;
       this.respond(this.ctx.gate.upstreamFailed(request, error));
     }
-  };
+  }
 
   private respond(answer: Respond): void {
     if (this.settled || this.res.headersSent) return;
@@ -226,7 +238,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     if (!this.res.write(out)) {
       controller.pause();
-      this.res.once('drain', this.onDrain);
+      this.res.once('drain', onResDrain);
     }
   }
 
@@ -236,9 +248,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.res.uncork();
   }
 
-  private readonly onDrain = (): void => {
+  /** The client's socket took what was written (via {@link onResDrain}). */
+  drained(): void {
     this.controller?.resume();
-  };
+  }
 
   onResponseEnd(): void {
     if (this.settled) return;
@@ -265,14 +278,43 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.res.destroy(error);
   }
 
-  private readonly onClientClose = (): void => {
+  /** The client's response closed, finished or not (via {@link onResClose}). */
+  clientClosed(): void {
     if (this.settled || this.res.writableFinished) return;
     this.settled = true;
     const error = new ProxyError('PROXY_CLIENT_ABORTED', 'client closed the connection before the response ended');
     this.ctx.counters.failed++;
     if (this.request !== null) this.tap?.fail(error, 'client');
     this.controller?.abort(error);
-  };
+  }
+}
+
+/** Where a request or response finds its exchange. */
+const EXCHANGE: unique symbol = Symbol('outpost.exchange');
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    [EXCHANGE]?: Exchange;
+  }
+  interface ServerResponse {
+    [EXCHANGE]?: Exchange;
+  }
+}
+
+function onReqData(this: IncomingMessage, chunk: Buffer): void {
+  this[EXCHANGE]?.bodyChunk(chunk);
+}
+
+function onReqEnd(this: IncomingMessage): void {
+  this[EXCHANGE]?.bodyEnd();
+}
+
+function onResDrain(this: ServerResponse): void {
+  this[EXCHANGE]?.drained();
+}
+
+function onResClose(this: ServerResponse): void {
+  this[EXCHANGE]?.clientClosed();
 }
 
 function uncork(exchange: Exchange): void {
