@@ -17,13 +17,13 @@
  * are written, in order and chained, once possible; `health()` says degraded, the logger says so, `onHealth` listeners (status,
  * tray) hear it, and `canAccept()` tells the gate whether policy `failMode` lets requests go on.
  */
-import type { Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditRecord } from '../../shared/schema/audit.js';
 import type { AuditSink } from '../pipeline/gate.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
 import { StoreError, toStoreError, type StoreErrorCode } from '../store/errors.js';
-import { canonicalEntry, hashRecord } from './canonical.js';
+import { canonicalEntry } from './canonical.js';
+import { ANCHOR_DELAY_MS, ChainWriter, type ChainRow } from './chain-writer.js';
 import { allowListHeaders } from './privacy.js';
 import { readRecords } from './records.js';
 import { pruneExpired, type PruneOptions } from './retention.js';
@@ -84,28 +84,8 @@ export interface AuditLogOptions {
   readonly checkpointIntervalMs?: number;
 }
 
-/**
- * How long the chain-head anchor may lag the last record. Updating it in every record's transaction
- * would cost a second statement per request; deleting the newest records is still caught by verify
- * once the anchor passed them (a running agent re-anchors within this delay; `close` anchors all).
- */
-const ANCHOR_DELAY_MS = 250;
-
 /** Records written per transaction when draining a backlog: bounds each event-loop stall. */
 const BATCH_LIMIT = 512;
-
-interface Statements {
-  readonly insert: Statement;
-  readonly head: Statement;
-}
-
-/** A record ready to write: the entry already serialised (so a bad entry fails at `record`, not in a batch). */
-interface PendingRow {
-  readonly id: string;
-  readonly time: string;
-  readonly decision: string;
-  readonly body: string;
-}
 
 /** A store error in force (the spool cap is not one: it is computed from the spool's size). */
 interface Problem {
@@ -118,19 +98,15 @@ const silent: StoreLogger = { info: () => {}, warn: () => {}, error: () => {} };
 /** The agent's audit log over its SQLite store. */
 export class AuditLog implements AuditSink {
   private db: Db | null = null;
-  private stmts: Statements | null = null;
-  private writeBatch: ((rows: readonly PendingRow[]) => { seq: number; hash: string; bytes: number }) | null = null;
+  private writer: ChainWriter | null = null;
   private checkpointer: Checkpointer | null = null;
-  private headSeq = 0;
-  private headHash = '';
-  /** The chain-head anchor (table `chain`) lags the last commit by up to ANCHOR_DELAY_MS; see `anchor`. */
   private anchorTimer: NodeJS.Timeout | null = null;
-  private anchoredSeq = 0;
   /** The retention base: records after it are stored. */
   private baseSeq = 0;
   private ackedSeq = 0;
   private spoolBytes = 0;
-  private pending: PendingRow[] = [];
+  /** Serialised records waiting to be written, in order. */
+  private pending: ChainRow[] = [];
   /** Records per drain transaction: shrinks after a failure (a nearly full disk may take a few), grows back. */
   private batchLimit = BATCH_LIMIT;
   private dropped = 0;
@@ -179,7 +155,7 @@ export class AuditLog implements AuditSink {
       this.drop(1, 'the audit log is closed');
       return;
     }
-    let row: PendingRow;
+    let row: ChainRow;
     try {
       // Defence in depth: whatever the gate built, only allow-listed headers reach the disk.
       row = { id: entry.id, time: entry.time, decision: entry.decision, body: canonicalEntry({ ...entry, headers: allowListHeaders(entry.headers) }) };
@@ -227,7 +203,7 @@ export class AuditLog implements AuditSink {
   /** The `audit` section of `GET /v1/status` (shared/schema/control.ts `agentStatus.audit`). */
   statusSection(): { writable: boolean; degraded: boolean; pendingInMemory: number; records: number | null; reason: string | null } {
     const h = this.health();
-    return { writable: h.writable, degraded: h.degraded, pendingInMemory: h.pendingInMemory, records: this.db === null ? null : this.headSeq - this.baseSeq, reason: h.reason ?? null };
+    return { writable: h.writable, degraded: h.degraded, pendingInMemory: h.pendingInMemory, records: this.writer === null ? null : this.writer.lastSeq - this.baseSeq, reason: h.reason ?? null };
   }
 
   /** Calls `listener` whenever health changes (degraded, recovered, dropping); returns an unsubscribe. */
@@ -244,7 +220,7 @@ export class AuditLog implements AuditSink {
 
   /** The sequence number of the last record written (0 before the first). */
   get lastSeq(): number {
-    return this.headSeq;
+    return this.writer?.lastSeq ?? 0;
   }
 
   /** The highest sequence the central gateway acknowledged. */
@@ -267,7 +243,7 @@ export class AuditLog implements AuditSink {
    * be pruned once older than the retention). Frees spool room, so waiting records are written.
    */
   acknowledge(seq: number): void {
-    const upTo = Math.min(seq, this.headSeq);
+    const upTo = Math.min(seq, this.lastSeq);
     if (upTo <= this.ackedSeq) return;
     const db = this.connection();
     try {
@@ -320,12 +296,13 @@ export class AuditLog implements AuditSink {
     this.retryTimer = null;
     if (this.anchorTimer !== null) clearTimeout(this.anchorTimer);
     this.anchorTimer = null;
-    this.anchor();
+    this.writer?.anchor();
     if (this.pending.length > 0) {
       this.logger.error({ lost: this.pending.length, code: this.problem?.code }, 'audit log closed with records it could not write');
     }
     await this.checkpointer?.stop();
     this.checkpointer = null;
+    this.writer = null;
     if (this.db !== null) {
       try {
         this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -349,35 +326,21 @@ export class AuditLog implements AuditSink {
     return this.spoolBytes >= this.options.spoolMaxBytes;
   }
 
-  /** Writes and chains `rows` (one statement, or one transaction for several); the head moves after the commit. */
-  private commit(rows: readonly PendingRow[]): void {
-    const write = this.writeBatch;
-    if (write === null) throw new StoreError('STORE_READ_ONLY', 'the store is not open');
-    const out = write(rows);
-    this.headSeq = out.seq;
-    this.headHash = out.hash;
-    this.spoolBytes += out.bytes;
+  /** Writes and chains `rows`; schedules the head anchor. */
+  private commit(rows: readonly ChainRow[]): void {
+    if (this.writer === null) throw new StoreError('STORE_READ_ONLY', 'the store is not open');
+    this.spoolBytes += this.writer.write(rows);
     if (this.anchorTimer === null && !this.closed) {
       this.anchorTimer = setTimeout(() => {
         this.anchorTimer = null;
-        this.anchor();
+        // A refusal here shows up in the next record's own write; that commit re-schedules this.
+        this.writer?.anchor();
       }, ANCHOR_DELAY_MS);
       this.anchorTimer.unref();
     }
   }
 
-  /** Writes the chain head (last sequence and hash) to the `chain` table, if it moved. */
-  private anchor(): void {
-    if (this.db === null || this.stmts === null || this.anchoredSeq === this.headSeq) return;
-    try {
-      this.stmts.head.run(this.headSeq, this.headHash);
-      this.anchoredSeq = this.headSeq;
-    } catch {
-      // The disk refused: the records' own writes report that; the next commit re-schedules this.
-    }
-  }
-
-  private enqueue(row: PendingRow): void {
+  private enqueue(row: ChainRow): void {
     if (this.pending.length >= this.maxPending || this.pendingChars + row.body.length > this.maxPendingBytes) {
       this.drop(1, `${this.pending.length} records (${this.pendingChars} bytes) already wait in memory`);
     } else {
@@ -476,42 +439,15 @@ export class AuditLog implements AuditSink {
   }
 
   private attach(db: Db): void {
-    const chain = db.prepare('SELECT base_seq, head_seq, head_hash FROM chain WHERE id = 1').get() as { base_seq: number; head_seq: number; head_hash: string };
-    // Records committed after the last anchor (the agent was killed within ANCHOR_DELAY_MS) continue the chain.
-    const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    const headSeq = last !== undefined && last.seq > chain.head_seq ? last.seq : chain.head_seq;
-    const headHash = last !== undefined && last.seq > chain.head_seq ? last.hash : chain.head_hash;
+    const chain = db.prepare('SELECT base_seq FROM chain WHERE id = 1').get() as { base_seq: number };
     const spool = db.prepare('SELECT acked_seq FROM spool WHERE id = 1').get() as { acked_seq: number };
     const bytes = db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM audit WHERE seq > ?').get(spool.acked_seq) as { bytes: number };
-    const insert = db.prepare('INSERT INTO audit (seq, id, time, decision, body, prev_hash, hash, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    const head = db.prepare('UPDATE chain SET head_seq = ?, head_hash = ? WHERE id = 1');
+    this.writer = new ChainWriter(db);
+    this.writer.anchor();
     this.db = db;
-    this.stmts = { insert, head };
-    this.headSeq = headSeq;
-    this.headHash = headHash;
-    this.anchoredSeq = chain.head_seq;
     this.baseSeq = chain.base_seq;
     this.ackedSeq = spool.acked_seq;
     this.spoolBytes = bytes.bytes;
-    const insertAll = (rows: readonly PendingRow[]): { seq: number; hash: string; bytes: number } => {
-      let seq = this.headSeq;
-      let prev = this.headHash;
-      let bytesAdded = 0;
-      for (const r of rows) {
-        seq++;
-        const hash = hashRecord(seq, prev, r.body);
-        const size = Buffer.byteLength(r.body);
-        insert.run(seq, r.id, r.time, r.decision, r.body, prev, hash, size);
-        prev = hash;
-        bytesAdded += size;
-      }
-      return { seq, hash: prev, bytes: bytesAdded };
-    };
-    const inTransaction = db.transaction(insertAll);
-    // One row is one statement: SQLite's autocommit makes it its own transaction, without the
-    // BEGIN and COMMIT round trips the wrapper adds (the common case on the request path).
-    this.writeBatch = (rows) => (rows.length === 1 ? insertAll(rows) : inTransaction(rows));
-    this.anchor();
     if (this.options.backgroundCheckpoints !== false && this.checkpointer === null) this.checkpointer = startCheckpointer(this.options.file, db, this.options.checkpointIntervalMs);
   }
 
