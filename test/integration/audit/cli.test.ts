@@ -1,5 +1,6 @@
 /** `outpost audit tail|export|verify` against a real store, through the built CLI. */
 import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -95,6 +96,16 @@ describe('outpost audit', () => {
     expect(rows[1]).toContain('"hello, ""world"" 0"');
     expect(rows[2]).toContain(`"'=HYPERLINK(""x"")"`);
     expect(rows.filter((x) => x.length > 0)).toHaveLength(4);
+  });
+
+  it('export --out writes a file only its owner can read, and says how many records it holds', async () => {
+    const { home } = await homeWith(3);
+    const out = path.join(home, 'export.jsonl');
+    const r = await outpost(home, 'audit', 'export', '--since', '2026-11-20T10:00:00Z', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`2 records written to ${out}`);
+    expect((await fs.readFile(out, 'utf8')).trim().split('\n')).toHaveLength(2);
+    expect((await fs.stat(out)).mode & 0o077).toBe(0);
   });
 
   it('export refuses a malformed time, naming the valid forms', async () => {
