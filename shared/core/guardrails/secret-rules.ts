@@ -17,8 +17,8 @@ export interface SecretRule {
   readonly label: string;
   readonly pattern: string;
   /**
-   * Literal strings every match contains (matched case-insensitively for case-insensitive rules).
-   * The scanner looks for anchors first and runs the rule only around them.
+   * Literal strings of at least 3 characters every match contains (matched case-insensitively for
+   * case-insensitive rules). The scanner looks for anchors first and runs the rule only around them.
    */
   readonly anchors: readonly string[];
   /** How far before its anchor a match may start (0: the match starts at the anchor). */
@@ -32,6 +32,8 @@ export interface SecretRule {
 }
 
 const B = '(?<![A-Za-z0-9_-])';
+const DIGITS = [...'0123456789'];
+const HEX_DIGITS = [...'0123456789abcdef'];
 const E = '(?![A-Za-z0-9_-])';
 
 /** The value part of `name = value`, without quotes. */
@@ -60,7 +62,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { kind: 'firebase-cloud-messaging-key', anchors: [':APA91b'], lead: 11, label: 'a Firebase Cloud Messaging server key', pattern: `${B}AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,}` },
   { kind: 'azure-storage-account-key', anchors: ['AccountKey='], label: 'an Azure storage account key', pattern: 'AccountKey=[A-Za-z0-9+/]{86}==' },
   { kind: 'azure-sas-token', anchors: ['sv='], label: 'an Azure shared access signature', pattern: 'sv=\\d{4}-\\d{2}-\\d{2}&[^\\s"\'<>]*?sig=[A-Za-z0-9%+/]{30,}' },
-  { kind: 'azure-ad-client-secret', anchors: ['Q~'], label: 'an Azure AD client secret', pattern: '(?<=[A-Za-z0-9_~.]{3}\\d)Q~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])', extendLeft: /[A-Za-z0-9_~.]/ },
+  { kind: 'azure-ad-client-secret', anchors: DIGITS.map((d) => `${d}Q~`), label: 'an Azure AD client secret', pattern: '(?<=[A-Za-z0-9_~.]{3})\\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])', extendLeft: /[A-Za-z0-9_~.]/ },
   { kind: 'github-fine-grained-pat', anchors: ['github_pat_'], label: 'a GitHub fine-grained personal access token', pattern: `${B}github_pat_[A-Za-z0-9_]{82}${E}` },
   { kind: 'github-pat', anchors: ['ghp_'], label: 'a GitHub personal access token', pattern: `${B}ghp_[A-Za-z0-9]{36}${E}` },
   { kind: 'github-oauth-token', anchors: ['gho_'], label: 'a GitHub OAuth token', pattern: `${B}gho_[A-Za-z0-9]{36}${E}` },
@@ -85,7 +87,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { kind: 'slack-app-token', anchors: ['xapp-'], label: 'a Slack app-level token', pattern: `${B}xapp-\\d-[A-Z0-9]{9,12}-\\d{10,13}-[a-f0-9]{64}${E}` },
   { kind: 'slack-webhook-url', anchors: ['hooks.slack.com/services/'], label: 'a Slack incoming webhook URL', pattern: 'hooks\\.slack\\.com/services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}' },
   { kind: 'stripe-secret-key', anchors: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'], label: 'a Stripe secret or restricted key', pattern: `${B}(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,99}${E}` },
-  { kind: 'twilio-api-key', anchors: ['SK'], label: 'a Twilio API key', pattern: `${B}SK[0-9a-f]{32}${E}` },
+  { kind: 'twilio-api-key', anchors: HEX_DIGITS.map((h) => `SK${h}`), label: 'a Twilio API key', pattern: `${B}SK[0-9a-f]{32}${E}` },
   { kind: 'sendgrid-api-key', anchors: ['SG.'], label: 'a SendGrid API key', pattern: `${B}SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}${E}` },
   { kind: 'mailgun-api-key', anchors: ['key-'], label: 'a Mailgun API key', pattern: `${B}key-[0-9a-f]{32}${E}` },
   { kind: 'npm-token', anchors: ['npm_'], label: 'an npm access token', pattern: `${B}npm_[A-Za-z0-9]{36}${E}` },

@@ -1,10 +1,12 @@
 /**
  * The secrets detector. Running 56 patterns over every prompt would cost 56 passes, and a regex
  * alternation of all anchors is slow too (the engine tries every alternative at every position), so
- * the scan is one pass in plain code over a bigram table: each position's two characters index a
- * table of the anchors (`ghp_`, `AKIA`, `sk-`, `-----BEGIN`…) that start with them. Only where an
- * anchor really starts do the rules that own it run, sticky, starting at most `lead` characters
- * before it. Hot path: a clean text costs one table lookup per character and allocates nothing.
+ * the scan is one pass in plain code over a trigram table: each position's three characters, hashed,
+ * index the anchors (`ghp_`, `AKIA`, `sk-`, `-----BEGIN`…) that start with them. Trigrams, not
+ * bigrams: keyword anchors (`key`, `token`, `redis`) start with the commonest English bigrams, and
+ * every false candidate costs a string compare. Only where an anchor really starts do the rules that
+ * own it run, sticky, starting at most `lead` characters before it. Hot path: a clean text costs one
+ * table lookup per character and allocates nothing.
  */
 import { NO_FINDINGS, type Detector, type Finding } from './types.js';
 import { SECRET_RULES, type SecretRule } from './secret-rules.js';
@@ -22,11 +24,23 @@ interface Anchor {
   readonly rules: readonly CompiledRule[];
 }
 
+/** Table size: 2^16 slots (128 KB), a hash of three 7-bit characters; collisions only cost a compare. */
+const SLOTS = 1 << 16;
+function slot(c0: number, c1: number, c2: number): number {
+  return ((c0 << 9) ^ (c1 << 4) ^ c2 ^ (c1 >> 3)) & (SLOTS - 1);
+}
+
+/** An anchor as a bucket lists it: `offset` is where the trigram sits inside the anchor. */
+interface Entry {
+  readonly anchor: Anchor;
+  readonly offset: number;
+}
+
 interface AnchorTable {
-  /** (first char << 7 | second char) → bucket number + 1; ASCII only (every anchor is ASCII). */
+  /** slot(three chars) → bucket number + 1; ASCII only (every anchor is ASCII). */
   readonly table: Uint16Array;
-  /** Anchors per bucket, longest first. */
-  readonly buckets: readonly (readonly Anchor[])[];
+  /** Entries per bucket, longest anchor first. */
+  readonly buckets: readonly (readonly Entry[])[];
 }
 
 function variants(c: string, folded: boolean): number[] {
@@ -49,23 +63,25 @@ function compileAnchors(rules: readonly SecretRule[]): AnchorTable {
       byAnchor.set(key, entry);
     }
   }
-  const table = new Uint16Array(128 * 128);
-  const buckets: Anchor[][] = [];
-  for (const anchor of byAnchor.values()) {
-    for (const c0 of variants(anchor.text.charAt(0), anchor.folded)) {
-      for (const c1 of variants(anchor.text.charAt(1), anchor.folded)) {
-        const key = (c0 << 7) | c1;
-        let b = table[key] as number;
-        if (b === 0) {
-          buckets.push([]);
-          b = buckets.length;
-          table[key] = b;
-        }
-        (buckets[b - 1] as Anchor[]).push(anchor);
-      }
+  const table = new Uint16Array(SLOTS);
+  const buckets: Entry[][] = [];
+  const add = (key: number, entry: Entry): void => {
+    let b = table[key] as number;
+    if (b === 0) {
+      buckets.push([]);
+      b = buckets.length;
+      table[key] = b;
     }
+    const bucket = buckets[b - 1] as Entry[];
+    if (!bucket.some((e) => e.anchor === entry.anchor && e.offset === entry.offset)) bucket.push(entry);
+  };
+  for (const anchor of byAnchor.values()) {
+    const a = anchor.text;
+    if (a.length < 3) throw new Error(`secret anchor "${a}" is shorter than 3 characters`);
+    const at = (k: number): number[] => variants(a.charAt(k), anchor.folded);
+    for (const c0 of at(0)) for (const c1 of at(1)) for (const c2 of at(2)) add(slot(c0, c1, c2), { anchor, offset: 0 });
   }
-  for (const b of buckets) b.sort((x, y) => y.text.length - x.text.length);
+  for (const b of buckets) b.sort((x, y) => y.anchor.text.length - x.anchor.text.length);
   return { table, buckets };
 }
 
@@ -99,12 +115,14 @@ interface Hit {
   readonly folded: boolean;
 }
 
-/** Tries the anchors of one bucket at `i`; returns the hit, or null. */
-function tryBucket(bucket: readonly Anchor[], text: string, i: number): Hit | null {
-  for (const a of bucket) {
-    if (!startsAt(text, i, a)) continue;
+/** Tries the entries of one bucket for the trigram at `i`; returns the hit, or null. */
+function tryBucket(bucket: readonly Entry[], text: string, i: number): Hit | null {
+  for (const e of bucket) {
+    const a = e.anchor;
+    const pos = i - e.offset;
+    if (pos < 0 || !startsAt(text, pos, a)) continue;
     for (const c of a.rules) {
-      const m = matchAround(c, text, i);
+      const m = matchAround(c, text, pos);
       if (m === null) continue;
       let start = m.index;
       const left = c.rule.extendLeft;
@@ -119,20 +137,26 @@ function scan(t: AnchorTable, text: string): Finding[] | null {
   const { table, buckets } = t;
   let out: Finding[] | null = null;
   const n = text.length;
-  // One charCodeAt per position: the second character of this bigram is the first of the next.
-  // Non-ASCII characters fold onto ASCII slots (& 127): a false candidate, rejected by `startsAt`.
-  let c0 = n > 0 ? text.charCodeAt(0) & 127 : 0;
-  for (let i = 0; i < n - 1; i++) {
-    const c1 = text.charCodeAt(i + 1) & 127;
-    const b = table[(c0 << 7) | c1] as number;
+  if (n < 3) return null;
+  // One charCodeAt per position: the window slides by one character. Non-ASCII characters fold onto
+  // ASCII (& 127): a false candidate at worst, rejected by `startsAt`.
+  let c0 = text.charCodeAt(0) & 127;
+  let c1 = text.charCodeAt(1) & 127;
+  for (let i = 0; i < n - 2; i++) {
+    const c2 = text.charCodeAt(i + 2) & 127;
+    const b = table[slot(c0, c1, c2)] as number;
     c0 = c1;
+    c1 = c2;
     if (b === 0) continue;
-    const hit = tryBucket(buckets[b - 1] as readonly Anchor[], text, i);
+    const hit = tryBucket(buckets[b - 1] as readonly Entry[], text, i);
     if (hit === null) continue;
     (out ??= []).push(hit.finding);
+    // Continue after the finding; a keyword assignment may still contain a specific format.
     if (!hit.folded && hit.finding.end - 1 > i) {
       i = hit.finding.end - 1;
-      c0 = i < n ? text.charCodeAt(i) & 127 : 0;
+      if (i + 2 >= n) break;
+      c0 = text.charCodeAt(i + 1) & 127;
+      c1 = text.charCodeAt(i + 2) & 127;
     }
   }
   return out;

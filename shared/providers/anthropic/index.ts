@@ -68,11 +68,16 @@ function parse(data: string): Record<string, unknown> | null {
 
 function reader(): ResponseReader {
   let usage: UsageParts | null = null;
+  // The last event parsed, so rewriting its text does not parse it again (hot path).
+  let memoEv: SseEvent | null = null;
+  let memo: Record<string, unknown> | null = null;
   return {
     event(ev: SseEvent) {
       const type = ev.event;
       if (type !== 'content_block_delta' && type !== 'message_start' && type !== 'message_delta') return NOTHING;
       const o = parse(ev.data);
+      memoEv = ev;
+      memo = o;
       if (o === null) return NOTHING;
       if (type === 'content_block_delta') {
         const d = asObject(o['delta']);
@@ -91,7 +96,7 @@ function reader(): ResponseReader {
       return content.map((b) => asObject(b)?.['text']).filter((t): t is string => typeof t === 'string').join('\n');
     },
     withText(ev, text) {
-      const o = parse(ev.data) as Record<string, unknown>;
+      const o = (ev === memoEv ? memo : parse(ev.data)) as Record<string, unknown>;
       (asObject(o['delta']) as Record<string, unknown>)['text'] = text;
       return `event: content_block_delta\ndata: ${JSON.stringify(o)}\n\n`;
     },

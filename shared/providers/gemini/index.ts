@@ -6,6 +6,7 @@
  */
 import { geminiError } from '../errors.js';
 import { asNumber, asObject, collect, replace, walkStrings, type TextVisit } from '../json-walk.js';
+import type { SseEvent } from '../sse.js';
 import type { EventInfo, ProviderAdapter, ResponseReader, UsageParts } from '../types.js';
 
 const PATH = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -72,6 +73,9 @@ function parse(data: string): Record<string, unknown> | null {
 
 function reader(): ResponseReader {
   let usage: UsageParts | null = null;
+  // The last event parsed, so rewriting its text does not parse it again (hot path).
+  let memoEv: SseEvent | null = null;
+  let memo: Record<string, unknown> | null = null;
   const read = (o: Record<string, unknown> | null): string => {
     const u = asObject(o?.['usageMetadata']);
     if (u !== null) readUsage(u, (usage ??= {}));
@@ -79,7 +83,9 @@ function reader(): ResponseReader {
   };
   return {
     event(ev): EventInfo {
-      const text = read(parse(ev.data));
+      memoEv = ev;
+      memo = parse(ev.data);
+      const text = read(memo);
       return { text: text.length > 0 ? text : null, usageOnly: false };
     },
     json(body) {
@@ -87,7 +93,7 @@ function reader(): ResponseReader {
       return Array.isArray(body) ? body.map((o) => read(asObject(o))).join('') : read(asObject(body));
     },
     withText(ev, text) {
-      const o = parse(ev.data) as Record<string, unknown>;
+      const o = (ev === memoEv ? memo : parse(ev.data)) as Record<string, unknown>;
       let first = true;
       candidateTexts(o, () => {
         const t = first ? text : '';

@@ -36,9 +36,14 @@ function errorEvent(message: string, code: string): string {
 /** Reader for chat completions (JSON or SSE). */
 export function chatReader(): ResponseReader {
   let usage: UsageParts | null = null;
+  // The last event parsed, so rewriting its text does not parse it again (hot path).
+  let memoEv: SseEvent | null = null;
+  let memo: Record<string, unknown> | null = null;
   return {
     event(ev) {
       const o = parse(ev.data);
+      memoEv = ev;
+      memo = o;
       if (o === null) return NOTHING;
       const u = asObject(o['usage']);
       const choices = o['choices'];
@@ -56,7 +61,7 @@ export function chatReader(): ResponseReader {
       return choices.map((c) => asObject(asObject(c)?.['message'])?.['content']).filter((t): t is string => typeof t === 'string').join('\n');
     },
     withText(ev, text) {
-      const o = parse(ev.data) as Record<string, unknown>;
+      const o = (ev === memoEv ? memo : parse(ev.data)) as Record<string, unknown>;
       const delta = asObject(asObject((o['choices'] as unknown[])[0])?.['delta']) as Record<string, unknown>;
       delta['content'] = text;
       return `data: ${JSON.stringify(o)}\n\n`;
@@ -77,6 +82,8 @@ export function chatReader(): ResponseReader {
 /** Reader for the Responses API (JSON or typed SSE events). */
 export function responsesReader(): ResponseReader {
   let usage: UsageParts | null = null;
+  let memoEv: SseEvent | null = null;
+  let memo: Record<string, unknown> | null = null;
   const outputTexts = (resp: Record<string, unknown> | null, fn?: (t: string) => string): string[] => {
     const texts: string[] = [];
     const output = resp?.['output'];
@@ -96,6 +103,8 @@ export function responsesReader(): ResponseReader {
   return {
     event(ev: SseEvent) {
       const o = parse(ev.data);
+      memoEv = ev;
+      memo = o;
       if (o === null) return NOTHING;
       const type = o['type'] ?? ev.event;
       if (type === 'response.output_text.delta' && typeof o['delta'] === 'string') return { text: o['delta'], usageOnly: false };
@@ -112,7 +121,7 @@ export function responsesReader(): ResponseReader {
       return outputTexts(o).join('\n');
     },
     withText(ev, text) {
-      const o = parse(ev.data) as Record<string, unknown>;
+      const o = (ev === memoEv ? memo : parse(ev.data)) as Record<string, unknown>;
       o['delta'] = text;
       return `${ev.event !== null ? `event: ${ev.event}\n` : ''}data: ${JSON.stringify(o)}\n\n`;
     },
