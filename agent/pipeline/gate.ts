@@ -15,9 +15,9 @@ import { denial } from '../../shared/core/denials.js';
 import { redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
 import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
 import type { Identity } from '../../shared/core/principals.js';
-import { findCredentials, type Credential } from '../../shared/core/virtual-keys.js';
+import { findCredentials, VIRTUAL_KEY_PREFIX, type Credential } from '../../shared/core/virtual-keys.js';
 import { matchEndpoint } from '../../shared/providers/registry.js';
-import type { Endpoint, ParsedRequest } from '../../shared/providers/types.js';
+import type { Endpoint, ParsedRequest, ProviderAdapter } from '../../shared/providers/types.js';
 import { isWebApp } from '../../shared/providers/web-apps/index.js';
 import type { AuditEntry, FiredRule } from '../../shared/schema/audit.js';
 import type { Policy } from '../../shared/schema/policy.js';
@@ -113,12 +113,21 @@ export function createGate(deps: GateDeps): OutpostGate {
   /** A request on a governed host that is not an AI call (a model list, a web app's asset). */
   function passThrough(request: InterceptedRequest): Admission | Promise<Admission> {
     const creds = findCredentials(request.headers, request.path);
-    const vkCred = creds.find((c) => governor.compiled.keys.lookup(c.value) !== null) ?? null;
-    if (vkCred === null) return { kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'pass', tap: null };
+    const keys = governor.compiled.keys;
+    const vkCred = creds.find((c) => keys.lookup(c.value) !== null) ?? null;
+    if (vkCred === null) {
+      // An unknown virtual key is refused here too: forwarding it would hand it to the provider.
+      const unknown = creds.find((c) => c.location === 'x-outpost-vk' || c.value.startsWith(VIRTUAL_KEY_PREFIX));
+      if (unknown !== undefined) {
+        const adapter = providerAdapterForHost(request.host);
+        return errorAnswer(adapter, 401, 'unknown_virtual_key', 'Outpost: this virtual key is not known to the current policy. Check the key, or ask your administrator for a valid one.', decisionHeader('block', 'unknown_virtual_key', ['virtual-keys']));
+      }
+      return { kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'pass', tap: null };
+    }
     // A virtual key must never reach a provider, even on an ungoverned path: swap it if the host's
     // provider key is known, else refuse.
-    const endpoint = matchEndpoint(request.host, 'POST', '/v1/chat/completions') ?? matchEndpoint(request.host, 'POST', '/v1/messages');
-    const vk = governor.compiled.keys.lookup(vkCred.value);
+    const endpoint = hostEndpoint(request.host);
+    const vk = keys.lookup(vkCred.value);
     const ref = endpoint === null || vk === null ? null : (vk.providerKeys[endpoint.provider] ?? null);
     if (endpoint === null || ref === null) {
       return errorAnswer(endpoint?.adapter ?? null, 403, 'provider_key_missing', 'Outpost: this virtual key has no provider key for this host on this device.', decisionHeader('block', 'provider_key_missing', []));
@@ -128,6 +137,15 @@ export function createGate(deps: GateDeps): OutpostGate {
       const headers = swapHeaders(request.headers, vkCred, endpoint, key);
       return { kind: 'forward', path: withoutQueryKey(request.path), headers, body: request.body, decision: 'pass', tap: null };
     });
+  }
+
+  /** The endpoint shape of the host's main API (for the provider, its credential header and errors). */
+  function hostEndpoint(host: string): Endpoint | null {
+    return matchEndpoint(host, 'POST', '/v1/chat/completions') ?? matchEndpoint(host, 'POST', '/v1/messages') ?? matchEndpoint(host, 'POST', '/v1beta/models/m:generateContent');
+  }
+
+  function providerAdapterForHost(host: string): ProviderAdapter | null {
+    return hostEndpoint(host)?.adapter ?? null;
   }
 
   function swapHeaders(headers: InterceptedRequest['headers'], vkCred: Credential | null, endpoint: Endpoint, key: string | null): Record<string, string | string[] | number> {

@@ -223,3 +223,26 @@ describe('gate: secrets in the audit record', () => {
     expect(JSON.stringify(audit)).not.toContain(key);
   });
 });
+
+describe('gate: calls that are not governed AI calls', () => {
+  const get = (path: string, headers: Record<string, string>) => ({ ...request(OPENAI, path, '', headers), method: 'GET', body: Buffer.alloc(0) });
+
+  it('swaps a virtual key on a model list too, so it never reaches the provider', async () => {
+    const { gate } = gateWith(keys, stored);
+    const f = asForward(await admit(gate, get('/v1/models', { authorization: 'Bearer ovk-eng-4f9c2a7e1b' })));
+    expect(f.headers['authorization']).toBe('Bearer sk-real-openai');
+    expect(f.tap).toBeNull();
+  });
+
+  it('refuses an unknown virtual key instead of forwarding it', async () => {
+    const { gate } = gateWith(keys, stored);
+    const r = asRespond(await admit(gate, get('/v1/models', { authorization: 'Bearer ovk-typo-typo-typo' })));
+    expect(r.status).toBe(401);
+  });
+
+  it('passes a provider key through untouched', async () => {
+    const { gate } = gateWith(keys, stored);
+    const f = asForward(await admit(gate, get('/v1/models', { authorization: 'Bearer sk-user-own' })));
+    expect(f.headers['authorization']).toBe('Bearer sk-user-own');
+  });
+});
