@@ -39,7 +39,8 @@ export interface EntryBase {
   readonly model: string | null;
   readonly stream: boolean;
   readonly principal: string | null;
-  readonly prompt: string | null;
+  /** The prompt as recorded; computed when the record is written, off the admission path. */
+  readonly prompt: () => string | null;
 }
 
 /** What is known once the request has an outcome. */
@@ -91,7 +92,7 @@ export function auditEntry(base: EntryBase, outcome: EntryOutcome): AuditEntry {
     tokensEstimated: outcome.tokensEstimated,
     costUsd: outcome.costUsd,
     priceVersion: outcome.priceVersion,
-    prompt: base.prompt,
+    prompt: base.prompt(),
     output: outcome.output,
     headers: keptHeaders(r.headers),
   };

@@ -84,14 +84,16 @@ export function createGate(deps: GateDeps): OutpostGate {
     return [...new Set([...g.input, ...g.output])];
   }
 
-  function base(request: InterceptedRequest, endpoint: Endpoint | null, parsed: ParsedRequest | null, principal: string | null, prompt: readonly string[] | null): EntryBase {
+  function base(request: InterceptedRequest, endpoint: Endpoint | null, parsed: ParsedRequest | null, principal: string | null, texts: readonly string[] | null): EntryBase {
     const record = governor.compiled.policy.audit.recordPrompts;
-    let text: string | null = null;
-    if (record !== 'none' && prompt !== null && prompt.length > 0) {
+    const rules = auditRules;
+    const prompt = (): string | null => {
+      if (record === 'none' || texts === null || texts.length === 0) return null;
       // Every guardrail finding is redacted from the record, whatever the rule's action.
-      text = capText(redactForAudit(auditRules, prompt).join('\n'));
+      let text = capText(redactForAudit(rules, texts).join('\n'));
       if (parsed !== null && parsed.notes.length > 0) text += `\n[${parsed.notes.join(', ')}]`;
-    }
+      return text;
+    };
     return {
       request,
       identity: deps.identity,
@@ -101,7 +103,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       model: parsed?.model ?? null,
       stream: parsed?.stream ?? false,
       principal,
-      prompt: text,
+      prompt,
     };
   }
 
