@@ -9,6 +9,7 @@
  *   const gate = createGate({ policy, audit, secrets, identity });
  *   startProxy({ gate, ... });
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Governor, type GovernorState, type Grant, type RequestFacts } from '../../shared/core/decide.js';
 import { denial } from '../../shared/core/denials.js';
@@ -260,7 +261,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     admit,
     connect(event: ConnectEvent) {
       const entry: AuditEntry = {
-        id: `connect-${now()}-${Math.random().toString(36).slice(2, 10)}`,
+        id: randomUUID(),
         time: new Date(now()).toISOString(),
         kind: 'connect',
         device: deps.identity.device,

@@ -131,7 +131,8 @@ export class Governor {
     if (vk !== null && vk.revoked) {
       return this.refuse(denial('virtual_key_revoked', `Outpost: virtual key "${vk.id}" has been revoked. Ask your administrator for a new one.`, [rule('virtual-keys', 'revoked-virtual-key', 'deny', `virtual key ${vk.id} is revoked`)]), null);
     }
-    if (vk === null && policy.defaults.requireVirtualKey) {
+    // Web apps (unmetered) authenticate with the user's session: the enrolled user is the principal.
+    if (vk === null && policy.defaults.requireVirtualKey && facts.metered) {
       const what = raw ? 'a provider API key was used directly' : 'no virtual key was sent';
       return this.refuse(
         denial('virtual_key_required', `Outpost: this organisation requires a virtual key (${what}). Ask your administrator for an Outpost virtual key and use it in place of the provider key.`, [rule('virtual-keys', 'virtual-key-required', 'deny', `${what}; the policy requires a virtual key`)]),

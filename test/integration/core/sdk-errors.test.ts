@@ -6,7 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { anthropicClient, openAiClient, type ClientHandle } from '../../support/clients.js';
-import { startGatewayWorld, type GatewayWorld } from './world.js';
+import { startGatewayWorld, until, type GatewayWorld } from './world.js';
 
 describe('refusals through the engine, as the SDKs surface them', () => {
   let w: GatewayWorld;
@@ -103,5 +103,32 @@ describe('refusals through the engine, as the SDKs surface them', () => {
     expect(entry).toMatchObject({ tokensEstimated: false, stream: true, status: 200 });
     expect(entry.outputTokens).toBeGreaterThan(0);
     expect(entry.costUsd).toBeGreaterThan(0);
+  });
+});
+
+describe('Azure OpenAI through the engine', () => {
+  it('swaps a virtual key sent as api-key for the Azure key, and names the deployment as the model', async () => {
+    const { FAKE_AZURE_HOST } = await import('../../support/fake-provider.js');
+    const { fetchFor } = await import('../../support/clients.js');
+    const w = await startGatewayWorld(
+      { virtualKeys: [{ id: 'vk-az', key: 'ovk-azure-12345678', owner: 'org', providerKeys: { 'azure-openai': 'keychain:azure' } }] },
+      { 'keychain:azure': 'azure-real-key' },
+    );
+    const { client: fetch, close } = fetchFor({ proxyUrl: w.proxyUrl, ca: w.caPem });
+    try {
+      const r = await fetch(`https://${FAKE_AZURE_HOST}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'api-key': 'ovk-azure-12345678' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hello azure' }] }),
+      });
+      expect(r.status).toBe(200);
+      await r.text();
+      expect(w.world.provider.requests[0]?.headers['api-key']).toBe('azure-real-key');
+      await until(() => w.audit.length === 1, 'the audit record');
+      expect(w.audit[0]).toMatchObject({ provider: 'azure-openai', model: 'gpt-4o-mini', principal: 'vk:vk-az' });
+    } finally {
+      await close();
+      await w.close();
+    }
   });
 });

@@ -87,6 +87,11 @@ describe('the decision', () => {
     }
   });
 
+  it('a web app session needs no virtual key even when the policy requires them for APIs', () => {
+    const r = governor({ defaults: { requireVirtualKey: true } }).admit(facts({ metered: false, model: null }), now);
+    expect(r.ok && r.principal.id).toBe('user:jane@acme.example');
+  });
+
   it('refuses a model outside the allow-list with 403', () => {
     const r = governor().admit(facts({ headers: vkHeaders, model: 'gpt-4.1' }), now);
     expect(!r.ok && r.denial).toMatchObject({ code: 'model_not_allowed', status: 403 });
