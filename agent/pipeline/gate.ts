@@ -288,7 +288,9 @@ export function createGate(deps: GateDeps): OutpostGate {
     },
     tooLarge(request, limitBytes) {
       const endpoint = matchEndpoint(request.host, request.method, request.path);
-      return errorAnswer(endpoint?.adapter ?? null, 413, 'request_too_large', `Outpost: the request body is larger than the ${limitBytes} bytes it can check. Send a smaller request.`, decisionHeader('block', 'request_too_large', []));
+      const answer = errorAnswer(endpoint?.adapter ?? null, 413, 'request_too_large', `Outpost: the request body is larger than the ${limitBytes} bytes it can check. Send a smaller request.`, decisionHeader('block', 'request_too_large', ['body-limit']));
+      const b = base({ ...request, body: Buffer.alloc(0) }, endpoint, null, null, null);
+      return refuse(answer, b, [{ id: 'body-limit', kind: 'request-too-large', action: 'deny', target: 'request', explanation: `the body exceeds the ${limitBytes} bytes the agent reads before deciding` }], 'request body too large');
     },
     upstreamFailed(request, error) {
       const endpoint = matchEndpoint(request.host, request.method, request.path);

@@ -83,8 +83,9 @@ describe('refusals through the engine, as the SDKs surface them', () => {
   });
 
   it('an allowed request reaches the provider with the real key and redacted text, never the virtual key', async () => {
-    const r = await openai.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'summarise the mail from jane@acme.example' }] });
+    const { data: r, response } = await openai.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'summarise the mail from jane@acme.example' }] }).withResponse();
     expect(r.choices[0]?.message.content).toBeTruthy();
+    expect(response.headers.get('x-outpost-decision')).toBe('redact; rules=pii');
     const seen = w.world.provider.requests[0]!;
     expect(seen.headers.authorization).toBe('Bearer sk-real-openai-key');
     expect(JSON.stringify(seen.headers)).not.toContain('ovk-');

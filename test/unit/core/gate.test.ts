@@ -96,6 +96,15 @@ describe('gate: admission', () => {
     expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'budget_exceeded' } });
   });
 
+  it('answers a body over the bound in the provider shape and records it', async () => {
+    const { gate, audit } = gateWith(keys);
+    const { body: _b, ...head } = request('api.anthropic.com', '/v1/messages', {});
+    const r = gate.tooLarge(head, 1024);
+    expect(r.status).toBe(413);
+    expect(JSON.parse(r.body)).toMatchObject({ type: 'error', error: { type: 'request_too_large' } });
+    expect(audit[0]).toMatchObject({ decision: 'block', status: 413, provider: 'anthropic' });
+  });
+
   it('passes a non-AI call on a governed host untouched', async () => {
     const { gate } = gateWith(keys);
     const req = { ...request(OPENAI, '/v1/models', ''), method: 'GET' };
