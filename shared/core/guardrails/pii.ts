@@ -36,9 +36,18 @@ const NUMERIC: ReadonlyArray<{ entity: PiiEntity; re: RegExp; valid?: (s: string
   },
 ];
 
-/** Runs of digits and separators long enough to hold a numeric entity (7+ characters). */
-const NUMERIC_RUN = /[+(]?\d[\d .()-]{5,}\d/g;
-const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
+/**
+ * Runs of digits and separators long enough to hold a numeric entity (7+ characters). Starting on a
+ * digit (a leading `+` or `(` is taken in afterwards) lets the regex engine skip ahead to digits
+ * instead of trying an optional first character at every position.
+ */
+const NUMERIC_RUN = /\d[\d .()-]{5,}\d/g;
+/** Left boundaries are checked in code, for the same reason (a leading lookbehind runs everywhere). */
+const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
 
 function isLocal(c: number): boolean {
   // [A-Za-z0-9._%+-]
@@ -76,8 +85,11 @@ function scanNumeric(text: string, want: ReadonlySet<PiiEntity>, out: Finding[] 
   NUMERIC_RUN.lastIndex = 0;
   let run: RegExpExecArray | null;
   while ((run = NUMERIC_RUN.exec(text)) !== null) {
-    // Widen by one character each side so the entity patterns' boundary checks see the context.
-    const from = Math.max(0, run.index - 1);
+    // Take in a leading `+` or `(` (international prefix, area code), then widen by one character
+    // each side so the entity patterns' boundary checks see the context.
+    let lead = run.index;
+    if (lead > 0 && (text.charCodeAt(lead - 1) === 43 || text.charCodeAt(lead - 1) === 40)) lead--;
+    const from = Math.max(0, lead - 1);
     const span = text.slice(from, run.index + run[0].length + 1);
     let local: Finding[] | null = null;
     for (const n of NUMERIC) {
@@ -100,6 +112,10 @@ function scanIbans(text: string, out: Finding[] | null): Finding[] | null {
   IBAN.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = IBAN.exec(text)) !== null) {
+    if (m.index > 0 && isAlnum(text.charCodeAt(m.index - 1))) {
+      IBAN.lastIndex = m.index + 1;
+      continue;
+    }
     if (ibanValid(m[0])) (out ??= []).push({ start: m.index, end: m.index + m[0].length, kind: 'iban', label: LABELS.iban });
   }
   return out;
