@@ -78,6 +78,9 @@ class GateTap implements ResponseTap {
   head(status: number, headers: IncomingHttpHeaders): boolean {
     this.status = status;
     const type = String(headers['content-type'] ?? '');
+    const encoding = String(headers['content-encoding'] ?? 'identity').toLowerCase();
+    // The engine asked for identity; a body still compressed cannot be read: pass it on untouched.
+    if (encoding !== 'identity' && encoding !== '') return false;
     const ok = status >= 200 && status < 300;
     const rewriting = ok && this.ctx.outputRules.some((r) => r.action === 'redact' || r.action === 'block');
     if (type.includes('text/event-stream')) {
@@ -105,9 +108,15 @@ class GateTap implements ResponseTap {
       case 'json-observe':
         this.keep(data);
         return data;
-      case 'json-hold':
+      case 'json-hold': {
+        const held = this.body;
         this.keep(data);
-        return null;
+        if (this.body !== null) return null;
+        // Too large to hold for output guardrails: let it all through unchecked from here on.
+        this.mode = 'other';
+        this.extraRules.push({ id: 'output-guardrails', kind: 'not-checked', action: 'log', target: 'output', explanation: `the response exceeded ${MAX_BODY_BYTES} bytes and was passed on without output checks` });
+        return held === null ? data : Buffer.concat([...held, data]);
+      }
       case 'other':
         return data;
       default: {

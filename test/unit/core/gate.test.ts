@@ -255,3 +255,28 @@ describe('gate: calls that are not governed AI calls', () => {
     expect(f.headers['authorization']).toBe('Bearer sk-user-own');
   });
 });
+
+describe('gate: responses the tap cannot read', () => {
+  it('passes a compressed body through untouched and charges an estimate', async () => {
+    const { gate, audit } = gateWith(keys);
+    const f = asForward(await admit(gate, request(OPENAI, CHAT, chat('hi', { stream: true }))));
+    const tap = f.tap!;
+    expect(tap.head(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' })).toBe(false);
+    const bytes = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe]);
+    expect(tap.chunk(bytes)).toBe(bytes);
+    expect(tap.end()).toBeNull();
+    expect(audit[0]).toMatchObject({ tokensEstimated: true });
+  });
+});
+
+describe('gate: a JSON answer too large to hold', () => {
+  it('is passed on whole, unchecked, and says so in the record', async () => {
+    const { gate, audit } = gateWith(keys);
+    const f = asForward(await admit(gate, request(OPENAI, CHAT, chat('hi'))));
+    const body = JSON.stringify({ choices: [{ message: { content: 'x'.repeat(9 * 1024 * 1024) } }] });
+    const { client } = pump(f, 200, 'application/json', body, [1024 * 1024]);
+    expect(client.length).toBe(body.length);
+    expect(client === body).toBe(true);
+    expect(audit[0]?.rules).toContainEqual(expect.objectContaining({ id: 'output-guardrails', kind: 'not-checked' }));
+  });
+});
