@@ -12,7 +12,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Governor, type GovernorState, type Grant, type RequestFacts } from '../../shared/core/decide.js';
-import { denial } from '../../shared/core/denials.js';
 import { redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
 import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
 import type { Identity } from '../../shared/core/principals.js';
@@ -176,9 +175,11 @@ export function createGate(deps: GateDeps): OutpostGate {
     try {
       body = JSON.parse(request.body.toString('utf8'));
     } catch {
+      // An AI call whose body cannot be read cannot be checked, so it does not leave the machine.
       const b = base(request, endpoint, null, null, null);
-      const d = denial('internal_error', 'Outpost could not read this request body as JSON, so it cannot be checked.', []);
-      return refuse(errorAnswer(adapter, 400, 'invalid_request', d.message, decisionHeader('block', 'invalid_request', [])), b, [], 'request body is not JSON');
+      const message = 'Outpost could not read this request body as JSON, so it cannot be checked. Send a JSON body.';
+      const rule: FiredRule = { id: 'request', kind: 'unreadable-body', action: 'deny', target: 'request', explanation: 'the body of an AI API call is not JSON' };
+      return refuse(errorAnswer(adapter, 400, 'invalid_request', message, decisionHeader('block', 'invalid_request', ['request'])), b, [rule], 'request body is not JSON');
     }
     const parsed = adapter.parse(endpoint, body);
     const metered = !isWebApp(endpoint);
