@@ -4,8 +4,8 @@
  * with the real gateway core in front of it, sends a handful of requests through the proxy like any
  * SDK would, and prints what happened to each and why, then the audit records.
  *
- * Everything lives in a temporary home (CA key in a file there, no OS trust store touched) and is
- * removed at the end.
+ * The agent is the real one (`startAgent`, as `outpost start` runs it: CA, gate, engine, SQLite
+ * audit) in a temporary home (CA key in a file there, no OS trust store touched), removed at the end.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,10 +16,11 @@ import path from 'node:path';
 import type { SecureContext } from 'node:tls';
 import type { Command } from 'commander';
 import { ProxyAgent, request } from 'undici';
-import { openCertificateAuthority } from '../ca/certificate-authority.js';
+import { pino } from 'pino';
+import { startAgent, type RunningAgent } from '../agent.js';
+import { verifyChain } from '../audit/verify.js';
 import { resolveAgentConfig } from '../config/load.js';
-import { createGate } from '../pipeline/gate.js';
-import { startProxy } from '../proxy/engine.js';
+import { secretEntry } from '../secrets/resolve.js';
 import { agentConfig } from '../../shared/schema/config.js';
 import { policy as policySchema } from '../../shared/schema/policy.js';
 import type { AuditEntry } from '../../shared/schema/audit.js';
@@ -112,42 +113,42 @@ function shortAudit(e: AuditEntry): string {
 /** Runs the demo, writing to `out`. */
 export async function runDemo(out: (line: string) => void): Promise<void> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-demo-'));
-  const audit: AuditEntry[] = [];
   const seen: string[] = [];
-  let server: Server | null = null;
-  let engine: Awaited<ReturnType<typeof startProxy>> | null = null;
-  let agent: ProxyAgent | null = null;
+  // The fake provider's certificate comes from the agent's own CA, known once the agent runs.
+  let certificates: ((host: string) => SecureContext | Promise<SecureContext>) | null = null;
+  const server = fakeOpenAi((h) => (certificates as NonNullable<typeof certificates>)(h), seen);
+  let agent: RunningAgent | null = null;
+  let client: ProxyAgent | null = null;
   try {
     out('Outpost demo: a fake OpenAI on this machine, the agent in front of it, no keys, no internet.\n');
-    const base = resolveAgentConfig(agentConfig.parse({ home, ca: { keyStore: 'file' }, proxy: { port: 0 } }), home, null, {});
-    const ca = await openCertificateAuthority(base, DEMO_POLICY, { stores: async () => [], systemBundles: [] });
-    server = fakeOpenAi((h) => ca.source.secureContext(h), seen);
     const port = await listen(server);
-    const gate = createGate({
-      policy: DEMO_POLICY,
-      audit: { record: (e) => audit.push(e) },
-      // Stands in for the OS keychain (`outpost secret set openai-demo`).
-      secrets: { resolve: async (ref) => (ref === 'keychain:openai-demo' ? PROVIDER_KEY : null) },
-      identity: { device: os.hostname(), user: os.userInfo().username },
+    await fs.writeFile(path.join(home, 'policy.json'), JSON.stringify(DEMO_POLICY));
+    const config = agentConfig.parse({
+      home,
+      policyFile: 'policy.json',
+      ca: { keyStore: 'file' },
+      proxy: { port: 0 },
+      control: { port: 0 },
+      upstream: { resolve: { 'api.openai.com': `127.0.0.1:${port}` }, caFile: 'ca/root.pem' },
+      log: { level: 'silent' },
     });
-    engine = await startProxy({
-      config: { proxy: base.proxy, upstream: { resolve: { 'api.openai.com': `127.0.0.1:${port}` }, caFile: ca.caFile, proxy: null } },
-      gate,
-      certificates: ca.source,
-      pacHosts: () => DEMO_POLICY.interception,
-    });
-    out(`  agent proxy     ${engine.url}  (clients use HTTPS_PROXY=${engine.url})`);
+    agent = await startAgent(resolveAgentConfig(config, home, null, {}), { logger: pino({ level: 'silent' }), userHome: home });
+    const source = agent.ca.source;
+    certificates = (h) => source.secureContext(h);
+    // What `outpost secret set openai-demo` does: the provider key goes to the keychain (here the
+    // demo home's file store), never into the policy.
+    await agent.ca.keychain.set(secretEntry('openai-demo'), PROVIDER_KEY);
+    out(`  agent proxy     ${agent.proxy.url}  (clients use HTTPS_PROXY=${agent.proxy.url})`);
     out(`  fake provider   https://api.openai.com → 127.0.0.1:${port}`);
     out(`  policy          "${DEMO_POLICY.name}": secrets blocked, personal data redacted, budgets per key\n`);
-    const caPem = await fs.readFile(ca.caFile, 'utf8');
-    agent = new ProxyAgent({ uri: engine.url, requestTls: { ca: [caPem] } });
+    client = new ProxyAgent({ uri: agent.proxy.url, requestTls: { ca: [await fs.readFile(agent.ca.caFile, 'utf8')] } });
 
     let i = 0;
     for (const step of steps()) {
       i++;
       const before = seen.length;
       const res = await request('https://api.openai.com/v1/chat/completions', {
-        dispatcher: agent,
+        dispatcher: client,
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${step.key}` },
         body: JSON.stringify(step.body),
@@ -173,13 +174,16 @@ export async function runDemo(out: (line: string) => void): Promise<void> {
       }
       out('');
     }
-    out('Audit records (one per request; secrets and personal data never stored):');
-    for (const e of audit) out(`  ${shortAudit(e)}`);
-    out('\nThe virtual keys never reached the provider; it saw only the key the agent swapped in.');
+    agent.store.audit.flushNow();
+    out(`Audit records in ${agent.store.file} (one per request; secrets and personal data never stored):`);
+    for (const e of agent.store.audit.recordsAfter(0)) out(`  ${shortAudit(e)}`);
+    const chain = verifyChain(agent.store.audit.connection());
+    out(`\nThe hash chain ${chain.ok ? `verifies (${chain.checked} records)` : `is BROKEN: ${chain.problem?.message ?? ''}`}: what \`outpost audit verify\` checks.`);
+    out('The virtual keys never reached the provider; it saw only the key the agent swapped in.');
   } finally {
-    await agent?.close();
-    await engine?.close();
-    await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+    await client?.close();
+    await agent?.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     await fs.rm(home, { recursive: true, force: true });
   }
 }
