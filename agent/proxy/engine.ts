@@ -10,7 +10,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ResolvedAgentConfig } from '../config/load.js';
-import type { Gate } from '../pipeline/seam.js';
+import type { ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
 import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './authority.js';
 import { ProxyError } from './errors.js';
 import { runExchange, type ExchangeContext, type ExchangeTarget } from './exchange.js';
@@ -95,7 +95,23 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const upstream = new Upstream({ trust, dialer });
   const pinning = new PinningTracker(options.pinningThreshold ?? 3);
   const counters = { requests: 0, failed: 0, intercepted: 0, tunnelled: 0, blocked: 0 };
-  const ctx: ExchangeContext = { gate, upstream, maxBodyBytes: config.proxy.maxBodyBytes, counters };
+  const ctx: ExchangeContext = { gate, upstream, maxBodyBytes: config.proxy.maxBodyBytes, counters, onError };
+  /** The gate's classification; a gate that throws must not take the agent down (fail mode decides). */
+  const classify = (host: string): HostAction => {
+    try {
+      return gate.classify(host);
+    } catch (err) {
+      onError(err as Error, `classify ${host}`);
+      return gate.failMode === 'open' ? 'tunnel' : 'block';
+    }
+  };
+  const record = (event: ConnectEvent): void => {
+    try {
+      gate.connect(event);
+    } catch (err) {
+      onError(err as Error, 'recording a CONNECT event');
+    }
+  };
   const sockets = new Set<net.Socket>();
   let port = 0;
   const pacFallback = options.pacFallback ?? (config.upstream.proxy === null ? 'DIRECT' : `PROXY ${new URL(config.upstream.proxy).host}`);
@@ -119,7 +135,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const hooks: InterceptHooks = {
     pinAbort(host, port, reason) {
       const pinned = pinning.abort(host, reason);
-      if (pinned !== null) gate.connect({ host, port, outcome: 'pinned', app: null, reason: `${reason}; ${pinned.aborts} times: tunnelled from now on` });
+      if (pinned !== null) record({ host, port, outcome: 'pinned', app: null, reason: `${reason}; ${pinned.aborts} times: tunnelled from now on` });
     },
     secured(host) {
       pinning.succeeded(host);
@@ -143,12 +159,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       return;
     }
     const { host } = authority;
-    const action = pinning.isPinned(host) ? 'tunnel' : gate.classify(host);
+    const action = pinning.isPinned(host) ? 'tunnel' : classify(host);
     switch (action) {
       case 'block': {
         counters.blocked++;
         const reason = `${host} is not an approved AI service in your organisation's policy`;
-        gate.connect({ host, port: authority.port, outcome: 'blocked', app: req.headers['user-agent'] ?? null, reason });
+        record({ host, port: authority.port, outcome: 'blocked', app: req.headers['user-agent'] ?? null, reason });
         socket.end(plainAnswer(403, 'Forbidden', `Outpost: ${reason}.`));
         return;
       }
@@ -204,11 +220,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       res.end('Outpost will not forward to itself\n');
       return;
     }
-    const action = gate.classify(authority.host);
+    const action = classify(authority.host);
     if (action === 'block') {
       counters.blocked++;
       const reason = `${authority.host} is not an approved AI service in your organisation's policy`;
-      gate.connect({ host: authority.host, port: authority.port, outcome: 'blocked', app: req.headers['user-agent'] ?? null, reason });
+      record({ host: authority.host, port: authority.port, outcome: 'blocked', app: req.headers['user-agent'] ?? null, reason });
       res.writeHead(403, { 'content-type': 'text/plain' });
       res.end(`Outpost: ${reason}.\n`);
       return;
@@ -218,7 +234,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
 
   front.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     const forward = forwardTarget(req.url ?? '');
-    if (forward instanceof ProxyError || isLoop(forward[0]) || gate.classify(forward[0].host) === 'block') {
+    if (forward instanceof ProxyError || isLoop(forward[0]) || classify(forward[0].host) === 'block') {
       socket.end(plainAnswer(400, 'Bad Request', 'Outpost cannot forward this upgrade'));
       return;
     }

@@ -31,7 +31,17 @@ export interface ExchangeContext {
   readonly upstream: Upstream;
   readonly maxBodyBytes: number;
   readonly counters: ExchangeCounters;
+  /** Where a failing gate or tap is reported (the request itself goes on as the fail mode says). */
+  readonly onError: (error: Error, where: string) => void;
 }
+
+/** The answer when the gate cannot even produce its own error answer. */
+const INTERNAL_ERROR: Respond = {
+  kind: 'respond',
+  status: 502,
+  headers: { 'content-type': 'application/json', 'x-outpost-decision': 'error' },
+  body: JSON.stringify({ error: { message: 'Outpost hit an internal error handling this request.', type: 'internal_error', code: 'internal_error', param: null } }),
+};
 
 /** Where the request goes. */
 export interface ExchangeTarget {
@@ -130,7 +140,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const { body: _omit, ...head } = this.record(EMPTY);
     // The rest of the body is never read: close the connection after answering.
     this.res.shouldKeepAlive = false;
-    this.respond(this.ctx.gate.tooLarge(head, this.ctx.maxBodyBytes));
+    this.respond(this.answer(() => this.ctx.gate.tooLarge(head, this.ctx.maxBodyBytes)));
   }
 
   private bodyRead(body: Buffer): void {
@@ -172,12 +182,40 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.forward({ kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'error-open', tap: null });
     } else {
       this.ctx.counters.failed++;
-      this.respond(this.ctx.gate.upstreamFailed(request, error));
+      this.respond(this.answer(() => this.ctx.gate.upstreamFailed(request, error)));
     }
   }
 
-  private respond(answer: Respond): void {
-    if (this.settled || this.res.headersSent) return;
+  /** One of the gate's own answers; if producing it throws, a generic provider-shaped 502. */
+  private answer(make: () => Respond): Respond {
+    try {
+      return make();
+    } catch (err) {
+      this.ctx.onError(err as Error, 'gate answer');
+      return INTERNAL_ERROR;
+    }
+  }
+
+  /**
+   * A tap threw. The tap is dropped and reported; fail open keeps the bytes flowing untouched
+   * (returns true), fail closed stops the exchange (false).
+   */
+  private tapFailed(error: unknown, where: string): boolean {
+    this.ctx.onError(error as Error, `response tap ${where}`);
+    this.tap = null;
+    return this.ctx.gate.failMode === 'open';
+  }
+
+  private tapFail(error: Error, side: 'upstream' | 'client'): void {
+    try {
+      this.tap?.fail(error, side);
+    } catch (err) {
+      this.ctx.onError(err as Error, 'response tap fail');
+    }
+  }
+
+  private respond(answer: Respond, force = false): void {
+    if ((this.settled && !force) || this.res.headersSent) return;
     this.settled = true;
     this.res.writeHead(answer.status, answer.headers);
     this.res.end(answer.body);
@@ -206,7 +244,19 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (status < 200) return;
-    const dropLength = this.tap === null ? false : this.tap.head(status, headers);
+    let dropLength = false;
+    if (this.tap !== null) {
+      try {
+        dropLength = this.tap.head(status, headers);
+      } catch (err) {
+        if (!this.tapFailed(err, 'head')) {
+          this.settled = true;
+          controller.abort(err as Error);
+          this.respond(INTERNAL_ERROR, true);
+          return;
+        }
+      }
+    }
     this.res.writeHead(status, statusMessage ?? '', clientResponseHeaders(headers, this.decision, dropLength));
     // A stream's first event may be seconds away (a model thinking): send its head now. A
     // length-delimited body follows at once, so its head rides with the first chunk (one TLS
@@ -219,8 +269,21 @@ class Exchange implements Dispatcher.DispatchHandler {
     const tap = this.tap;
     let out: Buffer | null = chunk;
     if (tap !== null) {
-      out = tap.chunk(chunk);
-      if (tap.stopped) {
+      let stopped: boolean;
+      try {
+        out = tap.chunk(chunk);
+        stopped = tap.stopped;
+      } catch (err) {
+        if (!this.tapFailed(err, 'chunk')) {
+          this.settled = true;
+          controller.abort(err as Error);
+          this.res.destroy(err as Error);
+          return;
+        }
+        out = chunk;
+        stopped = false;
+      }
+      if (stopped) {
         if (out !== null) this.res.write(out);
         this.settled = true;
         this.res.end();
@@ -256,7 +319,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.settled) return;
     this.settled = true;
-    const rest = this.tap === null ? null : this.tap.end();
+    let rest: Buffer | null = null;
+    try {
+      rest = this.tap === null ? null : this.tap.end();
+    } catch (err) {
+      this.ctx.onError(err as Error, 'response tap end');
+    }
     if (rest !== null) this.res.end(rest);
     else this.res.end();
   }
@@ -265,10 +333,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     this.ctx.counters.failed++;
-    this.tap?.fail(error, 'upstream');
+    this.tapFail(error, 'upstream');
     const request = this.request;
     if (!this.res.headersSent && request !== null) {
-      const answer = this.ctx.gate.upstreamFailed(request, error);
+      const answer = this.answer(() => this.ctx.gate.upstreamFailed(request, error));
       this.res.shouldKeepAlive = false;
       this.res.writeHead(answer.status, answer.headers);
       this.res.end(answer.body);
@@ -284,7 +352,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.settled = true;
     const error = new ProxyError('PROXY_CLIENT_ABORTED', 'client closed the connection before the response ended');
     this.ctx.counters.failed++;
-    if (this.request !== null) this.tap?.fail(error, 'client');
+    if (this.request !== null) this.tapFail(error, 'client');
     this.controller?.abort(error);
   }
 }
