@@ -64,6 +64,15 @@ describe('host classification before any TLS work', () => {
     }
   });
 
+  it('offers HTTP/1.1 only over ALPN on intercepted connections', async () => {
+    const { rawExchange: raw } = await import('./harness.js');
+    const reply = await raw(world.engine, 'CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n');
+    const socket = tls.connect({ socket: reply.socket, servername: 'api.openai.com', ca: world.ca.caPem, ALPNProtocols: ['h2', 'http/1.1'] });
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    expect(socket.alpnProtocol).toBe('http/1.1');
+    socket.destroy();
+  });
+
   it('answers a blocked host’s CONNECT 403 with a short reason, and records it', async () => {
     const before = world.events.length;
     const reply = await rawExchange(world.engine, 'CONNECT api.deepseek.com:443 HTTP/1.1\r\nHost: api.deepseek.com:443\r\nUser-Agent: shadow-app/1.0\r\n\r\n');
