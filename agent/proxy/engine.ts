@@ -18,6 +18,7 @@ import { intercept, TARGET, type InterceptHooks, type InterceptedSocket } from '
 import { listen, onClientError, plainAnswer } from './listeners.js';
 import { buildPac, type PacHosts } from './pac.js';
 import { PinningTracker } from './pinning.js';
+import { acceptTransparent } from './transparent.js';
 import { tunnel } from './tunnel.js';
 import { Dialer, Resolver } from './upstream-dial.js';
 import { loadUpstreamTrust } from './upstream-trust.js';
@@ -40,8 +41,11 @@ const DEFAULT_TIMEOUTS: ProxyTimeouts = { headersMs: 30_000, requestMs: 300_000,
 
 /** How the engine is built. */
 export interface ProxyOptions {
-  /** `proxy` (listen address, port, body bound) and `upstream` (resolve, caFile, corporate proxy). */
-  readonly config: Pick<ResolvedAgentConfig, 'proxy' | 'upstream'>;
+  /**
+   * `proxy` (listen address, port, body bound), `upstream` (resolve, caFile, corporate proxy) and,
+   * when present and enabled, `transparent` (the SNI front door's port).
+   */
+  readonly config: Pick<ResolvedAgentConfig, 'proxy' | 'upstream'> & Partial<Pick<ResolvedAgentConfig, 'transparent'>>;
   readonly gate: Gate;
   readonly certificates: CertificateSource;
   /** The policy's interception lists for the PAC; a getter because policy changes at runtime. */
@@ -78,6 +82,8 @@ export interface ProxyEngine {
   readonly address: { readonly host: string; readonly port: number };
   /** `http://127.0.0.1:PORT`, for HTTPS_PROXY. */
   readonly url: string;
+  /** The transparent front door's port, or null when `transparent.enabled` is false. */
+  readonly transparentPort: number | null;
   stats(): ProxyStats;
   /** Stops listening, drops every connection and closes the upstream pool. */
   close(): Promise<void>;
@@ -145,6 +151,48 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     },
   };
 
+  /**
+   * Classify, then intercept, tunnel or block a connection whose destination is known: from a
+   * CONNECT (answered here in HTTP) or from the transparent door's SNI (`viaConnect` false: the
+   * client speaks TLS at once, `head` holds its ClientHello, and a refusal can only be a close).
+   */
+  const route = (socket: net.Socket, head: Buffer, host: string, hostPort: number, app: string | null, viaConnect: boolean): void => {
+    const action = pinning.isPinned(host) ? 'tunnel' : classify(host);
+    switch (action) {
+      case 'block': {
+        counters.blocked++;
+        const reason = `${host} is not an approved AI service in your organisation's policy`;
+        record({ host, port: hostPort, outcome: 'blocked', app, reason });
+        if (viaConnect) socket.end(plainAnswer(403, 'Forbidden', `Outpost: ${reason}.`));
+        else socket.destroy();
+        return;
+      }
+      case 'tunnel':
+        counters.tunnelled++;
+        tunnel(socket, head, host, hostPort, dialer, !viaConnect);
+        return;
+      case 'intercept': {
+        counters.intercepted++;
+        if (viaConnect) socket.write(CONNECT_OK);
+        const target: ExchangeTarget = { host, port: hostPort, secure: true, govern: true };
+        intercept(socket, head, target, certificates, inner, {
+          ...hooks,
+          certificateFailed(h, error) {
+            hooks.certificateFailed(h, error);
+            // No leaf: fail open lets the client reach the provider ungoverned, fail closed drops it.
+            if (gate.failMode === 'open') tunnel(socket, head, host, hostPort, dialer, true);
+            else socket.destroy();
+          },
+        });
+        return;
+      }
+      default: {
+        const never: never = action;
+        throw new Error(`unknown host action ${String(never)}`);
+      }
+    }
+  };
+
   // CONNECT: classify before any TLS work.
   front.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     let authority: Authority;
@@ -158,40 +206,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       socket.end(plainAnswer(508, 'Loop Detected', 'Outpost will not CONNECT to itself'));
       return;
     }
-    const { host } = authority;
-    const action = pinning.isPinned(host) ? 'tunnel' : classify(host);
-    switch (action) {
-      case 'block': {
-        counters.blocked++;
-        const reason = `${host} is not an approved AI service in your organisation's policy`;
-        record({ host, port: authority.port, outcome: 'blocked', app: req.headers['user-agent'] ?? null, reason });
-        socket.end(plainAnswer(403, 'Forbidden', `Outpost: ${reason}.`));
-        return;
-      }
-      case 'tunnel':
-        counters.tunnelled++;
-        tunnel(socket, head, host, authority.port, dialer);
-        return;
-      case 'intercept': {
-        counters.intercepted++;
-        socket.write(CONNECT_OK);
-        const target: ExchangeTarget = { host, port: authority.port, secure: true, govern: true };
-        intercept(socket, head, target, certificates, inner, {
-          ...hooks,
-          certificateFailed(h, error) {
-            hooks.certificateFailed(h, error);
-            // No leaf: fail open lets the client reach the provider ungoverned, fail closed drops it.
-            if (gate.failMode === 'open') tunnel(socket, head, host, authority.port, dialer, true);
-            else socket.destroy();
-          },
-        });
-        return;
-      }
-      default: {
-        const never: never = action;
-        throw new Error(`unknown host action ${String(never)}`);
-      }
-    }
+    route(socket, head, authority.host, authority.port, req.headers['user-agent'] ?? null, true);
   });
 
   // Plain-HTTP forward proxying, and the PAC file when the agent itself is asked.
@@ -287,10 +302,38 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     if (second !== null) listeners.push(second);
   }
 
+  const transparent = config.transparent;
+  let transparentPort: number | null = null;
+  if (transparent?.enabled === true) {
+    const acceptTransparentSocket = (socket: net.Socket): void => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      acceptTransparent(
+        socket,
+        (s, hello, host, hostPort) => {
+          if (isLocalHost(host)) s.destroy();
+          else route(s, hello, host, hostPort, null, false);
+        },
+        (reason) => onError(new ProxyError('PROXY_BAD_AUTHORITY', `transparent connection without a usable ClientHello: ${reason}`, 400), 'transparent'),
+      );
+    };
+    const door = await listen(acceptTransparentSocket, host, transparent.port);
+    listeners.push(door);
+    transparentPort = (door.address() as net.AddressInfo).port;
+    if (host === '127.0.0.1' && options.ipv6 !== false) {
+      const second = await listen(acceptTransparentSocket, '::1', transparentPort).catch((err: Error) => {
+        onError(err, 'listening on ::1 (transparent)');
+        return null;
+      });
+      if (second !== null) listeners.push(second);
+    }
+  }
+
   let closed: Promise<void> | null = null;
   return {
     address: { host, port },
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    transparentPort,
     stats: () => ({
       connections: sockets.size,
       intercepted: counters.intercepted,

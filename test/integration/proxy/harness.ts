@@ -61,6 +61,8 @@ export interface WorldOptions {
   readonly upstreamProxy?: string | null;
   /** Default: the test CA's file. */
   readonly upstreamCaFile?: string | null;
+  /** Open the transparent (SNI) front door on a free port. */
+  readonly transparent?: boolean;
 }
 
 /** Starts CA, fake provider and engine. */
@@ -78,6 +80,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld
   const engine = await startProxy({
     config: {
       proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024 },
+      ...(options.transparent === true ? { transparent: { enabled: true, port: 0 } } : {}),
       upstream: { resolve: { ...provider.resolveMap(), ...options.resolve }, caFile: options.upstreamCaFile === undefined ? ca.caFile : options.upstreamCaFile, proxy: options.upstreamProxy ?? null },
     },
     gate,

@@ -1,0 +1,59 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { Agent, buildConnector, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorld, until, type ProxyWorld } from './harness.js';
+
+describe('the transparent (SNI) front door', () => {
+  let world: ProxyWorld;
+  let port = 0;
+  beforeAll(async () => {
+    world = await startWorld({ transparent: true, bypassHosts: ['api.mistral.ai'] });
+    port = world.engine.transparentPort ?? 0;
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  /** TLS straight to the transparent port, as a redirected client would connect. */
+  const hello = (servername: string, ca: string): tls.TLSSocket => tls.connect({ host: '127.0.0.1', port, servername, ca });
+
+  it('intercepts a policy host named in the ClientHello and serves its requests', async () => {
+    const base = buildConnector({ ca: [world.ca.caPem] });
+    const dispatcher = new Agent({ connect: (opts, cb) => base({ ...opts, hostname: '127.0.0.1', port: String(port), servername: opts.hostname }, cb) });
+    try {
+      const res = await request('https://api.openai.com/v1/models', { dispatcher });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-outpost-decision']).toBe('allow');
+      await res.body.text();
+      expect(world.provider.requests.at(-1)?.host).toBe('api.openai.com');
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('tunnels a bypassed host: the client meets the origin’s certificate', async () => {
+    const socket = hello('api.mistral.ai', world.ca.caPem);
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const seen = socket.getPeerCertificate().fingerprint256;
+    socket.destroy();
+    const direct = tls.connect({ host: '127.0.0.1', port: world.provider.port, servername: 'api.mistral.ai', ca: world.ca.caPem });
+    await new Promise((resolve, reject) => direct.once('secureConnect', resolve).once('error', reject));
+    expect(seen).toBe(direct.getPeerCertificate().fingerprint256);
+    direct.destroy();
+  });
+
+  it('drops a blocked host and records it', async () => {
+    const socket = hello('api.deepseek.com', world.ca.caPem);
+    const error = await new Promise<Error>((resolve) => socket.once('error', resolve));
+    expect(error.message).toMatch(/socket disconnected|ECONNRESET/);
+    await until(() => world.events.some((e) => e.host === 'api.deepseek.com' && e.outcome === 'blocked'), 'the blocked event');
+  });
+
+  it('drops a connection that does not start with a ClientHello', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.resume();
+    await new Promise((resolve) => socket.once('close', resolve));
+  });
+});
