@@ -14,7 +14,6 @@ import { ensureControlToken } from './control/token.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './control/runtime.js';
 import { createLogger, type Logger } from './log.js';
 import { createGate, type OutpostGate } from './pipeline/gate.js';
-import { guardAuditHealth } from './pipeline/audit-guard.js';
 import { initialPolicy, keep, watchPolicyFile, type PolicyInForce } from './policy/source.js';
 import { startProxy, type ProxyEngine } from './proxy/engine.js';
 import { createSecretResolver } from './secrets/resolve.js';
@@ -70,15 +69,25 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       metrics.observe(entry);
     },
   };
-  const gate = createGate({ policy: inForce.policy, audit: sink, secrets: createSecretResolver(ca.keychain), identity });
+  // Fail-closed auditing lives in the gate: while the log cannot record, requests are refused and
+  // the refusals themselves recorded (queued in the log's memory until the store recovers).
+  const gate = createGate({ policy: inForce.policy, audit: sink, auditHealth: store.audit, secrets: createSecretResolver(ca.keychain), identity });
   const saved = store.state.loadCounters();
-  if (saved !== null) gate.importState(saved.document as ReturnType<OutpostGate['exportState']>);
+  if (saved !== null) {
+    gate.importState(saved.document as ReturnType<OutpostGate['exportState']>);
+    // Spend recorded after the last save (a kill -9 between saves) is in the records after throughSeq.
+    try {
+      gate.replay(store.audit.recordsAfter(saved.throughSeq));
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cannot replay the spend recorded after the last counter save');
+    }
+  }
   store.persistCounters(() => gate.exportState());
   store.startRetention(() => inForce.policy.audit.retentionDays);
 
   const proxy = await startProxy({
     config,
-    gate: guardAuditHealth(gate, store.audit),
+    gate,
     certificates: ca.source,
     pacHosts: () => inForce.policy.interception,
     onError: (err, where) => log.error({ where, err: err.message }, 'proxy internal error'),

@@ -1,28 +1,15 @@
 /**
- * Building audit entries for the gate. Fields by allow-list only: request headers are copied from a
- * fixed list (never credentials), prompts and outputs only as the policy says and always with every
- * guardrail finding redacted.
+ * Building audit entries for the gate. Fields by allow-list only: request headers through the audit
+ * store's one allow-list (`allowListHeaders`, never credentials), prompts and outputs only as policy
+ * `audit.recordPrompts` says (agent/audit/privacy.ts), always with every guardrail finding redacted.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import { allowListHeaders } from '../audit/privacy.js';
 import type { AuditEntry, Decision, FiredRule } from '../../shared/schema/audit.js';
 import type { Identity } from '../../shared/core/principals.js';
 import type { InterceptedRequest } from './seam.js';
 
-/** Request headers worth keeping: what the client is, never who it authenticates as. */
-const KEPT_HEADERS = ['user-agent', 'content-type', 'accept', 'anthropic-version', 'anthropic-beta', 'openai-beta', 'x-stainless-lang', 'x-stainless-package-version', 'x-stainless-runtime', 'x-goog-api-client'] as const;
-
 /** Longest prompt or output text kept in a record (characters). */
 export const MAX_AUDIT_TEXT = 32_768;
-
-/** The allow-listed request headers. */
-export function keptHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of KEPT_HEADERS) {
-    const v = headers[name];
-    if (typeof v === 'string') out[name] = v;
-  }
-  return out;
-}
 
 /** Caps text for the record. */
 export function capText(text: string): string {
@@ -94,6 +81,6 @@ export function auditEntry(base: EntryBase, outcome: EntryOutcome): AuditEntry {
     priceVersion: outcome.priceVersion,
     prompt: base.prompt(),
     output: outcome.output,
-    headers: keptHeaders(r.headers),
+    headers: allowListHeaders(r.headers),
   };
 }

@@ -44,6 +44,8 @@ export interface TapContext {
   readonly recordOutput: boolean;
   readonly base: EntryBase;
   readonly record: (entry: AuditEntry) => void;
+  /** Upstream failed before any response byte; this tap records it (decision `error`, 502). */
+  readonly upstreamDown?: () => void;
   readonly now: () => number;
 }
 
@@ -145,7 +147,10 @@ class GateTap implements ResponseTap {
 
   fail(error: Error, side: 'upstream' | 'client'): void {
     if (this.done) return;
-    this.finish(`${side === 'client' ? 'client went away' : 'upstream failed'}: ${error.message}`);
+    // Before any response byte the client is answered 502 (`Gate.upstreamFailed`): recorded as such.
+    const down = side === 'upstream' && this.status === null;
+    if (down) this.ctx.upstreamDown?.();
+    this.finish(`${side === 'client' ? 'client went away' : 'upstream failed'}: ${error.message}`, down);
   }
 
   private observe(ev: SseEvent): void {
@@ -246,7 +251,7 @@ class GateTap implements ResponseTap {
   }
 
   /** Settles the reservations and writes the one audit record. */
-  private finish(error: string | null): void {
+  private finish(error: string | null, upstreamDown = false): void {
     if (this.done) return;
     this.done = true;
     const { governor, grant, endpoint, parsed, base } = this.ctx;
@@ -274,13 +279,13 @@ class GateTap implements ResponseTap {
       rules.push(...o.rules);
     }
     if (this.guard?.firedRules().some((r) => r.action === 'redact') === true) this.redactedOutput = true;
-    const decision: Decision = this.blocked ? 'block' : this.redactedOutput || grant.decision === 'redact' ? 'redact' : grant.decision;
+    const decision: Decision = upstreamDown ? 'error' : this.blocked ? 'block' : this.redactedOutput || grant.decision === 'redact' ? 'redact' : grant.decision;
     const end = performance.now();
     this.ctx.record(
       auditEntry(base, {
         decision,
         rules,
-        status,
+        status: upstreamDown ? 502 : status,
         error: error ?? (this.blocked ? 'response stopped by an output guardrail' : null),
         latencyMs: end - base.request.receivedAt,
         ttfbMs: this.ttfb === null ? null : this.ttfb - base.request.receivedAt,

@@ -4,14 +4,18 @@
  * redacted it (or to ask for streaming usage), and returns a tap that settles and audits the
  * response. Refusals never leave the machine: they are answered in the provider's error shape.
  *
+ * Every answer the gate gives is audited: admissions through the tap, refusals (the audit log
+ * unable to record under fail-closed included), over-bound bodies and upstream failures here.
+ *
  * The composition root builds it once and calls `setPolicy` on each new policy version:
  *
- *   const gate = createGate({ policy, audit, secrets, identity });
+ *   const gate = createGate({ policy, audit, auditHealth: store.audit, secrets, identity });
+ *   gate.importState(saved.document); gate.replay(store.audit.recordsAfter(saved.throughSeq));
  *   startProxy({ gate, ... });
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Governor, type GovernorState, type Grant, type RequestFacts } from '../../shared/core/decide.js';
+import { Governor, type GovernorState, type Grant, type RecordedSpend, type ReplayTotals, type RequestFacts } from '../../shared/core/decide.js';
 import { redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
 import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
 import type { Identity } from '../../shared/core/principals.js';
@@ -21,6 +25,7 @@ import type { Endpoint, ParsedRequest, ProviderAdapter } from '../../shared/prov
 import { isWebApp } from '../../shared/providers/web-apps/index.js';
 import type { AuditEntry, FiredRule } from '../../shared/schema/audit.js';
 import type { Policy } from '../../shared/schema/policy.js';
+import { auditRedactionRules } from '../audit/privacy.js';
 import { auditEntry, capText, NO_USAGE, type EntryBase } from './gate-audit.js';
 import { priceTableVersion } from './gate-price-version.js';
 import { decisionHeader, denialAnswer, errorAnswer } from './gate-respond.js';
@@ -32,6 +37,13 @@ export interface AuditSink {
   record(entry: AuditEntry): void;
 }
 
+/** Whether the audit log can take records now (the audit store's `AuditLog` is one). */
+export interface AuditHealth {
+  /** False when policy failMode is closed and the log cannot record: requests are then refused. */
+  canAccept(): boolean;
+  health(): { readonly reason?: string };
+}
+
 /** Resolves `keychain:NAME` references (the agent's `SecretResolver` is one). */
 export interface ProviderKeyResolver {
   resolve(ref: string): Promise<string | null>;
@@ -41,6 +53,8 @@ export interface ProviderKeyResolver {
 export interface GateDeps {
   readonly policy: Policy;
   readonly audit: AuditSink;
+  /** Fail-closed auditing: while `canAccept()` is false every request is refused (503) and recorded. */
+  readonly auditHealth?: AuditHealth;
   readonly secrets: ProviderKeyResolver;
   readonly identity: Identity;
   /** Wall-clock epoch ms (budget windows, record times). Default `Date.now`. */
@@ -57,6 +71,11 @@ export interface OutpostGate extends Gate {
   exportState(): GovernorState;
   /** Restores counters saved by `exportState` (windows that have passed are ignored). */
   importState(state: GovernorState): void;
+  /**
+   * Charges spend the imported counters miss: the audit records written after the counters were
+   * saved (`store.audit.recordsAfter(throughSeq)`, e.g. before a kill -9). Call after `importState`.
+   */
+  replay(records: Iterable<RecordedSpend>): ReplayTotals;
   /** The core, for status views (budgets, rate counters). */
   readonly governor: Governor;
 }
@@ -78,10 +97,14 @@ export function createGate(deps: GateDeps): OutpostGate {
   const now = deps.now ?? Date.now;
   const governor = new Governor(deps.policy, deps.identity, deps.prices ?? genaiPriceTable(priceTableVersion()));
   let auditRules: readonly CompiledGuardrail[] = allRules();
+  // Requests whose tap already recorded an upstream failure before any response byte (the engine
+  // then asks `upstreamFailed` for the answer; the request must not be recorded twice).
+  const failedInTap = new Set<string>();
 
-  function allRules(): CompiledGuardrail[] {
+  /** The rules redacting recorded text: the policy's guardrails, plus built-in secrets and PII in `redacted` mode. */
+  function allRules(): readonly CompiledGuardrail[] {
     const g = governor.compiled.guardrails;
-    return [...new Set([...g.input, ...g.output])];
+    return auditRedactionRules(governor.compiled.policy.audit.recordPrompts, [...g.input, ...g.output]);
   }
 
   function base(request: InterceptedRequest, endpoint: Endpoint | null, parsed: ParsedRequest | null, principal: string | null, texts: readonly string[] | null): EntryBase {
@@ -89,7 +112,8 @@ export function createGate(deps: GateDeps): OutpostGate {
     const rules = auditRules;
     const prompt = (): string | null => {
       if (record === 'none' || texts === null || texts.length === 0) return null;
-      // Every guardrail finding is redacted from the record, whatever the rule's action.
+      // Every guardrail finding is redacted from the record, whatever the rule's action; in
+      // `redacted` mode the built-in secrets and PII detectors' findings too (see allRules).
       let text = capText(redactForAudit(rules, texts).join('\n'));
       if (parsed !== null && parsed.notes.length > 0) text += `\n[${parsed.notes.join(', ')}]`;
       return text;
@@ -167,8 +191,25 @@ export function createGate(deps: GateDeps): OutpostGate {
     return out;
   }
 
+  /** Fail-closed auditing: the refusal while the audit log cannot record (itself recorded, queued by the log). */
+  function auditUnavailable(request: InterceptedRequest, endpoint: Endpoint | null, health: AuditHealth): Respond {
+    const why = health.health().reason ?? 'the audit log cannot record';
+    const answer = errorAnswer(
+      endpoint?.adapter ?? null,
+      503,
+      'audit_unavailable',
+      `Outpost refused this request because it cannot be audited (${why}) and the policy fails closed. Try again later or contact IT.`,
+      decisionHeader('block', 'audit_unavailable', ['audit']),
+    );
+    const rule: FiredRule = { id: 'audit', kind: 'audit-unavailable', action: 'deny', target: 'request', explanation: `the audit log cannot record (${why}) and the policy fails closed` };
+    return refuse(answer, base(request, endpoint, null, null, null), [rule], `audit unavailable: ${why}`);
+  }
+
   function admit(request: InterceptedRequest): Admission | Promise<Admission> {
     const endpoint = matchEndpoint(request.host, request.method, request.path);
+    // HOT PATH: one boolean check before the real decision.
+    const health = deps.auditHealth;
+    if (health !== undefined && !health.canAccept()) return auditUnavailable(request, endpoint, health);
     if (endpoint === null) return passThrough(request);
     const adapter = endpoint.adapter;
     let body: unknown;
@@ -237,6 +278,11 @@ export function createGate(deps: GateDeps): OutpostGate {
       recordOutput: policy.audit.recordPrompts !== 'none',
       base: b,
       record: (e) => deps.audit.record(e),
+      upstreamDown: () => {
+        // Bounded: the engine asks `upstreamFailed` right after, which removes the id.
+        if (failedInTap.size >= 10_000) failedInTap.clear();
+        failedInTap.add(request.id);
+      },
       now,
     });
     return {
@@ -295,7 +341,13 @@ export function createGate(deps: GateDeps): OutpostGate {
     },
     upstreamFailed(request, error) {
       const endpoint = matchEndpoint(request.host, request.method, request.path);
-      return errorAnswer(endpoint?.adapter ?? null, 502, 'upstream_error', `Outpost could not reach ${request.host}: ${error.message}`, decisionHeader('error', 'upstream_error', []));
+      const answer = errorAnswer(endpoint?.adapter ?? null, 502, 'upstream_error', `Outpost could not reach ${request.host}: ${error.message}`, decisionHeader('error', 'upstream_error', []));
+      // An AI call is recorded as failed once: by its tap when it had one, else here (the gate
+      // itself failed under fail-closed, or the forward never got a tap). Other calls pass unrecorded.
+      if (failedInTap.delete(request.id) || endpoint === null) return answer;
+      const b = base(request, endpoint, null, null, null);
+      deps.audit.record(auditEntry(b, { decision: 'error', rules: [], status: answer.status, error: `upstream failed: ${error.message}`, latencyMs: performance.now() - request.receivedAt, ttfbMs: null, ...NO_USAGE }));
+      return answer;
     },
     setPolicy(policy) {
       governor.setPolicy(policy);
@@ -303,5 +355,6 @@ export function createGate(deps: GateDeps): OutpostGate {
     },
     exportState: () => governor.exportState(now()),
     importState: (state) => governor.importState(state, now()),
+    replay: (records) => governor.replay(records, now()),
   };
 }

@@ -7,11 +7,11 @@
  * ```ts
  * const store = openAgentStore(config, { logger, failMode: policy.failMode, uploads: config.gateway.url !== null });
  * const saved = store.state.loadCounters();          // null on first start
- * // gate: new Gate({ audit: store.audit, … }); gate.importCounters(saved.document), then replay
- * // store.audit.recordsAfter(saved.throughSeq) (spend recorded after the last save, e.g. before a kill -9)
- * store.persistCounters(() => gate.exportCounters());
+ * // gate: createGate({ audit: store.audit, auditHealth: store.audit, … }); gate.importState(saved.document),
+ * // then gate.replay(store.audit.recordsAfter(saved.throughSeq)) (spend recorded after the last save, e.g. before a kill -9)
+ * store.persistCounters(() => gate.exportState());
  * store.startRetention(() => policy.audit.retentionDays);
- * // status: store.audit.health(), store.audit.onHealth(...); gate consults store.audit.canAccept()
+ * // status: store.audit.health(), store.audit.onHealth(...); the gate consults store.audit.canAccept()
  * await store.close();                               // on stop: final counters save, flush, checkpoint
  * ```
  */

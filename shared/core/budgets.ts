@@ -81,6 +81,17 @@ export class BudgetLedger {
     this.settle(ticket, 0);
   }
 
+  /**
+   * Adds spend that happened at `atMs` to every level whose current window contains it (replaying
+   * audit records after a restart; spend from a window that has passed is not charged).
+   */
+  charge(levels: readonly BudgetLevel[], usd: number, atMs: number, nowMs: number): void {
+    for (const level of levels) {
+      if (periodStart(level.period, atMs) !== periodStart(level.period, nowMs)) continue;
+      this.counter(level, nowMs).spentUsd += usd;
+    }
+  }
+
   /** Spent and reserved in the current window of a level. */
   usage(level: BudgetLevel, nowMs: number): { spentUsd: number; reservedUsd: number; resetsAt: number } {
     const c = this.counter(level, nowMs);

@@ -71,6 +71,27 @@ export interface Settlement {
   readonly priceVersion: string | null;
 }
 
+/** A finished request as the audit recorded it: what `Governor.replay` charges. */
+export interface RecordedSpend {
+  /** ISO time of the record. */
+  readonly time: string;
+  readonly principal: string | null;
+  readonly decision: string;
+  readonly costUsd: number | null;
+  readonly inputTokens: number | null;
+  readonly outputTokens: number | null;
+}
+
+/** What a replay went through. */
+export interface ReplayTotals {
+  /** Admitted requests with usage (charged where their windows are still current). */
+  readonly requests: number;
+  /** Cost charged to budgets (principals the policy still knows, current windows or not). */
+  readonly costUsd: number;
+  /** Tokens charged to rate windows (current windows or not). */
+  readonly tokens: number;
+}
+
 /** Counter state as plain JSON, for the state store. */
 export interface GovernorState {
   readonly budgets: BudgetState;
@@ -230,6 +251,50 @@ export class Governor {
   importState(state: GovernorState, nowMs: number): void {
     this.ledger.importState(state.budgets, nowMs);
     this.limiter.importState(state.rates, nowMs);
+  }
+
+  /**
+   * Charges requests recorded after the counters were saved (a kill -9 between saves): each admitted
+   * request's cost to the budget windows, and its tokens to the rate windows, that contain its record
+   * time and are current now. Refused and failed requests cost nothing and are skipped, as are
+   * principals the policy no longer knows (their budget levels are unknown; their tokens still count).
+   */
+  replay(records: Iterable<RecordedSpend>, nowMs: number): ReplayTotals {
+    const cp = this.current;
+    let requests = 0;
+    let costUsd = 0;
+    let tokens = 0;
+    for (const r of records) {
+      if (r.principal === null || (r.decision !== 'allow' && r.decision !== 'redact' && r.decision !== 'warn')) continue;
+      const at = Date.parse(r.time);
+      const used = (r.inputTokens ?? 0) + (r.outputTokens ?? 0);
+      const cost = r.costUsd ?? 0;
+      if (Number.isNaN(at) || (cost <= 0 && used <= 0)) continue;
+      requests++;
+      if (used > 0) {
+        this.limiter.charge(r.principal, used, at, nowMs);
+        tokens += used;
+      }
+      if (cost > 0) {
+        const principal = this.principalById(r.principal);
+        if (principal !== null) {
+          this.ledger.charge(cp.budgetsFor(principal), cost, at, nowMs);
+          costUsd += cost;
+        }
+      }
+    }
+    return { requests, costUsd, tokens };
+  }
+
+  /** The principal a record names (`vk:ID` or this machine's `user:NAME`), under the policy in force. */
+  private principalById(id: string): Principal | null {
+    const cp = this.current;
+    if (id.startsWith('vk:')) {
+      const vk = cp.keys.byId(id.slice('vk:'.length));
+      return vk === null ? null : cp.principals.resolve(vk);
+    }
+    const user = cp.principals.resolve(null);
+    return user.id === id ? user : null;
   }
 
   private refuse(d: Denial, principal: Principal | null): Refusal {

@@ -91,6 +91,20 @@ export class RateLimiter {
     this.settle(ticket, 0);
   }
 
+  /**
+   * Adds a finished request of `tokens` that happened at `atMs` to the windows of `principal` that
+   * contain it: today's tokens, and this minute's tokens and request count (replaying audit records
+   * after a restart).
+   */
+  charge(principal: string, tokens: number, atMs: number, nowMs: number): void {
+    const c = this.counters(principal, nowMs);
+    if (periodStart('1d', atMs) === c.day) c.dayTokens += tokens;
+    if (atMs - (atMs % 60_000) === c.minute) {
+      c.minuteTokens += tokens;
+      c.requests++;
+    }
+  }
+
   /** Current counters of a principal (for status views). */
   usage(principal: string, nowMs: number): { requests: number; minuteTokens: number; dayTokens: number; concurrent: number } {
     const c = this.counters(principal, nowMs);

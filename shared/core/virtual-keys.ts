@@ -60,7 +60,15 @@ export function compileVirtualKeys(keys: readonly VirtualKey[]): VirtualKeyTable
 
 /** The compiled virtual keys of one policy version. */
 export class VirtualKeyTable {
+  private ids: Map<string, CompiledVirtualKey> | null = null;
+
   constructor(private readonly byHash: ReadonlyMap<string, CompiledVirtualKey>) {}
+
+  /** The virtual key with policy id `id`, or null (counter replay: records name keys by id). */
+  byId(id: string): CompiledVirtualKey | null {
+    this.ids ??= new Map([...this.byHash.values()].map((k) => [k.id, k]));
+    return this.ids.get(id) ?? null;
+  }
 
   get size(): number {
     return this.byHash.size;

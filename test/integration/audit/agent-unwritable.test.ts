@@ -75,15 +75,17 @@ describe.skipIf(!canMount)('the whole agent when its disk is full', () => {
     disk.free();
     await recovered(t);
     expect((await ask(t, 'after')).status).toBe(200);
-    // The record that met the full disk was kept in memory and written, in order, once space returned.
-    // (The audit guard's own 503 refusals are not recorded yet: agent/pipeline/audit-guard.ts.)
-    const prompts = t.agent.store.audit.recordsAfter(0).map((r) => [r.status, r.prompt]);
-    expect(prompts).toEqual([
-      [200, 'before'],
-      [200, 'while full 1'],
-      [200, 'after'],
+    // The record that met the full disk, and the refusal's own record, were kept in memory and
+    // written, in order, once space returned.
+    const records = t.agent.store.audit.recordsAfter(0);
+    expect(records.map((r) => [r.status, r.decision, r.prompt])).toEqual([
+      [200, 'allow', 'before'],
+      [200, 'allow', 'while full 1'],
+      [503, 'block', null],
+      [200, 'allow', 'after'],
     ]);
-    expect(verifyChain(t.agent.store.audit.connection())).toMatchObject({ ok: true, checked: 3 });
+    expect(records[2]).toMatchObject({ provider: 'openai', error: expect.stringContaining('audit unavailable'), rules: [expect.objectContaining({ id: 'audit', kind: 'audit-unavailable', action: 'deny' })] });
+    expect(verifyChain(t.agent.store.audit.connection())).toMatchObject({ ok: true, checked: 4 });
   });
 
   it('failMode open: requests go on, records wait in memory, status says degraded, and all are written later', async () => {

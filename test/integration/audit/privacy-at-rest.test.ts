@@ -1,16 +1,17 @@
 /**
  * Private by default: a secret, a PII value and a virtual key sent with a request are nowhere in the
  * store's files in clear (database, WAL, shared memory), in any prompt mode; headers are kept by
- * allow-list even when the caller hands the raw request headers to the log.
+ * allow-list even when the caller hands the raw request headers to the log. Text is redacted by the
+ * core's detectors as the gate applies them: `redacted` with no policy guardrail at all (the built-in
+ * secrets and PII detectors), `full` with the policy's secrets and PII guardrails.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
-import { applyPromptPolicy, type PromptMode } from '../../../agent/audit/privacy.js';
+import { auditRedactionRules, recordedText, type PromptMode } from '../../../agent/audit/privacy.js';
 import { readRecords } from '../../../agent/audit/records.js';
-import { secretsDetector } from '../../../shared/core/guardrails/secrets.js';
-import { piiDetector } from '../../../shared/core/guardrails/pii.js';
+import { compileGuardrails, type CompiledGuardrail } from '../../../shared/core/guardrails/engine.js';
 import { makeEntry } from '../../unit/audit/entries.js';
 import { tempHome } from './temp-home.js';
 
@@ -34,33 +35,52 @@ function storeBytes(file: string): string {
     .join('\n');
 }
 
-const detectors = [secretsDetector(), piiDetector(['email', 'phone', 'credit_card', 'us_ssn', 'iban', 'ipv4'])];
+/** A policy's secrets and PII guardrails, compiled by the core (warn only: the record still redacts them). */
+const guarded = compileGuardrails(
+  [
+    { id: 'secrets', type: 'secrets', action: 'warn', on: ['input', 'output'] },
+    { id: 'pii', type: 'pii', entities: ['email'], action: 'log', on: ['input', 'output'] },
+  ],
+  'open',
+);
+const GUARDED: readonly CompiledGuardrail[] = [...guarded.input, ...guarded.output];
 
-/** Builds the entry the way the gate does: guardrail findings, then the policy's prompt mode. */
-function entryFor(mode: PromptMode): ReturnType<typeof makeEntry> {
+/** Each mode with the policy guardrails it is tested under: `redacted` needs none to stay private. */
+const CASES: ReadonlyArray<{ mode: PromptMode; policy: readonly CompiledGuardrail[]; what: string }> = [
+  { mode: 'none', policy: [], what: 'no guardrail' },
+  { mode: 'redacted', policy: [], what: 'no guardrail' },
+  { mode: 'redacted', policy: GUARDED, what: 'secrets and PII guardrails' },
+  { mode: 'full', policy: GUARDED, what: 'secrets and PII guardrails' },
+];
+
+/** Builds the entry the way the gate does: the mode's redaction rules over the policy's guardrails. */
+function entryFor(mode: PromptMode, policy: readonly CompiledGuardrail[]): ReturnType<typeof makeEntry> {
   const prompt = `please check why ${SECRET} fails, with key ${SECRET_OPENAI}, and email ${PII} the result`;
   const output = `I emailed ${PII}.`;
-  const findings = (text: string): ReturnType<(typeof detectors)[number]['scan']>[number][] => detectors.flatMap((d) => [...d.scan(text)]);
+  const rules = auditRedactionRules(mode, policy);
   return makeEntry({
-    prompt: applyPromptPolicy(mode, prompt, findings(prompt)),
-    output: applyPromptPolicy(mode, output, findings(output)),
+    prompt: recordedText(mode, rules, prompt),
+    output: recordedText(mode, rules, output),
     // The raw request headers: the log's own allow-list must drop the credentials.
-    headers: { authorization: `Bearer ${VIRTUAL_KEY}`, 'x-api-key': VIRTUAL_KEY, cookie: `session=${VIRTUAL_KEY}`, 'user-agent': 'OpenAI/JS 6.49.0' } as Record<string, string>,
+    headers: { authorization: `Bearer ${VIRTUAL_KEY}`, 'x-api-key': VIRTUAL_KEY, cookie: `session=${VIRTUAL_KEY}`, 'x-goog-api-key': SECRET_OPENAI, 'user-agent': 'OpenAI/JS 6.49.0' } as Record<string, string>,
   });
 }
 
 describe('audit privacy at rest', () => {
-  for (const mode of ['none', 'redacted', 'full'] as const) {
-    it(`recordPrompts "${mode}": no secret, PII value or virtual key reaches the files`, async () => {
+  for (const { mode, policy, what } of CASES) {
+    it(`recordPrompts "${mode}" with ${what}: no secret, PII value or virtual key reaches the files`, async () => {
       const file = path.join(await tempHome(), 'outpost.db');
       const log = AuditLog.open({ file, spoolMaxBytes: 1 << 30, backgroundCheckpoints: false });
       logs.push(log);
-      for (let i = 0; i < 3; i++) log.record(entryFor(mode));
+      for (let i = 0; i < 3; i++) log.record(entryFor(mode, policy));
       const [rec] = readRecords(log.connection(), { limit: 1 });
       // The record is there and useful: it says what was redacted and keeps the client's name.
       expect(rec?.headers).toEqual({ 'user-agent': 'OpenAI/JS 6.49.0' });
       if (mode === 'none') expect(rec?.prompt).toBeNull();
-      else expect(rec?.prompt).toMatch(/\[REDACTED:[^\]]+\].*\[REDACTED:[^\]]+\].*\[REDACTED:[^\]]+\]/);
+      else {
+        expect(rec?.prompt).toBe('please check why [REDACTED:aws-access-key-id] fails, with key [REDACTED:openai-api-key], and email [REDACTED:email] the result');
+        expect(rec?.output).toBe('I emailed [REDACTED:email].');
+      }
 
       const bytes = storeBytes(file);
       expect(bytes.length).toBeGreaterThan(0);

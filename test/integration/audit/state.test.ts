@@ -1,6 +1,6 @@
 /**
  * The store's small state: schema migrations, the last good policy, the pinned-host list, and budget
- * and rate counters that a restart does not reset.
+ * and rate counters that a restart does not reset (the records after the last save replayed).
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +12,10 @@ import { StoreError } from '../../../agent/store/errors.js';
 import { loadPolicyFile } from '../../../agent/policy/load.js';
 import { BudgetLedger, type BudgetState } from '../../../shared/core/budgets.js';
 import { RateLimiter, type RateState } from '../../../shared/core/rate-limits.js';
+import type { GovernorState } from '../../../shared/core/decide.js';
+import type { AuditRecord } from '../../../shared/schema/audit.js';
+import { startTestAgent, type TestAgent } from '../../support/agent.js';
+import { fetchFor } from '../../support/clients.js';
 import { exampleFile } from '../../support/handbook.js';
 import { makeEntry } from '../../unit/audit/entries.js';
 import { tempHome } from './temp-home.js';
@@ -22,9 +26,31 @@ async function until(pred: () => boolean): Promise<void> {
 }
 
 const stores: AgentStore[] = [];
+const agents: TestAgent[] = [];
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
+  // Last started first: the first agent owns the provider and the home.
+  for (const a of agents.splice(0).reverse()) await a.close();
 });
+
+/** One chat completion through the agent's proxy; the status. */
+async function ask(t: TestAgent, text: string): Promise<number> {
+  const { client: fetch, close } = fetchFor({ proxyUrl: t.proxyUrl, ca: t.caPem });
+  try {
+    const res = await fetch('https://api.openai.com/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-user-own-key' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] }),
+    });
+    await res.text();
+    return res.status;
+  } finally {
+    await close();
+  }
+}
+
+const spend = (doc: unknown): number => (doc as GovernorState).budgets.windows.reduce((n, w) => n + w.spentUsd, 0);
+const costOf = (records: readonly AuditRecord[]): number => records.reduce((n, r) => n + (r.costUsd ?? 0), 0);
 
 function open(home: string): AgentStore {
   const s = openAgentStore({ home, audit: { spoolMaxBytes: 1 << 30 } }, { backgroundCheckpoints: false });
@@ -146,5 +172,38 @@ describe('budget and rate counters across a restart', () => {
     s.audit.record(makeEntry());
     await until(() => (s.state.loadCounters()?.document as { n: number }).n === 2);
     expect(s.state.loadCounters()?.throughSeq).toBe(2);
+  });
+
+  it('a restarted agent replays the spend recorded after the last save (what a kill -9 between saves leaves)', async () => {
+    // A daily budget far above what the test spends: every request is charged to it.
+    const policy = { version: 1, name: 'replay', interception: { hosts: ['api.openai.com'] }, defaults: { budget: { limitUsd: 1000, period: '1d' as const } } };
+    const first = await startTestAgent({ policy });
+    agents.push(first);
+    expect(await ask(first, 'one')).toBe(200);
+    expect(await ask(first, 'two')).toBe(200);
+    await until(() => first.agent.store.state.loadCounters()?.throughSeq === 2);
+    const saved = first.agent.store.state.loadCounters();
+    if (saved === null) throw new Error('no counters saved');
+    expect(await ask(first, 'three')).toBe(200);
+    expect(await ask(first, 'four')).toBe(200);
+    await first.stopAgent();
+    // Put back the counters as the save before requests three and four left them: the state a
+    // kill -9 right after that save leaves (a clean stop saves once more).
+    const store = open(first.home);
+    store.state.saveCounters(saved.document, saved.throughSeq);
+    await store.close();
+    stores.splice(stores.indexOf(store), 1);
+
+    const again = await startTestAgent({ policy, home: first.home, provider: { provider: first.provider, ca: first.upstreamCa } });
+    agents.push(again);
+    const records = again.agent.store.audit.recordsAfter(0);
+    expect(records.map((r) => r.prompt)).toEqual(['one', 'two', 'three', 'four']);
+    const total = costOf(records);
+    expect(total).toBeGreaterThan(0);
+    expect(spend(saved.document)).toBeCloseTo(costOf(records.slice(0, 2)), 12); // the save misses three and four
+    expect(spend(again.agent.gate.exportState())).toBeCloseTo(total, 12);
+    // And the restarted agent goes on from there.
+    expect(await ask(again, 'five')).toBe(200);
+    expect(spend(again.agent.gate.exportState())).toBeCloseTo(costOf(again.agent.store.audit.recordsAfter(0)), 12);
   });
 });

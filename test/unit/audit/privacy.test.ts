@@ -1,43 +1,70 @@
 import { describe, expect, it } from 'vitest';
-import { allowListHeaders, applyPromptPolicy, baselineFindings } from '../../../agent/audit/privacy.js';
+import { allowListHeaders, auditRedactionRules, builtInAuditRules, recordedText } from '../../../agent/audit/privacy.js';
+import { compileGuardrails, type CompiledGuardrail } from '../../../shared/core/guardrails/engine.js';
+import type { Guardrail } from '../../../shared/schema/policy.js';
 
+// Built at run time so that this test file itself does not trip secret scanners.
+const OPENAI_KEY = ['sk-proj-', 'AbCdEf0123456789XyZ0123AbCdEf0123456789XyZ0123'].join('');
+const AWS_KEY = ['AKIA', 'Q3EGRKCV7L2ZXW5T'].join('');
 const TEXT = 'deploy with key ABC-TICKET-42 please';
-const finding = { start: TEXT.indexOf('ABC-TICKET-42'), end: TEXT.indexOf('ABC-TICKET-42') + 'ABC-TICKET-42'.length, kind: 'regex:ticket' };
 
-describe('prompts as policy audit.recordPrompts says', () => {
+/** Every guardrail of a policy, compiled as the core compiles them (input and output together). */
+function policyRules(rules: Guardrail[]): CompiledGuardrail[] {
+  const g = compileGuardrails(rules, 'open');
+  return [...g.input, ...g.output];
+}
+// A `log` rule: recorded text is redacted whatever the rule's action.
+const ticket = policyRules([{ id: 'ticket', type: 'regex', pattern: 'ABC-TICKET-\\d+', flags: '', action: 'log', on: ['input'] }]);
+
+/** The text recorded under `mode` for a policy with `rules`, the way the gate records it. */
+const recorded = (mode: 'none' | 'full' | 'redacted', rules: readonly CompiledGuardrail[], text: string | null): string | null => recordedText(mode, auditRedactionRules(mode, rules), text);
+
+describe('prompts as policy audit.recordPrompts says, through the core detectors', () => {
   it('none: stores no text at all', () => {
-    expect(applyPromptPolicy('none', TEXT, [finding])).toBeNull();
+    expect(auditRedactionRules('none', ticket)).toEqual([]);
+    expect(recorded('none', ticket, TEXT)).toBeNull();
   });
 
-  it('full: keeps the text but still redacts guardrail findings', () => {
-    expect(applyPromptPolicy('full', TEXT, [finding])).toBe('deploy with key [REDACTED:regex:ticket] please');
-    expect(applyPromptPolicy('full', 'mail ada@example.org', [])).toBe('mail ada@example.org');
+  it('full: keeps the text but still redacts the policy\'s guardrail findings, and nothing else', () => {
+    expect(recorded('full', ticket, TEXT)).toBe('deploy with key [REDACTED:regex:ticket] please');
+    expect(recorded('full', [], 'mail ada@example.org')).toBe('mail ada@example.org');
+    expect(recorded('full', [], `key ${AWS_KEY}`)).toBe(`key ${AWS_KEY}`);
   });
 
-  it('redacted: redacts findings and, with no guardrail at all, well-known secrets and PII', () => {
-    const text = 'key sk-proj-AbCdEf0123456789XyZ0123 and mail ada@example.org, card 4111 1111 1111 1111, ssn 123-45-6789';
-    const out = applyPromptPolicy('redacted', text, []);
-    expect(out).toBe('key [REDACTED:secret:api-key] and mail [REDACTED:pii:email], card [REDACTED:pii:credit_card], ssn [REDACTED:pii:us_ssn]');
-    expect(applyPromptPolicy('redacted', TEXT, [finding])).toBe('deploy with key [REDACTED:regex:ticket] please');
+  it('redacted: the policy\'s findings plus, with no guardrail at all, the built-in secrets and PII', () => {
+    const text = `key ${OPENAI_KEY} and ${AWS_KEY}, mail ada@example.org, card 4111 1111 1111 1111, ssn 123-45-6789`;
+    expect(recorded('redacted', [], text)).toBe('key [REDACTED:openai-api-key] and [REDACTED:aws-access-key-id], mail [REDACTED:email], card [REDACTED:credit_card], ssn [REDACTED:us_ssn]');
+    expect(recorded('redacted', ticket, `${TEXT} to ada@example.org`)).toBe('deploy with key [REDACTED:regex:ticket] please to [REDACTED:email]');
   });
 
-  it('merges overlapping findings into one marker and ignores spans outside the text', () => {
-    const text = 'aaaa SECRET bbbb';
-    const out = applyPromptPolicy('full', text, [
-      { start: 5, end: 11, kind: 'secret:x' },
-      { start: 7, end: 9, kind: 'secret:y' },
-      { start: 50, end: 60, kind: 'nothing' },
-    ]);
-    expect(out).toBe('aaaa [REDACTED:secret:x] bbbb');
+  it('redacted: every PII entity, even when the policy\'s own PII rule lists fewer', () => {
+    const emailOnly = policyRules([{ id: 'pii', type: 'pii', entities: ['email'], action: 'warn', on: ['input'] }]);
+    expect(recorded('redacted', emailOnly, 'ada@example.org from 10.1.2.3')).toBe('[REDACTED:email] from [REDACTED:ipv4]');
+    expect(recorded('full', emailOnly, 'ada@example.org from 10.1.2.3')).toBe('[REDACTED:email] from 10.1.2.3');
+  });
+
+  it('the built-in rules are compiled once, and a policy secrets rule is not doubled', () => {
+    expect(builtInAuditRules()).toBe(builtInAuditRules());
+    expect(builtInAuditRules().map((r) => r.type)).toEqual(['secrets', 'pii']);
+    const secrets = policyRules([{ id: 'sec', type: 'secrets', action: 'block', on: ['input', 'output'] }]);
+    const rules = auditRedactionRules('redacted', secrets);
+    expect(rules.filter((r) => r.type === 'secrets')).toHaveLength(1);
+    expect(rules.filter((r) => r.type === 'pii')).toHaveLength(1);
+  });
+
+  it('merges overlapping findings into one marker (the widest at the same start)', () => {
+    const mailbox = policyRules([{ id: 'mailbox', type: 'regex', pattern: 'ada@example', flags: '', action: 'log', on: ['input'] }]);
+    expect(recorded('redacted', mailbox, 'to ada@example.org now')).toBe('to [REDACTED:email] now');
   });
 
   it('keeps null as null in every mode', () => {
-    expect(applyPromptPolicy('full', null, [])).toBeNull();
-    expect(applyPromptPolicy('redacted', null, [])).toBeNull();
+    expect(recorded('full', ticket, null)).toBeNull();
+    expect(recorded('redacted', ticket, null)).toBeNull();
   });
 
-  it('finds no baseline secret in ordinary prose', () => {
-    expect(baselineFindings('Please summarise the meeting notes from Tuesday, 3 items.')).toEqual([]);
+  it('leaves ordinary prose alone in redacted mode', () => {
+    const prose = 'Please summarise the meeting notes from Tuesday, 3 items.';
+    expect(recorded('redacted', [], prose)).toBe(prose);
   });
 });
 
