@@ -79,7 +79,7 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
       await stopAgent();
       if (!options.provider) {
         await provider.close();
-        upstreamCa.dispose();
+        await upstreamCa.dispose();
       }
       if (!options.home) await fs.rm(home, { recursive: true, force: true });
     },
