@@ -85,7 +85,8 @@ function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, sec
   });
   tlsSocket.once('close', () => {
     // A client that read our ServerHello and certificate and hung up without an alert.
-    if (!secured && !reported && socket.bytesRead > bytesBefore) {
+    // (The ClientHello is in `head` when the transparent door or an eager client sent it early.)
+    if (!secured && !reported && (head.length > 0 || socket.bytesRead > bytesBefore)) {
       reported = true;
       hooks.pinAbort(target.host, target.port, 'client closed the connection during the TLS handshake');
     }

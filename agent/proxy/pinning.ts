@@ -19,6 +19,9 @@ export function isCertificateRejection(error: NodeJS.ErrnoException): boolean {
   return error.code !== undefined && PIN_ALERTS.has(error.code);
 }
 
+/** Hosts with aborts counted at once (beyond it the counts start over). */
+const MAX_TRACKED = 10_000;
+
 /** A host newly declared pinned. */
 export interface PinnedHost {
   readonly host: string;
@@ -41,6 +44,8 @@ export class PinningTracker {
   /** Counts one abort; returns the host when this abort crossed the threshold. */
   abort(host: string, reason: string): PinnedHost | null {
     if (this.pinned.has(host)) return null;
+    // Wildcard policies admit endless names: a client aborting on each must not grow this forever.
+    if (this.aborts.size >= MAX_TRACKED && !this.aborts.has(host)) this.aborts.clear();
     const count = (this.aborts.get(host) ?? 0) + 1;
     this.aborts.set(host, count);
     if (count < this.threshold) return null;
