@@ -57,6 +57,22 @@ describe('pinned clients', () => {
     expect(seen).toBe(direct);
   });
 
+  it('counts aborts on the transparent door too', async () => {
+    const door = await startWorld({ transparent: true, engine: { pinningThreshold: 1 } });
+    try {
+      const port = door.engine.transparentPort ?? 0;
+      const code = await run('curl', ['-sS', '-o', '/dev/null', '--max-time', '10', '--connect-to', `api.openai.com:443:127.0.0.1:${port}`, '--cacert', strangerCa.caFile, 'https://api.openai.com/v1/models']).then(
+        () => 0,
+        (err: { code: number }) => err.code,
+      );
+      expect(code).toBe(60);
+      await until(() => door.engine.stats().pinnedHosts.length === 1, 'the host to be declared pinned');
+      expect(door.events).toEqual([expect.objectContaining({ host: 'api.openai.com', outcome: 'pinned' })]);
+    } finally {
+      await door.close();
+    }
+  });
+
   it('does not count clients that trust the agent', async () => {
     const fresh = await startWorld({ engine: { pinningThreshold: 1 } });
     try {
