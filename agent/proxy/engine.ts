@@ -7,7 +7,7 @@
  * CertificateSource, and stops it with {@link ProxyEngine.close}.
  */
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ResolvedAgentConfig } from '../config/load.js';
 import type { ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';

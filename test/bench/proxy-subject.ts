@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type * as MitmModule from 'http-mitm-proxy';
 import type { Gate } from '../../agent/pipeline/seam.js';
 import type { ProxyEngine } from '../../agent/proxy/engine.js';
 import type { Policy } from '../../shared/schema/policy.js';
@@ -98,7 +101,7 @@ async function startOutpost(governed: boolean, upstreamPort: number, caPem: stri
     interception = policy.interception;
     gate = createGate({ policy, audit: store.audit, secrets: { resolve: async () => null }, identity: { device: 'dev-bench', user: 'bench@acme.example' } });
     closeStore = async () => {
-      store.close();
+      await store.close();
       await fs.rm(home, { recursive: true, force: true });
     };
   } else {
@@ -125,7 +128,7 @@ async function startOutpost(governed: boolean, upstreamPort: number, caPem: stri
 
 async function startMitm(upstreamPort: number, caPem: string): Promise<{ port: number; caPem: string }> {
   const require = createRequire(import.meta.url);
-  const { Proxy } = require('http-mitm-proxy') as typeof import('http-mitm-proxy');
+  const { Proxy } = require('http-mitm-proxy') as typeof MitmModule;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-bench-mitm-'));
   const proxy = new Proxy();
   proxy.onError(() => {});
@@ -138,7 +141,7 @@ async function startMitm(upstreamPort: number, caPem: string): Promise<{ port: n
   await new Promise<void>((resolve) =>
     proxy.listen({ host: '127.0.0.1', port: 0, sslCaDir: dir, keepAlive: true, httpsAgent: new https.Agent({ keepAlive: true, ca: caPem }) }, () => resolve()),
   );
-  const port = (proxy as unknown as { httpServer: import('node:http').Server }).httpServer.address() as import('node:net').AddressInfo;
+  const port = (proxy as unknown as { httpServer: Server }).httpServer.address() as AddressInfo;
   const mitmCa = await fs.readFile(path.join(dir, 'certs', 'ca.pem'), 'utf8');
   stop = async () => {
     proxy.close();

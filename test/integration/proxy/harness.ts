@@ -3,6 +3,7 @@
  * that CA issued, a CertificateSource issuing leaves from the same CA, and an engine with the
  * allow-all gate pointed at the fake through `upstream.resolve`.
  */
+import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { CertificateSource } from '../../../agent/ca/certificate-source.js';
 import { createAllowAllGate } from '../../../agent/pipeline/allow-all-gate.js';
@@ -108,7 +109,7 @@ export interface RawReply {
   readonly head: string;
   /** Bytes after the head (a short body, for error answers that close). */
   readonly rest: Buffer;
-  readonly socket: import('node:net').Socket;
+  readonly socket: Socket;
 }
 
 /** Writes `text` to the engine and reads one response head. */
@@ -120,7 +121,7 @@ export async function rawExchange(engine: ProxyEngine, text: string | Buffer): P
 }
 
 /** Reads one HTTP response head from `socket`. */
-export function readHead(socket: import('node:net').Socket): Promise<RawReply> {
+export function readHead(socket: Socket): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -140,7 +141,7 @@ export function readHead(socket: import('node:net').Socket): Promise<RawReply> {
 }
 
 /** CONNECTs to `authority` and, when answered 200, opens TLS to `servername` over the tunnel. */
-export async function connectTls(engine: ProxyEngine, authority: string, ca: string | string[]): Promise<import('node:tls').TLSSocket> {
+export async function connectTls(engine: ProxyEngine, authority: string, ca: string | string[]): Promise<tls.TLSSocket> {
   const reply = await rawExchange(engine, `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
   if (reply.status !== 200) throw new Error(`CONNECT answered ${reply.status}`);
   const servername = authority.replace(/:\d+$/, '');

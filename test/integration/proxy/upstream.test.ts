@@ -3,7 +3,7 @@ import net from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatcherFor } from '../../support/clients.js';
-import { connectTls, startWorld, type ProxyWorld } from './harness.js';
+import { connectTls, startWorld } from './harness.js';
 
 /** A corporate proxy: CONNECT only, Basic credentials required; records what it was asked. */
 async function startCorporateProxy(user: string, pass: string): Promise<{ url: (u: string, p: string) => string; connects: string[]; close(): void }> {
