@@ -257,7 +257,7 @@ class Exchange implements Dispatcher.DispatchHandler {
         }
       }
     }
-    this.res.writeHead(status, statusMessage ?? '', clientResponseHeaders(headers, this.decision, dropLength));
+    this.res.writeHead(status, statusMessage ?? '', clientResponseHeaders(headers, this.target.govern ? this.decision : null, dropLength));
     // A stream's first event may be seconds away (a model thinking): send its head now. A
     // length-delimited body follows at once, so its head rides with the first chunk (one TLS
     // record and one syscall fewer per request).

@@ -53,9 +53,10 @@ export function upstreamRequestHeaders(headers: OutgoingHttpHeaders | IncomingHt
 
 /**
  * Response headers to send the client: hop-by-hop fields dropped (Node frames the body itself),
- * `x-outpost-decision` added, `content-length` dropped when the tap may change the body.
+ * `x-outpost-decision` added (null: ungoverned traffic, left unmarked), `content-length` dropped
+ * when the tap may change the body.
  */
-export function clientResponseHeaders(headers: IncomingHttpHeaders, decision: string, dropLength: boolean): Record<string, string | string[]> {
+export function clientResponseHeaders(headers: IncomingHttpHeaders, decision: string | null, dropLength: boolean): Record<string, string | string[]> {
   const named = connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
@@ -65,6 +66,6 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders, decision: st
     const value = headers[name];
     if (value !== undefined) out[name] = value;
   }
-  out['x-outpost-decision'] = decision;
+  if (decision !== null) out['x-outpost-decision'] = decision;
   return out;
 }
