@@ -63,10 +63,19 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
 
   const ca = await openCertificateAuthority(config, inForce.policy, options.userHome === undefined ? {} : { userHome: options.userHome });
   const metrics = new AgentMetrics();
+  const rememberPinned = (entry: AuditEntry): void => {
+    try {
+      store.state.addPinnedHost(entry.host, entry.app, entry.rules[0]?.explanation ?? 'pinned client');
+    } catch (err) {
+      log.warn({ host: entry.host, err: (err as Error).message }, 'cannot remember a pinned host');
+    }
+  };
   const sink = {
     record(entry: AuditEntry): void {
       store.audit.record(entry);
       metrics.observe(entry);
+      // A client that pins certificates is remembered across runs, for status and the administrator.
+      if (entry.kind === 'connect' && entry.rules[0]?.kind === 'pinned-client') rememberPinned(entry);
     },
   };
   // Fail-closed auditing lives in the gate: while the log cannot record, requests are refused and
