@@ -30,41 +30,36 @@ export interface RecordQuery {
   readonly limit?: number;
 }
 
-/** Records matching `query`, oldest first. */
-export function readRecords(db: Db, query: RecordQuery = {}): AuditRecord[] {
+/** The SELECT for `query` (oldest first) and its arguments. */
+function selectFor(query: RecordQuery): { sql: string; args: Array<string | number> } {
   const where: string[] = [];
   const args: Array<string | number> = [];
-  if (query.afterSeq !== undefined) {
-    where.push('seq > ?');
-    args.push(query.afterSeq);
+  const add = (clause: string, value: string | number | undefined): void => {
+    if (value === undefined) return;
+    where.push(clause);
+    args.push(value);
+  };
+  add('seq > ?', query.afterSeq);
+  add('time >= ?', query.since);
+  add('time < ?', query.until);
+  let sql = `SELECT seq, body, prev_hash, hash FROM audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`;
+  if (query.limit !== undefined) {
+    sql += ' LIMIT ?';
+    args.push(query.limit);
   }
-  if (query.since !== undefined) {
-    where.push('time >= ?');
-    args.push(query.since);
-  }
-  if (query.until !== undefined) {
-    where.push('time < ?');
-    args.push(query.until);
-  }
-  const sql = `SELECT seq, body, prev_hash, hash FROM audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${query.limit !== undefined ? ' LIMIT ?' : ''}`;
-  if (query.limit !== undefined) args.push(query.limit);
+  return { sql, args };
+}
+
+/** Records matching `query`, oldest first. */
+export function readRecords(db: Db, query: RecordQuery = {}): AuditRecord[] {
+  const { sql, args } = selectFor(query);
   return (db.prepare(sql).all(...args) as AuditRow[]).map(rowToRecord);
 }
 
 /** Streams records matching `query` one by one, oldest first (exports of any size). */
 export function* iterateRecords(db: Db, query: Omit<RecordQuery, 'limit' | 'afterSeq'> = {}): Generator<AuditRecord> {
-  const where: string[] = [];
-  const args: string[] = [];
-  if (query.since !== undefined) {
-    where.push('time >= ?');
-    args.push(query.since);
-  }
-  if (query.until !== undefined) {
-    where.push('time < ?');
-    args.push(query.until);
-  }
-  const stmt = db.prepare(`SELECT seq, body, prev_hash, hash FROM audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`);
-  for (const row of stmt.iterate(...args) as IterableIterator<AuditRow>) yield rowToRecord(row);
+  const { sql, args } = selectFor(query);
+  for (const row of db.prepare(sql).iterate(...args) as IterableIterator<AuditRow>) yield rowToRecord(row);
 }
 
 /** The last `n` records, oldest first. */
