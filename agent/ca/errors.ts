@@ -1,4 +1,5 @@
 /** Typed errors of the certificate authority, each with a stable `code`. */
+import { OutpostError } from '../../shared/errors.js';
 
 export type CaErrorCode =
   /** The host is not a DNS name a leaf can be issued for (an IP address, empty, malformed). */
@@ -16,13 +17,6 @@ export type CaErrorCode =
   | 'ERR_OUTPOST_TRUST_UNSUPPORTED';
 
 /** An error of the CA or the trust stores. */
-export class CaError extends Error {
+export class CaError extends OutpostError<CaErrorCode> {
   override readonly name = 'CaError';
-  constructor(
-    readonly code: CaErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

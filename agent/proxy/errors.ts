@@ -1,4 +1,5 @@
 /** Typed errors of the interception engine, each with a stable `code` (and an HTTP status where one fits). */
+import { OutpostError } from '../../shared/errors.js';
 
 /** Stable codes; tests and logs match on these, never on messages. */
 export type ProxyErrorCode =
@@ -10,13 +11,14 @@ export type ProxyErrorCode =
   | 'PROXY_LISTEN';
 
 /** An engine error with a stable code. */
-export class ProxyError extends Error {
+export class ProxyError extends OutpostError<ProxyErrorCode> {
   override readonly name = 'ProxyError';
   constructor(
-    readonly code: ProxyErrorCode,
+    code: ProxyErrorCode,
     message: string,
+    /** The HTTP status the client gets for it. */
     readonly status: number = 502,
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -1,4 +1,5 @@
 /** Typed errors of the agent's embedded store, each with a stable `code`. */
+import { OutpostError } from '../../shared/errors.js';
 
 /** Stable codes; tests, logs and status match on these, never on messages. */
 export type StoreErrorCode =
@@ -16,15 +17,8 @@ export type StoreErrorCode =
   | 'STORE_CLOSED';
 
 /** A store error with a stable code. */
-export class StoreError extends Error {
+export class StoreError extends OutpostError<StoreErrorCode> {
   override readonly name = 'StoreError';
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**

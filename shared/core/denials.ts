@@ -3,6 +3,7 @@
  * the `x-outpost-decision` header and the audit record) and maps to one HTTP status (DESIGN.md
  * "Errors to clients").
  */
+import { OutpostError } from '../errors.js';
 import type { FiredRule } from '../schema/audit.js';
 
 /** Stable denial codes and their HTTP status. */
@@ -42,12 +43,6 @@ export function denial(code: DenialCode, message: string, rules: readonly FiredR
 }
 
 /** An internal failure inside the core, with a stable code (distinct from a policy denial). */
-export class CoreError extends Error {
-  constructor(
-    readonly code: 'detector_failed' | 'state_invalid' | 'price_failed',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CoreError';
-  }
+export class CoreError extends OutpostError<'detector_failed' | 'state_invalid' | 'price_failed'> {
+  override readonly name = 'CoreError';
 }
