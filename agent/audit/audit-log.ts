@@ -2,15 +2,17 @@
  * The audit log: the `AuditSink` the gate records into, the hash chain, the upload spool and what
  * happens when the store cannot be written.
  *
- * Durability (the guarantee, `durability: 'sync'`, the default): when `record(entry)` returns, the
- * record is committed to SQLite's WAL, and so survives the agent being killed. The gate records in
- * its response tap's `end()` (and before answering a refused request), which the engine calls before
- * it writes the response's last bytes: so every request whose response completed for the client has
- * its record. The commit is one prepared INSERT in its own transaction, a write() to the page cache
- * with no fsync (`synchronous=NORMAL`; fsyncs happen at checkpoints, in a worker
- * thread: agent/store/checkpointer.ts). Measured in `npm run bench` (audit section).
- * With `durability: 'batch'`, `record` only queues and a flush on `setImmediate` writes everything
- * queued in that turn in one transaction: cheaper per record, but a kill can lose the last turn's.
+ * Durability. A commit is a write() to the page cache with no fsync (`synchronous=NORMAL`; fsyncs
+ * happen at checkpoints, in a worker thread: agent/store/checkpointer.ts), and survives the agent
+ * being killed. Two modes, measured in `npm run bench` (audit section):
+ * - `sync` (the default here): when `record(entry)` returns, the record is committed, one prepared
+ *   INSERT in its own transaction.
+ * - `batch` (group commit; what the agent runs, agent/store/agent-store.ts): `record` only queues,
+ *   and a flush on `setImmediate` writes everything queued in that turn in one transaction.
+ *   `whenDurable(callback)` calls back once every record queued so far is committed. The gate
+ *   offers it to the engine (`Gate.whenRecorded`), which ends a governed response (its last bytes)
+ *   only from that callback: so, in both modes, every request whose response completed for the
+ *   client has its record even after kill -9 (test/integration/audit/crash.test.ts).
  *
  * When a write fails (read-only or full disk) or the spool reaches its cap, records wait in memory
  * (up to `maxPendingInMemory` records and `maxPendingBytes`, then they are counted as dropped) and
@@ -122,6 +124,11 @@ export class AuditLog implements AuditSink {
   private readonly maxPendingBytes: number;
   /** UTF-16 length of the bodies waiting in `pending` (≈ bytes for the mostly-ASCII JSON). */
   private pendingChars = 0;
+  /** Records ever queued in `pending`, and of those, committed: `whenDurable` compares the two. */
+  private queuedTotal = 0;
+  private committedTotal = 0;
+  /** `whenDurable` callbacks in queue order, each with the `queuedTotal` it waits for. */
+  private waiters: Array<{ readonly upTo: number; readonly callback: () => void }> = [];
   private readonly retryMs: number;
   private readonly logger: StoreLogger;
 
@@ -173,6 +180,21 @@ export class AuditLog implements AuditSink {
       }
     }
     this.enqueue(row);
+  }
+
+  /**
+   * Calls `callback` once every record queued so far is committed: at once when none waits (sync
+   * durability, or the last flush took them all), else right after the transaction that writes the
+   * last of them. While the store cannot be written (degraded) or once closed, records wait in memory
+   * (or are dropped) and `callback` runs at once: requests are not held hostage by a broken disk
+   * (fail-closed refuses them at admission instead, see `canAccept`).
+   */
+  whenDurable(callback: () => void): void {
+    if (this.committedTotal >= this.queuedTotal || this.closed || this.degraded() || this.db === null) {
+      callback();
+      return;
+    }
+    this.waiters.push({ upTo: this.queuedTotal, callback });
   }
 
   /** True when the gate may let requests through: always in fail-open, only when healthy in fail-closed. */
@@ -292,6 +314,7 @@ export class AuditLog implements AuditSink {
     if (this.closed) return;
     this.flushNow();
     this.closed = true;
+    this.releaseWaiters(Number.POSITIVE_INFINITY);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (this.anchorTimer !== null) clearTimeout(this.anchorTimer);
@@ -346,6 +369,7 @@ export class AuditLog implements AuditSink {
     } else {
       this.pending.push(row);
       this.pendingChars += row.body.length;
+      this.queuedTotal++;
       if (this.pending.length === 1 && this.degraded()) this.reportHealth();
     }
     this.scheduleFlush();
@@ -390,8 +414,9 @@ export class AuditLog implements AuditSink {
   /** Writes up to BATCH_LIMIT waiting records; false when it could not write. */
   private drainOnce(): boolean {
     if (this.db === null) this.tryOpen();
-    if (this.db === null) return false;
-    if (this.spoolFull()) {
+    if (this.db === null || this.spoolFull()) {
+      // Degraded: the records wait in memory, and so nobody waits for them (see whenDurable).
+      this.releaseWaiters(Number.POSITIVE_INFINITY);
       this.reportHealth();
       return false;
     }
@@ -406,6 +431,8 @@ export class AuditLog implements AuditSink {
     this.batchLimit = Math.min(BATCH_LIMIT, this.batchLimit * 2);
     this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
     for (const r of batch) this.pendingChars -= r.body.length;
+    this.committedTotal += batch.length;
+    this.releaseWaiters(this.committedTotal);
     if (this.problem !== null) {
       this.logger.info({ written: batch.length, pending: this.pending.length }, 'audit store writable again');
       this.problem = null;
@@ -414,8 +441,28 @@ export class AuditLog implements AuditSink {
     return true;
   }
 
+  /** Calls the `whenDurable` callbacks waiting for no more than `upTo` queued records. */
+  private releaseWaiters(upTo: number): void {
+    const waiters = this.waiters;
+    if (waiters.length === 0) return;
+    let n = 0;
+    while (n < waiters.length && (waiters[n] as { upTo: number }).upTo <= upTo) n++;
+    if (n === 0) return;
+    this.waiters = n === waiters.length ? [] : waiters.slice(n);
+    for (let i = 0; i < n; i++) {
+      try {
+        (waiters[i] as { callback: () => void }).callback();
+      } catch (err) {
+        // A caller's bug must not stop the other responses from ending.
+        this.logger.warn({ err: (err as Error).message }, 'an audit durability callback failed');
+      }
+    }
+  }
+
   private fail(err: unknown): void {
     const e = toStoreError(err, 'writing audit records');
+    // The records wait in memory from now on: whoever waits for them goes on (see whenDurable).
+    this.releaseWaiters(Number.POSITIVE_INFINITY);
     const first = this.problem?.code !== e.code;
     this.problem = { code: e.code, message: describe(e) };
     if (first) this.logger.error({ code: e.code, err: e.message, pending: this.pending.length }, `audit store unwritable: ${this.problem.message}`);

@@ -45,6 +45,10 @@ export function createAllowAllGate(options: AllowAllGateOptions): Gate {
     admit(request: InterceptedRequest): Admission {
       return { kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'allow', tap: null };
     },
+    // Nothing is recorded: the response ends at once.
+    whenRecorded(callback: () => void): void {
+      callback();
+    },
     connect(event: ConnectEvent): void {
       onConnect(event);
     },

@@ -108,6 +108,17 @@ export interface Gate {
   tooLarge(request: Omit<InterceptedRequest, 'body'>, limitBytes: number): Respond;
   /** The answer when upstream failed before any response byte (refused, reset, timed out). */
   upstreamFailed(request: InterceptedRequest, error: Error): Respond;
+  /**
+   * Calls `callback` once every audit record the gate has made so far is durable: at once when none
+   * waits, else after the audit log's next commit (group commit: one transaction per event-loop turn).
+   *
+   * The ordering the crash guarantee rests on: the engine sends the bytes that complete a governed
+   * response for the client (the last chunk of a length-delimited body, the chunked terminator, a
+   * gate's own answer) only from this callback, called after the tap's `end()` (or `stopped`, or the
+   * gate's answer) made the record. So a response the client received in full has its record, even
+   * after kill -9. Nothing before the end waits: heads and stream chunks go out as they arrive.
+   */
+  whenRecorded(callback: () => void): void;
   /** The policy's fail mode (the PAC omits `; DIRECT` when closed). */
   readonly failMode: 'open' | 'closed';
 }

@@ -7,6 +7,11 @@
  * the gate sees, and the header copies; response chunks are written as they arrive (never
  * concatenated) and flow control follows the client (`pause` upstream while the client's socket
  * is full).
+ *
+ * The end of a governed response waits for its audit record (`Gate.whenRecorded`): the bytes that
+ * complete it for the client (chunked terminator, or the last bytes of a length-delimited body) go
+ * out only once the record is committed, so a response received in full is always recorded. The
+ * head and every earlier chunk go out at once: a stream's first byte waits for nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -70,6 +75,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   private received = 0;
   private settled = false;
   private corked = false;
+  /** The end waits for `Gate.whenRecorded`: the tick's cork stays on until then. */
+  private holding = false;
+  /** Bytes of a length-delimited governed body still to come; -1 when not counted. */
+  private remaining = -1;
+  /** The bytes that complete a length-delimited body, held until the record is durable. */
+  private tail: Buffer | null = null;
   private readonly receivedAt = performance.now();
 
   constructor(
@@ -217,8 +228,38 @@ class Exchange implements Dispatcher.DispatchHandler {
   private respond(answer: Respond, force = false): void {
     if ((this.settled && !force) || this.res.headersSent) return;
     this.settled = true;
-    this.res.writeHead(answer.status, answer.headers);
-    this.res.end(answer.body);
+    this.sendAnswer(answer);
+  }
+
+  /** Sends one of the gate's own answers; a governed one once its record is durable (the gate made it). */
+  private sendAnswer(answer: Respond): void {
+    if (!this.target.govern) {
+      this.res.writeHead(answer.status, answer.headers);
+      this.res.end(answer.body);
+      return;
+    }
+    this.ctx.gate.whenRecorded(() => {
+      if (this.res.destroyed) return;
+      this.res.writeHead(answer.status, answer.headers);
+      this.res.end(answer.body);
+    });
+  }
+
+  /**
+   * Ends the client's response with `rest` (held by the tap) after `tail` (held by the engine), once
+   * the gate says the exchange's record is durable. The cork taken for this tick's chunks is kept
+   * until then (`flush` skips it), and `res.end` sends everything in one write.
+   */
+  private endWhenRecorded(rest: Buffer | null): void {
+    this.holding = true;
+    this.ctx.gate.whenRecorded(() => {
+      this.holding = false;
+      const tail = this.tail;
+      this.tail = null;
+      if (tail !== null) this.res.write(tail);
+      if (rest !== null) this.res.end(rest);
+      else this.res.end();
+    });
   }
 
   private forward(forward: Forward): void {
@@ -257,6 +298,9 @@ class Exchange implements Dispatcher.DispatchHandler {
         }
       }
     }
+    const length = headers['content-length'];
+    // A governed length-delimited body is complete for the client at its last byte: count down to it.
+    if (this.tap !== null && !dropLength && typeof length === 'string') this.remaining = Number(length);
     this.res.writeHead(status, statusMessage ?? '', clientResponseHeaders(headers, this.target.govern ? this.decision : null, dropLength));
     // A stream's first event may be seconds away (a model thinking): send its head now. A
     // length-delimited body follows at once, so its head rides with the first chunk (one TLS
@@ -286,12 +330,20 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (stopped) {
         if (out !== null) this.res.write(out);
         this.settled = true;
-        this.res.end();
         controller.abort(new ProxyError('PROXY_CLIENT_ABORTED', 'stopped by the gate'));
+        this.endWhenRecorded(null);
         return;
       }
     }
     if (out === null) return;
+    if (this.remaining >= 0) {
+      this.remaining -= out.length;
+      if (this.remaining <= 0) {
+        // The bytes that complete the body: they leave with the end, once the record is durable.
+        this.tail = this.tail === null ? out : Buffer.concat([this.tail, out]);
+        return;
+      }
+    }
     // Chunks (and the end) that arrive in one tick leave in one write: one TLS record, one
     // syscall. Uncorked on the next tick, so nothing waits for a later chunk.
     if (!this.corked) {
@@ -308,7 +360,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** Called by {@link uncork} on the tick after a chunk was written. */
   flush(): void {
     this.corked = false;
-    this.res.uncork();
+    // Holding for the record: `res.end` flushes the corked bytes with the end.
+    if (!this.holding) this.res.uncork();
   }
 
   /** The client's socket took what was written (via {@link onResDrain}). */
@@ -320,11 +373,19 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     let rest: Buffer | null = null;
+    const tap = this.tap;
     try {
-      rest = this.tap === null ? null : this.tap.end();
+      rest = tap === null ? null : tap.end();
     } catch (err) {
       this.ctx.onError(err as Error, 'response tap end');
     }
+    if (tap !== null) {
+      this.endWhenRecorded(rest);
+      return;
+    }
+    const tail = this.tail;
+    this.tail = null;
+    if (tail !== null) this.res.write(tail);
     if (rest !== null) this.res.end(rest);
     else this.res.end();
   }
@@ -338,8 +399,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.res.headersSent && request !== null) {
       const answer = this.answer(() => this.ctx.gate.upstreamFailed(request, error));
       this.res.shouldKeepAlive = false;
-      this.res.writeHead(answer.status, answer.headers);
-      this.res.end(answer.body);
+      this.sendAnswer(answer);
       return;
     }
     // Mid-stream: the client must see a broken stream, not a short one that looks complete.

@@ -28,6 +28,10 @@ export interface AgentStoreOptions {
   readonly failMode?: FailMode;
   /** True when a central gateway receives the audit (retention then waits for its acknowledgement). */
   readonly uploads?: boolean;
+  /**
+   * Default `batch` (group commit): one transaction per event-loop turn, and the engine ends each
+   * governed response only once its record is committed (`Gate.whenRecorded` → `AuditLog.whenDurable`).
+   */
   readonly durability?: AuditDurability;
   readonly maxPendingInMemory?: number;
   readonly maxPendingBytes?: number;
@@ -69,7 +73,7 @@ export function openAgentStore(config: Pick<ResolvedAgentConfig, 'home' | 'audit
   const audit = AuditLog.open({
     file,
     spoolMaxBytes: config.audit.spoolMaxBytes,
-    ...(options.durability === undefined ? {} : { durability: options.durability }),
+    durability: options.durability ?? 'batch',
     ...(options.maxPendingInMemory === undefined ? {} : { maxPendingInMemory: options.maxPendingInMemory }),
     ...(options.maxPendingBytes === undefined ? {} : { maxPendingBytes: options.maxPendingBytes }),
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),

@@ -47,6 +47,23 @@ describe('audit durability', () => {
     expect(verifyChain(log.connection()).ok).toBe(true);
   });
 
+  it('batch durability: whenDurable calls back right after the transaction that writes the record, never before', async () => {
+    const file = path.join(await tempHome(), 'outpost.db');
+    const log = AuditLog.open({ file, spoolMaxBytes: 1 << 30, durability: 'batch', backgroundCheckpoints: false });
+    logs.push(log);
+    const other = new Database(file, { readonly: true });
+    const seen: Array<string | undefined> = [];
+    const visible = (): string | undefined => (other.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n.toString();
+    log.whenDurable(() => seen.push(`empty:${visible()}`)); // nothing waits: at once
+    log.record(makeEntry());
+    log.record(makeEntry());
+    log.whenDurable(() => seen.push(`two:${visible()}`));
+    expect(seen).toEqual(['empty:0']);
+    await new Promise<void>((r) => setImmediate(r));
+    other.close();
+    expect(seen).toEqual(['empty:0', 'two:2']);
+  });
+
   it('sync durability: the record is in the file (visible to another connection) when record() returns', async () => {
     const file = path.join(await tempHome(), 'outpost.db');
     const log = AuditLog.open({ file, spoolMaxBytes: 1 << 30, backgroundCheckpoints: false });
