@@ -4,7 +4,7 @@
  * on completion goes through the package's own calculation (tiers, cache reads and writes). A model
  * with no known price is reported as such (null), for the policy to block it or allow and flag it.
  */
-import { calcPrice, type ModelPrice, type PriceOptions } from '@pydantic/genai-prices';
+import { calcPrice, type ModelPrice, type PriceCalculation, type PriceOptions, type Provider } from '@pydantic/genai-prices';
 import type { ProviderId } from '../schema/policy.js';
 
 /** Tokens of one request. `inputTokens` counts every input token, cached ones included. */
@@ -51,7 +51,7 @@ function perToken(price: ModelPrice[string]): number {
   return 0;
 }
 
-function calc(provider: ProviderId, model: string, usage: Record<string, number>, at: Date) {
+function calc(provider: ProviderId, model: string, usage: Record<string, number>, at: Date): PriceCalculation | null {
   for (const providerId of PACKAGE_PROVIDERS[provider]) {
     const options: PriceOptions = { providerId, timestamp: at };
     const r = calcPrice(usage, model, options);
@@ -61,12 +61,32 @@ function calc(provider: ProviderId, model: string, usage: Record<string, number>
 }
 
 /**
+ * The package's provider narrowed to the one model a lookup found. Passed back as
+ * `PriceOptions.provider`, it skips the search through every provider and model (about half of a
+ * `calcPrice` call) while the package still does the calculation: tiers, cache tokens, and the
+ * price in force at the request's time.
+ */
+/** Models remembered per cache: the names come from requests, so the caches are bounded. */
+const MAX_CACHED_MODELS = 1024;
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): void {
+  if (cache.size >= MAX_CACHED_MODELS) cache.clear();
+  cache.set(key, value);
+}
+
+function narrowed(found: PriceCalculation): Provider {
+  return { ...found.provider, models: [found.model] };
+}
+
+/**
  * The price table backed by `@pydantic/genai-prices`. `version` names the package version (the
  * package embeds its data, so the package version is the data version); the agent reads it from the
  * installed package and passes it in, keeping this module free of file access.
  */
 export function genaiPriceTable(version: string): PriceTable {
   const rateCache = new Map<string, TokenRates | null>();
+  /** Per provider and model: the narrowed provider (see `narrowed`), or null when it has no price. */
+  const providerCache = new Map<string, Provider | null>();
   return {
     version,
     rates(provider, model, at) {
@@ -75,21 +95,22 @@ export function genaiPriceTable(version: string): PriceTable {
       if (hit !== undefined) return hit;
       const r = calc(provider, model, { input_tokens: 1, output_tokens: 1 }, at);
       const rates = r === null ? null : { inputUsd: perToken(r.model_price['input_mtok']), outputUsd: perToken(r.model_price['output_mtok']) };
-      rateCache.set(key, rates);
+      remember(rateCache, key, rates);
       return rates;
     },
     cost(provider, model, usage, at) {
-      const r = calc(
-        provider,
-        model,
-        {
-          input_tokens: usage.inputTokens,
-          output_tokens: usage.outputTokens,
-          cache_read_tokens: usage.cacheReadTokens,
-          cache_write_tokens: usage.cacheWriteTokens,
-        },
-        at,
-      );
+      const tokens = {
+        input_tokens: usage.inputTokens,
+        output_tokens: usage.outputTokens,
+        cache_read_tokens: usage.cacheReadTokens,
+        cache_write_tokens: usage.cacheWriteTokens,
+      };
+      const key = `${provider}/${model}`;
+      const known = providerCache.get(key);
+      if (known === null) return null;
+      if (known !== undefined) return calcPrice(tokens, model, { provider: known, timestamp: at })?.total_price ?? null;
+      const r = calc(provider, model, tokens, at);
+      remember(providerCache, key, r === null ? null : narrowed(r));
       return r === null ? null : r.total_price;
     },
   };
