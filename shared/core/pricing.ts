@@ -1,7 +1,8 @@
 /**
  * Prices come from `@pydantic/genai-prices` (a maintained price database), never a hand-typed table.
  * Admission needs only per-token rates for an estimate, cached per provider and model; the real cost
- * on completion goes through the package's own calculation (tiers, cache reads and writes). A model
+ * on completion is the package's own calculation (tiers, cache reads and writes, prices by date),
+ * or, for a flat price, its coefficients read from the package once per model (`linearPrice`). A model
  * with no known price is reported as such (null), for the policy to block it or allow and flag it.
  */
 import { calcPrice, type ModelPrice, type PriceCalculation, type PriceOptions, type Provider } from '@pydantic/genai-prices';
@@ -60,12 +61,6 @@ function calc(provider: ProviderId, model: string, usage: Record<string, number>
   return null;
 }
 
-/**
- * The package's provider narrowed to the one model a lookup found. Passed back as
- * `PriceOptions.provider`, it skips the search through every provider and model (about half of a
- * `calcPrice` call) while the package still does the calculation: tiers, cache tokens, and the
- * price in force at the request's time.
- */
 /** Models remembered per cache: the names come from requests, so the caches are bounded. */
 const MAX_CACHED_MODELS = 1024;
 
@@ -74,8 +69,54 @@ function remember<T>(cache: Map<string, T>, key: string, value: T): void {
   cache.set(key, value);
 }
 
-function narrowed(found: PriceCalculation): Provider {
-  return { ...found.provider, models: [found.model] };
+/** USD as a linear function of the four token counts (plus a per-request constant). */
+interface LinearPrice {
+  readonly perRequest: number;
+  readonly input: number;
+  readonly output: number;
+  readonly cacheRead: number;
+  readonly cacheWrite: number;
+}
+
+/** A model whose price was found once. */
+interface PricedModel {
+  /**
+   * The package's provider narrowed to the one model found: passed back as
+   * `PriceOptions.provider`, it skips the search through every provider and model.
+   */
+  readonly provider: Provider;
+  /** Set when the model's price is one flat set (no tiers, no dated or time-of-day prices). */
+  readonly linear: LinearPrice | null;
+}
+
+const PROBE_TOKENS = 1_000_000;
+
+/**
+ * For a flat price, the package's own calculation is linear in the token counts (each unit's leaf
+ * count times its price): its coefficients are read from the package by probing it once per model,
+ * then checked against it on a mixed usage. A price with tiers or conditions returns null and
+ * every cost goes through the package.
+ */
+function linearPrice(model: string, found: PriceCalculation, provider: Provider, at: Date): LinearPrice | null {
+  const prices = found.model.prices;
+  if (Array.isArray(prices) || Object.values(prices).some((v) => v !== undefined && typeof v !== 'number')) return null;
+  const price = (input: number, output: number, cacheRead: number, cacheWrite: number): number | null =>
+    calcPrice({ input_tokens: input, output_tokens: output, cache_read_tokens: cacheRead, cache_write_tokens: cacheWrite }, model, { provider, timestamp: at })?.total_price ?? null;
+  const n = PROBE_TOKENS;
+  const zero = price(0, 0, 0, 0);
+  const input = price(n, 0, 0, 0);
+  const output = price(0, n, 0, 0);
+  const read = price(n, 0, n, 0);
+  const write = price(n, 0, 0, n);
+  if (zero === null || input === null || output === null || read === null || write === null) return null;
+  const linear: LinearPrice = { perRequest: zero, input: (input - zero) / n, output: (output - zero) / n, cacheRead: (read - input) / n, cacheWrite: (write - input) / n };
+  const check = price(3 * n, 2 * n, n, n / 2);
+  const mine = linearCost(linear, { inputTokens: 3 * n, outputTokens: 2 * n, cacheReadTokens: n, cacheWriteTokens: n / 2 });
+  return check !== null && Math.abs(check - mine) <= 1e-9 * Math.max(1, Math.abs(check)) ? linear : null;
+}
+
+function linearCost(p: LinearPrice, u: TokenUsage): number {
+  return p.perRequest + u.inputTokens * p.input + u.outputTokens * p.output + u.cacheReadTokens * p.cacheRead + u.cacheWriteTokens * p.cacheWrite;
 }
 
 /**
@@ -85,8 +126,8 @@ function narrowed(found: PriceCalculation): Provider {
  */
 export function genaiPriceTable(version: string): PriceTable {
   const rateCache = new Map<string, TokenRates | null>();
-  /** Per provider and model: the narrowed provider (see `narrowed`), or null when it has no price. */
-  const providerCache = new Map<string, Provider | null>();
+  /** Per provider and model: how to price it (see `PricedModel`), or null when it has no price. */
+  const priced = new Map<string, PricedModel | null>();
   return {
     version,
     rates(provider, model, at) {
@@ -98,20 +139,29 @@ export function genaiPriceTable(version: string): PriceTable {
       remember(rateCache, key, rates);
       return rates;
     },
+    // Hot path (every completion): a flat price is a few multiplications; the package's
+    // calculation (unit lattice, validation) cost about 10 µs per call.
     cost(provider, model, usage, at) {
+      const key = `${provider}/${model}`;
+      const known = priced.get(key);
+      if (known === null) return null;
+      // The package refuses cached counts above the input count: let it say so.
+      if (known !== undefined && known.linear !== null && usage.cacheReadTokens + usage.cacheWriteTokens <= usage.inputTokens) return linearCost(known.linear, usage);
       const tokens = {
         input_tokens: usage.inputTokens,
         output_tokens: usage.outputTokens,
         cache_read_tokens: usage.cacheReadTokens,
         cache_write_tokens: usage.cacheWriteTokens,
       };
-      const key = `${provider}/${model}`;
-      const known = providerCache.get(key);
-      if (known === null) return null;
-      if (known !== undefined) return calcPrice(tokens, model, { provider: known, timestamp: at })?.total_price ?? null;
+      if (known !== undefined) return calcPrice(tokens, model, { provider: known.provider, timestamp: at })?.total_price ?? null;
       const r = calc(provider, model, tokens, at);
-      remember(providerCache, key, r === null ? null : narrowed(r));
-      return r === null ? null : r.total_price;
+      if (r === null) {
+        remember(priced, key, null);
+        return null;
+      }
+      const narrowed: Provider = { ...r.provider, models: [r.model] };
+      remember(priced, key, { provider: narrowed, linear: linearPrice(model, r, narrowed, at) });
+      return r.total_price;
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
  * The benchmark's fake OpenAI upstream, run in its own process (its own event loop, so it does not
  * share CPU time with the proxy being measured on the same thread). Answers chat completions with a
- * fixed JSON body, or a fixed 10-event SSE stream when the request body asks for `"stream":true`.
+ * fixed JSON body, or a fixed 10-event SSE stream when the request body asks for `"stream":true`,
+ * ending with a usage chunk when it asks for one (`stream_options.include_usage`, as OpenAI does:
+ * Outpost's gate asks for it on every chat stream).
  * Started by proxy.bench.ts with `fork`; receives its certificate over IPC and answers its port.
  */
 import https from 'node:https';
@@ -29,10 +31,14 @@ const EVENTS = Array.from({ length: 10 }, (_, i) =>
     `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: `word${i} ` }, finish_reason: null }] })}\n\n`,
   ),
 );
+const USAGE = Buffer.from(
+  `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 10, total_tokens: 22 } })}\n\n`,
+);
 const DONE = Buffer.from('data: [DONE]\n\n');
 const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': JSON_BODY.length, 'x-request-id': 'req_bench' };
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_bench' };
 const STREAM_FLAG = Buffer.from('"stream":true');
+const USAGE_FLAG = Buffer.from('"include_usage":true');
 
 process.once('message', (message: StartMessage) => {
   const server = https.createServer({ cert: message.cert, key: message.key, keepAliveTimeout: 120_000 }, (req, res) => {
@@ -43,6 +49,7 @@ process.once('message', (message: StartMessage) => {
       if (body.includes(STREAM_FLAG)) {
         res.writeHead(200, SSE_HEADERS);
         for (const e of EVENTS) res.write(e);
+        if (body.includes(USAGE_FLAG)) res.write(USAGE);
         res.end(DONE);
       } else {
         res.writeHead(200, JSON_HEADERS);

@@ -132,9 +132,13 @@ interface Subject {
   dispatcher(): Dispatcher;
 }
 
+/** Node flags for the proxy subjects only, e.g. `BENCH_SUBJECT_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`. */
+const SUBJECT_ARGS = (process.env.BENCH_SUBJECT_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+
 function forkChild(file: string): ChildProcess {
   // http-mitm-proxy logs every per-host server it starts: keep the table readable.
-  return fork(path.join(here, file), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+  const execArgv = file === 'proxy-subject.js' ? SUBJECT_ARGS : [];
+  return fork(path.join(here, file), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
 }
 
 /** Runs the whole benchmark. */
