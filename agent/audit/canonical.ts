@@ -8,7 +8,7 @@
  * Field order comes from the zod schemas themselves, so a field added to the schema is hashed without
  * touching this file.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { auditEntry, firedRule, type AuditEntry, type AuditRecord, type FiredRule } from '../../shared/schema/audit.js';
 
 /** `prevHash` of the first record ever written. */
@@ -60,7 +60,8 @@ export function canonicalEntry(entry: AuditEntry): string {
  * `body` is `canonicalEntry(entry)`, passed in so the hot path serialises once.
  */
 export function hashRecord(seq: number, prevHash: string, body: string): string {
-  return createHash('sha256').update(`{"seq":${seq},"prevHash":${JSON.stringify(prevHash)},${body.slice(1)}`).digest('hex');
+  // One-shot `crypto.hash`: about half the cost of a Hash object per record.
+  return hash('sha256', `{"seq":${seq},"prevHash":${JSON.stringify(prevHash)},${body.slice(1)}`, 'hex');
 }
 
 /** Recomputes a full record's hash from its fields (what a verifier outside the agent does). */

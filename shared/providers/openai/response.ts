@@ -4,6 +4,7 @@
  * Responses API streams typed events and reports usage in `response.completed`.
  */
 import type { SseEvent } from '../sse.js';
+import { spliceStringMember } from '../json-splice.js';
 import { asNumber, asObject } from '../json-walk.js';
 import type { EventInfo, ResponseReader, UsageParts } from '../types.js';
 
@@ -39,17 +40,20 @@ export function chatReader(): ResponseReader {
   // The last event parsed, so rewriting its text does not parse it again (hot path).
   let memoEv: SseEvent | null = null;
   let memo: Record<string, unknown> | null = null;
+  let memoText: string | null = null;
   return {
     event(ev) {
       const o = parse(ev.data);
       memoEv = ev;
       memo = o;
+      memoText = null;
       if (o === null) return NOTHING;
       const u = asObject(o['usage']);
       const choices = o['choices'];
       if (u !== null) readUsage(u, (usage ??= {}));
       const first = Array.isArray(choices) ? asObject(asObject(choices[0])?.['delta']) : null;
       const text = first !== null && typeof first['content'] === 'string' ? first['content'] : null;
+      memoText = text;
       return { text, usageOnly: u !== null && Array.isArray(choices) && choices.length === 0 };
     },
     json(body) {
@@ -61,6 +65,8 @@ export function chatReader(): ResponseReader {
       return choices.map((c) => asObject(asObject(c)?.['message'])?.['content']).filter((t): t is string => typeof t === 'string').join('\n');
     },
     withText(ev, text) {
+      const spliced = ev === memoEv && memoText !== null ? spliceStringMember(ev.data, 'content', memoText, text) : null;
+      if (spliced !== null) return `data: ${spliced}\n\n`;
       const o = (ev === memoEv ? memo : parse(ev.data)) as Record<string, unknown>;
       const delta = asObject(asObject((o['choices'] as unknown[])[0])?.['delta']) as Record<string, unknown>;
       delta['content'] = text;
