@@ -3,7 +3,7 @@
  * hashes (a plain `key` in a standalone policy is hashed when the policy is compiled); a presented
  * credential is hashed, looked up, and the stored hash compared in constant time.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import type { ProviderId, RateLimit, Budget, VirtualKey } from '../schema/policy.js';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.js';
 
@@ -77,7 +77,8 @@ export class VirtualKeyTable {
   /** The virtual key whose hash matches `presented`, or null. */
   lookup(presented: string): CompiledVirtualKey | null {
     if (this.byHash.size === 0) return null;
-    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    // Hot path (every credential of every request): one-shot hash, no Hash object.
+    const digest = hash('sha256', presented, 'buffer');
     const found = this.byHash.get(digest.toString('hex'));
     // The map lookup is on the hash (which leaks nothing about the key); the final comparison is
     // constant-time so that the table can never become a timing oracle even if it changes shape.
