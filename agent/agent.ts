@@ -77,6 +77,10 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       // A client that pins certificates is remembered across runs, for status and the administrator.
       if (entry.kind === 'connect' && entry.rules[0]?.kind === 'pinned-client') rememberPinned(entry);
     },
+    // Group commit: the engine ends a governed response only once its record is committed.
+    whenDurable(callback: () => void): void {
+      store.audit.whenDurable(callback);
+    },
   };
   // Fail-closed auditing lives in the gate: while the log cannot record, requests are refused and
   // the refusals themselves recorded (queued in the log's memory until the store recovers).
