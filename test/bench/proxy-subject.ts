@@ -3,6 +3,7 @@
  * are its own: Outpost's engine (allow-all gate, the real leaf issuer under a test root) or
  * http-mitm-proxy with upstream keep-alive. Driven over IPC by proxy.bench.ts.
  */
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import https from 'node:https';
 import { createRequire } from 'node:module';
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as MitmModule from 'http-mitm-proxy';
@@ -38,6 +40,37 @@ export interface SubjectReading {
   readonly cpuMs: number;
   /** Longest event-loop stall since the last mark, ms. */
   readonly maxStallMs: number;
+  /** Where the memory is (MB): V8 heap used/committed, young generation committed, external, code. */
+  readonly heap?: Readonly<Record<string, number>>;
+}
+
+/** Linux: resident anonymous vs file-backed (the node binary, shared libraries) memory, MB. */
+function procStatus(): Record<string, number> {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (name: string): number => Math.round(Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 102.4) / 10;
+    return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile'), threads: Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0) };
+  } catch {
+    return {};
+  }
+}
+
+function heapBreakdown(): Record<string, number> {
+  const mb = (n: number): number => Math.round((n / 1048576) * 10) / 10;
+  const m = process.memoryUsage();
+  const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s]));
+  const code = v8.getHeapCodeStatistics();
+  return {
+    heapUsed: mb(m.heapUsed),
+    heapTotal: mb(m.heapTotal),
+    newSpace: mb(spaces['new_space']?.space_size ?? 0),
+    oldSpace: mb(spaces['old_space']?.space_size ?? 0),
+    codeSpace: mb(spaces['code_space']?.space_size ?? 0),
+    external: mb(m.external),
+    arrayBuffers: mb(m.arrayBuffers),
+    bytecode: mb(code.bytecode_and_metadata_size),
+    ...procStatus(),
+  };
 }
 
 const stall = monitorEventLoopDelay({ resolution: 1 });
@@ -176,6 +209,7 @@ process.on('message', (message: SubjectRequest & { id: number }) => {
         peakRssMb: peakRss / 1048576,
         cpuMs: (cpu.user + cpu.system) / 1000,
         maxStallMs: stall.max / 1e6,
+        heap: heapBreakdown(),
       };
       reply(reading);
       return;
