@@ -14,6 +14,7 @@ import type { ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
 import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './authority.js';
 import { ProxyError } from './errors.js';
 import { runExchange, type ExchangeContext, type ExchangeTarget } from './exchange.js';
+import { DEFAULT_HANDSHAKES_PER_TURN, HandshakePacer } from './handshake-pacer.js';
 import { intercept, TARGET, type InterceptHooks, type InterceptedSocket } from './intercept.js';
 import { listen, onClientError, plainAnswer } from './listeners.js';
 import { buildPac, type PacHosts } from './pac.js';
@@ -52,6 +53,12 @@ export interface ProxyOptions {
   readonly pacHosts: () => PacHosts;
   /** The PAC's route for non-AI hosts; default `PROXY <upstream.proxy>` when one is set, else `DIRECT`. */
   readonly pacFallback?: string;
+  /**
+   * TLS handshakes the engine completes per turn of the event loop; more wait for later turns so a
+   * burst of new connections cannot hold up requests on open ones (handshake-pacer.ts). Default 4;
+   * `null` turns pacing off (benchmark comparison only).
+   */
+  readonly handshakesPerTurn?: number | null;
   /** Handshake aborts after which a host counts as pinned (default 3). */
   readonly pinningThreshold?: number;
   readonly timeouts?: Partial<ProxyTimeouts>;
@@ -100,6 +107,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const dialer = new Dialer(new Resolver(config.upstream.resolve), config.upstream.proxy);
   const upstream = new Upstream({ trust, dialer });
   const pinning = new PinningTracker(options.pinningThreshold ?? 3);
+  const perTurn = options.handshakesPerTurn === undefined ? DEFAULT_HANDSHAKES_PER_TURN : options.handshakesPerTurn;
+  const pacer = perTurn === null ? null : new HandshakePacer(perTurn);
   const counters = { requests: 0, failed: 0, intercepted: 0, tunnelled: 0, blocked: 0 };
   const ctx: ExchangeContext = { gate, upstream, maxBodyBytes: config.proxy.maxBodyBytes, counters, onError };
   /** The gate's classification; a gate that throws must not take the agent down (fail mode decides). */
@@ -183,7 +192,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
             if (gate.failMode === 'open') tunnel(socket, head, host, hostPort, dialer, true);
             else socket.destroy();
           },
-        });
+        }, pacer);
         return;
       }
       default: {

@@ -9,6 +9,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ExchangeTarget } from './exchange.js';
+import type { HandshakePacer } from './handshake-pacer.js';
 import { isCertificateRejection } from './pinning.js';
 
 /** Where an intercepted TLS socket was going; set on the socket so each request finds it in O(1). */
@@ -29,8 +30,12 @@ export interface InterceptHooks {
   certificateFailed(host: string, error: Error): void;
 }
 
-/** Wraps `socket` (the CONNECT's, after our 200) in TLS for `target` and gives it to `inner`. */
-export function intercept(socket: net.Socket, head: Buffer, target: ExchangeTarget, certs: CertificateSource, inner: http.Server, hooks: InterceptHooks): void {
+/**
+ * Wraps `socket` (the CONNECT's, after our 200) in TLS for `target` and gives it to `inner`. With a
+ * `pacer`, both costly steps wait for the pacer's per-turn budget (handshake-pacer.ts): creating the
+ * TLS socket, and the server's part of the handshake once the ClientHello is in.
+ */
+export function intercept(socket: net.Socket, head: Buffer, target: ExchangeTarget, certs: CertificateSource, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null = null): void {
   let context: tls.SecureContext | Promise<tls.SecureContext>;
   try {
     context = certs.secureContext(target.host);
@@ -38,28 +43,37 @@ export function intercept(socket: net.Socket, head: Buffer, target: ExchangeTarg
     hooks.certificateFailed(target.host, err as Error);
     return;
   }
+  // Until the TLS socket exists, an early client error must not go unhandled.
+  const onError = (): void => {
+    socket.destroy();
+  };
+  const start = (ctx: tls.SecureContext): void => {
+    if (pacer === null) {
+      socket.off('error', onError);
+      if (!socket.destroyed) terminate(socket, head, target, ctx, inner, hooks, null);
+      return;
+    }
+    // Deferred sockets stay as they are: bytes the client sends meanwhile (its ClientHello) wait in
+    // the kernel or the socket's buffer, and the TLS socket reads them first when it starts.
+    pacer.admit(() => {
+      socket.off('error', onError);
+      if (socket.destroyed) return false;
+      terminate(socket, head, target, ctx, inner, hooks, pacer);
+      return true;
+    });
+  };
+  socket.on('error', onError);
   if (context instanceof Promise) {
-    // Until the leaf exists, an early client error must not go unhandled.
-    const onError = (): void => {
-      socket.destroy();
-    };
-    socket.on('error', onError);
-    context.then(
-      (ctx) => {
-        socket.off('error', onError);
-        if (!socket.destroyed) terminate(socket, head, target, ctx, inner, hooks);
-      },
-      (err: Error) => {
-        socket.off('error', onError);
-        hooks.certificateFailed(target.host, err);
-      },
-    );
+    context.then(start, (err: Error) => {
+      socket.off('error', onError);
+      hooks.certificateFailed(target.host, err);
+    });
   } else {
-    terminate(socket, head, target, context, inner, hooks);
+    start(context);
   }
 }
 
-function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, secureContext: tls.SecureContext, inner: http.Server, hooks: InterceptHooks): void {
+function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, secureContext: tls.SecureContext, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null): void {
   // Bytes the client sent right after CONNECT (a ClientHello sent without waiting for our 200)
   // are in `head`, outside the socket's handle that TLS reads from: feed them through a stream.
   const transport: Duplex = head.length === 0 ? socket : prepend(socket, head);
@@ -69,6 +83,20 @@ function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, sec
     secureContext,
     // HTTP/1.1 only: the one inner server speaks HTTP/1.1 (issue 4).
     ALPNProtocols: ['http/1.1'],
+    // Pacing: Node calls this once the ClientHello is parsed, before the server does the costly
+    // part of the handshake (key share, signature), which waits until `done` is called. The leaf
+    // is already in `secureContext`, so the answer adds no context (undefined keeps it).
+    ...(pacer === null
+      ? {}
+      : {
+          SNICallback: (_servername: string, done: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
+            pacer.admit(() => {
+              if (tlsSocket.destroyed) return false;
+              done(null, undefined);
+              return true;
+            });
+          },
+        }),
   });
   tlsSocket[TARGET] = target;
   let secured = false;
