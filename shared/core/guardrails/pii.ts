@@ -5,7 +5,14 @@
  */
 import type { PII_ENTITIES } from '../../schema/policy.js';
 import { ibanValid, luhnValid } from './checksums.js';
+import { bytesOf } from './bytes.js';
 import { NO_FINDINGS, type Detector, type Finding } from './types.js';
+
+function byteClass(member: (c: number) => boolean): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) t[c] = member(c) ? 1 : 0;
+  return t;
+}
 
 /** A PII entity name, as the policy lists them. */
 export type PiiEntity = (typeof PII_ENTITIES)[number];
@@ -37,11 +44,11 @@ const NUMERIC: ReadonlyArray<{ entity: PiiEntity; re: RegExp; valid?: (s: string
 ];
 
 /**
- * Runs of digits and separators long enough to hold a numeric entity (7+ characters). Starting on a
- * digit (a leading `+` or `(` is taken in afterwards) lets the regex engine skip ahead to digits
- * instead of trying an optional first character at every position.
+ * Runs of digits and separators long enough to hold a numeric entity (7+ characters; a leading `+`
+ * or `(` is taken in afterwards). The definition: `scanNumeric` finds exactly its matches without
+ * running it (see there; the PII equivalence test runs it).
  */
-const NUMERIC_RUN = /\d[\d .()-]{5,}\d/g;
+export const NUMERIC_RUN = /\d[\d .()-]{5,}\d/g;
 /** Left boundaries are checked in code, for the same reason (a leading lookbehind runs everywhere). */
 const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
 
@@ -81,29 +88,76 @@ function overlaps(found: Finding[] | null, start: number, end: number): boolean 
   return false;
 }
 
+/** The entities in one numeric run, `text[runStart, runEnd)` (a match of `NUMERIC_RUN`). */
+function numericRun(text: string, runStart: number, runEnd: number, want: ReadonlySet<PiiEntity>, out: Finding[] | null): Finding[] | null {
+  // Take in a leading `+` or `(` (international prefix, area code), then widen by one character
+  // each side so the entity patterns' boundary checks see the context.
+  let lead = runStart;
+  if (lead > 0 && (text.charCodeAt(lead - 1) === 43 || text.charCodeAt(lead - 1) === 40)) lead--;
+  const from = Math.max(0, lead - 1);
+  const span = text.slice(from, runEnd + 1);
+  let local: Finding[] | null = null;
+  for (const n of NUMERIC) {
+    if (!want.has(n.entity)) continue;
+    n.re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = n.re.exec(span)) !== null) {
+      const start = from + m.index;
+      const end = start + m[0].length;
+      if (overlaps(local, start, end) || (n.valid !== undefined && !n.valid(m[0]))) continue;
+      (local ??= []).push({ start, end, kind: n.entity, label: LABELS[n.entity] });
+    }
+  }
+  if (local !== null) (out ??= []).push(...local);
+  return out;
+}
+
+/** `[\d .()-]`, the characters of a numeric run, by byte. */
+const RUN_CHAR = byteClass((c) => (c >= 48 && c <= 57) || c === 32 || c === 46 || c === 40 || c === 41 || c === 45);
+/** The shortest match of `NUMERIC_RUN`. */
+const MIN_RUN = 7;
+
+/**
+ * The matches of `NUMERIC_RUN`, without running it over the whole text. Every match lies inside a
+ * maximal stretch of run characters, and is exactly that stretch's first digit to its last digit
+ * when those are at least 6 apart (greedy `{5,}` backs off to the last digit; a later start is
+ * stricter): so at most one match per stretch. A stretch long enough to hold a match (7+) contains a
+ * position that is a multiple of 7, so only every 7th byte is looked at until one is a run
+ * character; the stretch around it is then measured. Bytes (latin1: a code unit's low byte) can
+ * only over-approximate the class, never miss a member, so each candidate stretch is re-read with
+ * `charCodeAt`, which splits it where a folded non-ASCII character stood.
+ */
 function scanNumeric(text: string, want: ReadonlySet<PiiEntity>, out: Finding[] | null): Finding[] | null {
-  NUMERIC_RUN.lastIndex = 0;
-  let run: RegExpExecArray | null;
-  while ((run = NUMERIC_RUN.exec(text)) !== null) {
-    // Take in a leading `+` or `(` (international prefix, area code), then widen by one character
-    // each side so the entity patterns' boundary checks see the context.
-    let lead = run.index;
-    if (lead > 0 && (text.charCodeAt(lead - 1) === 43 || text.charCodeAt(lead - 1) === 40)) lead--;
-    const from = Math.max(0, lead - 1);
-    const span = text.slice(from, run.index + run[0].length + 1);
-    let local: Finding[] | null = null;
-    for (const n of NUMERIC) {
-      if (!want.has(n.entity)) continue;
-      n.re.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      while ((m = n.re.exec(span)) !== null) {
-        const start = from + m.index;
-        const end = start + m[0].length;
-        if (overlaps(local, start, end) || (n.valid !== undefined && !n.valid(m[0]))) continue;
-        (local ??= []).push({ start, end, kind: n.entity, label: LABELS[n.entity] });
+  const n = text.length;
+  if (n < MIN_RUN) return out;
+  const bytes = bytesOf(text);
+  let k = MIN_RUN - 1;
+  while (k < n) {
+    if (RUN_CHAR[bytes[k] as number] === 0) {
+      k += MIN_RUN;
+      continue;
+    }
+    let a = k;
+    while (a > 0 && RUN_CHAR[bytes[a - 1] as number] === 1) a--;
+    let b = k + 1;
+    while (b < n && RUN_CHAR[bytes[b] as number] === 1) b++;
+    if (b - a >= MIN_RUN) {
+      // Re-read with the real characters: stretches of run characters within [a, b).
+      let first = -1;
+      let last = -1;
+      for (let i = a; i <= b; i++) {
+        const c = i < b ? text.charCodeAt(i) : -1;
+        if (c >= 48 && c <= 57) {
+          if (first < 0) first = i;
+          last = i;
+        } else if (!(c === 32 || c === 46 || c === 40 || c === 41 || c === 45)) {
+          if (first >= 0 && last - first >= MIN_RUN - 1) out = numericRun(text, first, last + 1, want, out);
+          first = -1;
+          last = -1;
+        }
       }
     }
-    if (local !== null) (out ??= []).push(...local);
+    k = b + MIN_RUN;
   }
   return out;
 }
