@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
@@ -49,8 +50,58 @@ function runClients(job: ClientJob): Promise<ClientResult> {
   });
 }
 
+/** Where the main thread's longest gap went (Linux schedstat; NaN elsewhere). */
+interface TurnWatch {
+  /** Longest gap between two 1 ms timer callbacks on the engine's thread (ms). */
+  gapMaxMs: number;
+  /** CPU time the thread ran within that gap (the engine's own work). */
+  gapRunMs: number;
+  /** Time the thread waited for a CPU within that gap (other threads and processes ran). */
+  gapWaitMs: number;
+  /** The most CPU the thread ran in any one gap: the engine's longest stretch of work. */
+  runMaxMs: number;
+}
+
+/**
+ * Splits the event loop's stalls into the engine's own work and waiting for a CPU: a 1 ms timer
+ * chain reads the thread's schedstat (ns on a CPU, ns runnable but waiting) at every callback.
+ * The machine has 2 cores shared with other work, so a stall can be the OS running someone else.
+ */
+function watchTurns(): { stop(): TurnWatch } {
+  const read = (): [number, number] | null => {
+    try {
+      const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+      return [run ?? NaN, wait ?? NaN];
+    } catch {
+      return null;
+    }
+  };
+  const result: TurnWatch = { gapMaxMs: 0, gapRunMs: NaN, gapWaitMs: NaN, runMaxMs: NaN };
+  let last = performance.now();
+  let lastSched = read();
+  let timer: NodeJS.Timeout | null = null;
+  const tick = (): void => {
+    const now = performance.now();
+    const sched = read();
+    const run = sched && lastSched ? (sched[0] - lastSched[0]) / 1e6 : NaN;
+    const wait = sched && lastSched ? (sched[1] - lastSched[1]) / 1e6 : NaN;
+    if (now - last > result.gapMaxMs) Object.assign(result, { gapMaxMs: now - last, gapRunMs: run, gapWaitMs: wait });
+    if (!(run <= result.runMaxMs)) result.runMaxMs = run;
+    last = now;
+    lastSched = sched;
+    timer = setTimeout(tick, 1);
+  };
+  timer = setTimeout(tick, 1);
+  return {
+    stop(): TurnWatch {
+      if (timer !== null) clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
 /** Round trips on one existing connection while `hosts` handshake at once (each side in its own worker). */
-async function whileBurst(port: number, ca: string, knownHost: string, hosts: string[], proxy = false): Promise<{ burst: ClientResult; pings: number[]; loopMaxMs: number; loopP95Ms: number }> {
+async function whileBurst(port: number, ca: string, knownHost: string, hosts: string[], proxy = false): Promise<{ burst: ClientResult; pings: number[]; loopMaxMs: number; loopP95Ms: number } & TurnWatch> {
   const worker = new Worker(new URL('./ca-clients.js', import.meta.url), { workerData: { kind: 'pinger', port, ca, host: knownHost, proxy } satisfies ClientJob });
   const pings = new Promise<ClientResult>((resolve, reject) => {
     worker.on('message', (m: ClientResult | 'ready') => {
@@ -63,10 +114,12 @@ async function whileBurst(port: number, ca: string, knownHost: string, hosts: st
   // A fresh histogram per burst: a re-enabled one counts the time it was off as one long delay.
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
+  const turns = watchTurns();
   const burst = await runClients({ kind: 'burst', port, ca, hosts, proxy });
+  const sched = turns.stop();
   loop.disable();
   worker.postMessage('stop');
-  return { burst, pings: (await pings).pingsMs, loopMaxMs: loop.max / 1e6, loopP95Ms: loop.percentile(95) / 1e6 };
+  return { burst, pings: (await pings).pingsMs, loopMaxMs: loop.max / 1e6, loopP95Ms: loop.percentile(95) / 1e6, ...sched };
 }
 
 /** The terminator: SNICallback asks the issuer; every connection echoes what it reads. */
@@ -119,8 +172,8 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
     { name: 'pacing off (before)', engine: await start(null) },
     { name: `pacing ${DEFAULT_HANDSHAKES_PER_TURN}/turn (after)`, engine: await start(DEFAULT_HANDSHAKES_PER_TURN) },
   ];
-  type Tally = { lone: number[]; loneKnown: number[]; burst: number[]; pings: number[]; roundMax: number[]; roundP95: number[]; knownBurst: number[]; knownPings: number[]; knownRoundMax: number[]; loopMax: number[] };
-  const tally = modes.map((): Tally => ({ lone: [], loneKnown: [], burst: [], pings: [], roundMax: [], roundP95: [], knownBurst: [], knownPings: [], knownRoundMax: [], loopMax: [] }));
+  type Tally = { lone: number[]; loneKnown: number[]; burst: number[]; pings: number[]; roundMax: number[]; roundP95: number[]; knownBurst: number[]; knownPings: number[]; knownRoundMax: number[]; loopMax: number[]; gapRun: number[]; gapWait: number[]; runMax: number[] };
+  const tally = modes.map((): Tally => ({ lone: [], loneKnown: [], burst: [], pings: [], roundMax: [], roundP95: [], knownBurst: [], knownPings: [], knownRoundMax: [], loopMax: [], gapRun: [], gapWait: [], runMax: [] }));
   try {
     for (const [m, mode] of modes.entries()) {
       await runClients({ kind: 'sequential', port: mode.engine.address.port, ca, hosts: Array.from({ length: 20 }, (_, i) => (i % 2 ? 'api.openai.com' : `ew${m}x${i}.bench.example`)), proxy: true });
@@ -139,6 +192,9 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
         t.roundMax.push(Math.max(...s.pings));
         t.roundP95.push(pct(s.pings, 95));
         t.loopMax.push(s.loopMaxMs);
+        t.gapRun.push(s.gapRunMs);
+        t.gapWait.push(s.gapWaitMs);
+        t.runMax.push(s.runMaxMs);
         const k = await whileBurst(port, ca, 'api.openai.com', Array.from({ length: 50 }, () => 'api.openai.com'), true);
         t.knownBurst.push(...k.burst.handshakesMs);
         t.knownPings.push(...k.pings);
@@ -165,6 +221,9 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
       row(`[${mode.name}]   meanwhile: request on an existing connection`, t.pings),
       { measure: `[${mode.name}]   that request's longest wait per burst`, n: t.roundMax.length, p50: median(t.roundMax), p95: pct(t.roundMax, 95), max: Math.max(...t.roundMax), unit: 'ms' },
       { measure: `[${mode.name}]   engine event-loop delay, max per burst`, n: t.loopMax.length, p50: median(t.loopMax), p95: pct(t.loopMax, 95), max: Math.max(...t.loopMax), unit: 'ms' },
+      { measure: `[${mode.name}]   longest stall per burst: engine thread running`, n: t.gapRun.length, p50: median(t.gapRun), p95: pct(t.gapRun, 95), max: Math.max(...t.gapRun), unit: 'ms' },
+      { measure: `[${mode.name}]   longest stall per burst: engine thread waiting for a CPU`, n: t.gapWait.length, p50: median(t.gapWait), p95: pct(t.gapWait, 95), max: Math.max(...t.gapWait), unit: 'ms' },
+      { measure: `[${mode.name}]   most engine CPU between two 1 ms timer turns, per burst`, n: t.runMax.length, p50: median(t.runMax), p95: pct(t.runMax, 95), max: Math.max(...t.runMax), unit: 'ms' },
       row(`[${mode.name}] 50 known hosts at once (×${rounds}): each handshake`, t.knownBurst),
       { measure: `[${mode.name}]   request's longest wait per burst (known hosts)`, n: t.knownRoundMax.length, p50: median(t.knownRoundMax), p95: pct(t.knownRoundMax, 95), max: Math.max(...t.knownRoundMax), unit: 'ms' },
     );
