@@ -56,6 +56,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('secure_delete = ON');
     // After a checkpoint resets the WAL, keep its file at most this big (bytes).
     db.pragma('journal_size_limit = 16777216');
+    // Page cache: SQLite's stock 2 MB instead of better-sqlite3's build default of 16 MB. The agent
+    // appends (the B-trees' rightmost pages) and rarely reads; under load the large cache only
+    // filled with written pages, ~14 MB of resident memory.
+    db.pragma('cache_size = -2000');
     if (!options.autoCheckpoint) db.pragma('wal_autocheckpoint = 0');
     migrate(db);
     return db;
