@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NUMERIC_RUN, piiDetector, type PiiEntity } from '../../../shared/core/guardrails/pii.js';
+import { ibanValid } from '../../../shared/core/guardrails/checksums.js';
 import type { Finding } from '../../../shared/core/guardrails/types.js';
 import { referencePiiDetector } from './pii-reference.js';
 
@@ -22,6 +23,18 @@ function random(): number {
 const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
 const digits = (n: number): string => Array.from({ length: n }, () => String(Math.floor(random() * 10))).join('');
 
+/** An IBAN with valid check digits, `groups` groups of four and a tail of 3 after them (15 characters, the shortest valid, at 2). */
+function validIban(groups: number, spaced: boolean): string {
+  const chars = (n: number): string => Array.from({ length: n }, () => pick([...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'])).join('');
+  const body = [...Array.from({ length: groups }, () => chars(4)), chars(3)];
+  const country = pick(['GB', 'DE', 'FR', 'NL', 'XK']);
+  for (let cd = 0; cd < 100; cd++) {
+    const s = `${country}${String(cd).padStart(2, '0')}${spaced ? ' ' : ''}${body.join(spaced ? ' ' : '')}`;
+    if (ibanValid(s)) return s;
+  }
+  return `${country}00${body.join('')}`;
+}
+
 const KNOWN = [
   'write to jane.doe+ai@acme.example.com.', '@Component and @jane and user@localhost', 'call (415) 555-0100 or +44 20 7946 0958',
   'released 2024-05-01, version 10.2.3, build 20240501', 'card 4111 1111 1111 1111 and 5500-0000-0000-0004', 'order 4111 1111 1111 1112',
@@ -34,8 +47,10 @@ const PIECES = [
   () => `${digits(4)} ${digits(4)} ${digits(4)} ${digits(4)}`, () => `${Math.floor(random() * 300)}.${Math.floor(random() * 300)}.${Math.floor(random() * 300)}.${Math.floor(random() * 300)}`,
   // The shortest entities (7 characters: a run the sampling must not step over).
   () => `${digits(1)}.${digits(1)}.${digits(1)}.${digits(1)}`, () => `+${digits(7)}`, () => `+${digits(2)} ${digits(2)} ${digits(2)}`,
+  // IBAN material: country codes, check digits, groups of four, glued to letters or not.
+  () => `GB${digits(2)} WEST ${digits(4)} ${digits(4)} ${digits(4)} ${digits(2)}`, () => `DE${digits(20)}`, () => `FR${digits(2)}${digits(4)}${digits(4)}`, 'GB82WEST12345698765432', () => validIban(2, false), () => validIban(2, random() < 0.5), () => validIban(2 + Math.floor(random() * 5), random() < 0.5), 'ABCD', 'XY', 'Q', 'z', () => `NL${digits(2)}ABNA${digits(10)}`,
   // Non-ASCII code units whose low byte is a digit, a space, a dot, a dash, a parenthesis or a letter.
-  '\u0131', '\u0135', '\u0120', '\u012e', '\u012d', '\u0128', '\u0129', '\u0141', '\u3031', '€', 'é', '😀',
+  '\u0131', '\u0135', '\u0120', '\u012e', '\u012d', '\u0128', '\u0129', '\u0141', '\u0147', '\u0142', '\u3031', '€', 'é', '😀',
 ] as const;
 
 function corpus(): string[] {
@@ -49,6 +64,11 @@ function corpus(): string[] {
       if (random() < 0.3) s += ' ';
     }
     out.push(s);
+  }
+  // The shortest entities alone between non-members, at every offset modulo the sampling strides.
+  for (let off = 0; off < 40; off++) {
+    const pad = ','.repeat(off);
+    out.push(`${pad}${validIban(2, false)},`, `${pad}${digits(1)}.${digits(1)}.${digits(1)}.${digits(1)},`, `${pad}${digits(3)}-${digits(2)}-${digits(4)},`);
   }
   return out;
 }
