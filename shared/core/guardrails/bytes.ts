@@ -12,10 +12,15 @@
 import { Buffer } from 'node:buffer';
 
 let scratch = Buffer.allocUnsafe(64 * 1024);
+/** The shared buffer grows to this at most; a longer text gets a buffer of its own, not kept. */
+const MAX_KEPT = 1 << 20;
 
 /** `text`'s code units' low bytes, at `[0, text.length)` of the returned (shared) buffer. */
 export function bytesOf(text: string): Uint8Array {
-  if (text.length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(text.length, scratch.length * 2));
+  if (text.length > scratch.length) {
+    if (text.length > MAX_KEPT) return Buffer.from(text, 'latin1');
+    scratch = Buffer.allocUnsafe(Math.min(MAX_KEPT, Math.max(text.length, scratch.length * 2)));
+  }
   scratch.write(text, 0, 'latin1');
   return scratch;
 }

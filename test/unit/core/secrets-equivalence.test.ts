@@ -111,3 +111,14 @@ describe('secrets scanner equivalence', () => {
     expect(matches).toBeGreaterThan(1000);
   });
 });
+
+describe('secrets scanner on long texts', () => {
+  it('finds the same in a text longer than the shared byte buffer keeps (1 MB)', () => {
+    const sample = CASES['github-pat']?.sample ?? '';
+    const text = `${'lorem ipsum token = 1; '.repeat(50_000)}${sample} ${'x'.repeat(200_000)}${sample}`;
+    expect(text.length).toBeGreaterThan(1 << 20);
+    expect(detector.scan(text).map(key)).toEqual(reference(text).map(key));
+    // And a short text afterwards still reads its own bytes.
+    expect(detector.scan(sample).map(key)).toEqual(reference(sample).map(key));
+  });
+});
