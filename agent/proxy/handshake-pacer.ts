@@ -10,15 +10,18 @@
  * does not help: the work is triggered by the ClientHello's arrival, and by then every socket of a
  * burst has long been wrapped.
  *
- * How: the engine's TLS sockets get an `SNICallback`, which Node runs from OpenSSL's certificate
+ * How: two steps of every intercepted connection take a token from the same per-turn budget.
+ * Creating the TLS socket (SSL_new and the wrap, ~0.2 ms; intercept.ts) waits its turn with the raw
+ * socket left as it is, so the ClientHello waits in the kernel or the socket's buffer (the TLS
+ * socket replays buffered bytes when it starts). And the engine's TLS sockets get an `SNICallback`, which Node runs from OpenSSL's certificate
  * callback, after the ClientHello is parsed (cheap) and before any of the expensive work. Until the
  * callback answers, OpenSSL keeps the handshake suspended (SSL_ERROR_WANT_X509_LOOKUP) and the
- * socket's later bytes stay buffered. The pacer lets at most `perTurn` handshakes continue per turn
- * of the event loop: within the budget the callback answers synchronously (a lone handshake, or the
+ * socket's later bytes stay buffered. The pacer lets at most `perTurn` steps run per turn of the
+ * event loop: within the budget the callback answers synchronously (a lone handshake, or the
  * first few of a burst, is never delayed); past it the handshake waits in a FIFO queue that
  * `setImmediate` drains `perTurn` at a time, one turn after another. Between two of those turns the
  * loop's poll phase runs, so a request on an existing connection waits for at most about `perTurn`
- * handshakes (~1 ms at 4) instead of the whole burst. The burst itself costs the same CPU and ends
+ * steps (~1 ms at 4) instead of the whole burst. The burst itself costs the same CPU and ends
  * about as late; its handshakes take turns instead of all finishing at the end.
  *
  * A ClientHello without SNI skips Node's callback, so such a handshake is not paced (rare: clients
@@ -31,7 +34,7 @@ export type PacedStart = () => boolean;
 /** Default handshakes per turn of the event loop (about 1 ms of handshake CPU on a laptop core). */
 export const DEFAULT_HANDSHAKES_PER_TURN = 4;
 
-/** Admits at most `perTurn` handshakes per turn of the event loop; the rest wait their turn (FIFO). */
+/** Admits at most `perTurn` handshake steps per turn of the event loop; the rest wait their turn (FIFO). */
 export class HandshakePacer {
   readonly #perTurn: number;
   /** Handshakes admitted since the last turn boundary. */

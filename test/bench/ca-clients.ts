@@ -27,7 +27,13 @@ export type ClientJob =
 export interface ClientResult {
   handshakesMs: number[];
   pingsMs: number[];
+  /** When each ping was sent (performance.timeOrigin + now(): comparable across threads). */
+  pingsAt?: number[];
+  /** A burst: when its last handshake completed, before it closed its connections (same clock). */
+  doneAt?: number;
 }
+
+const clock = (): number => performance.timeOrigin + performance.now();
 
 const contexts = new Map<string, tls.SecureContext>();
 
@@ -108,8 +114,9 @@ async function sequential(job: Extract<ClientJob, { kind: 'sequential' }>): Prom
 
 async function burst(job: Extract<ClientJob, { kind: 'burst' }>): Promise<ClientResult> {
   const results = await Promise.all(job.hosts.map((h) => connect(job.port, job.ca, h, job.proxy)));
+  const doneAt = clock();
   for (const r of results) close(r.socket, job.proxy);
-  return { handshakesMs: results.map((r) => r.ms), pingsMs: [] };
+  return { handshakesMs: results.map((r) => r.ms), pingsMs: [], doneAt };
 }
 
 async function pinger(job: Extract<ClientJob, { kind: 'pinger' }>): Promise<ClientResult> {
@@ -122,9 +129,13 @@ async function pinger(job: Extract<ClientJob, { kind: 'pinger' }>): Promise<Clie
   });
   parentPort?.postMessage('ready');
   const pingsMs: number[] = [];
-  while (!stop) pingsMs.push(await ping(socket, job.host, http));
+  const pingsAt: number[] = [];
+  while (!stop) {
+    pingsAt.push(clock());
+    pingsMs.push(await ping(socket, job.host, http));
+  }
   close(socket, http);
-  return { handshakesMs: [], pingsMs };
+  return { handshakesMs: [], pingsMs, pingsAt };
 }
 
 async function upstream(job: Extract<ClientJob, { kind: 'upstream' }>): Promise<void> {

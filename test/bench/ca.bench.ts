@@ -101,7 +101,7 @@ function watchTurns(): { stop(): TurnWatch } {
 }
 
 /** Round trips on one existing connection while `hosts` handshake at once (each side in its own worker). */
-async function whileBurst(port: number, ca: string, knownHost: string, hosts: string[], proxy = false): Promise<{ burst: ClientResult; pings: number[]; loopMaxMs: number; loopP95Ms: number } & TurnWatch> {
+async function whileBurst(port: number, ca: string, knownHost: string, hosts: string[], proxy = false): Promise<{ burst: ClientResult; pings: number[]; teardown: number[]; loopMaxMs: number; loopP95Ms: number } & TurnWatch> {
   const worker = new Worker(new URL('./ca-clients.js', import.meta.url), { workerData: { kind: 'pinger', port, ca, host: knownHost, proxy } satisfies ClientJob });
   const pings = new Promise<ClientResult>((resolve, reject) => {
     worker.on('message', (m: ClientResult | 'ready') => {
@@ -118,8 +118,16 @@ async function whileBurst(port: number, ca: string, knownHost: string, hosts: st
   const burst = await runClients({ kind: 'burst', port, ca, hosts, proxy });
   const sched = turns.stop();
   loop.disable();
+  // Through the engine, keep pinging while the burst's connections close (all at once), and tell
+  // those round trips apart: the goal is about the handshakes; the teardown is reported beside it.
+  if (proxy) await new Promise((r) => setTimeout(r, 100));
   worker.postMessage('stop');
-  return { burst, pings: (await pings).pingsMs, loopMaxMs: loop.max / 1e6, loopP95Ms: loop.percentile(95) / 1e6, ...sched };
+  const result = await pings;
+  const doneAt = burst.doneAt ?? Infinity;
+  const at = result.pingsAt ?? [];
+  const during = proxy ? result.pingsMs.filter((_, i) => (at[i] ?? 0) < doneAt) : result.pingsMs;
+  const teardown = proxy ? result.pingsMs.filter((_, i) => (at[i] ?? 0) >= doneAt) : [];
+  return { burst, pings: during, teardown, loopMaxMs: loop.max / 1e6, loopP95Ms: loop.percentile(95) / 1e6, ...sched };
 }
 
 /** The terminator: SNICallback asks the issuer; every connection echoes what it reads. */
@@ -168,12 +176,15 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
       ipv6: false,
       handshakesPerTurn,
     });
-  const modes = [
-    { name: 'pacing off (before)', engine: await start(null) },
-    { name: `pacing ${DEFAULT_HANDSHAKES_PER_TURN}/turn (after)`, engine: await start(DEFAULT_HANDSHAKES_PER_TURN) },
-  ];
-  type Tally = { lone: number[]; loneKnown: number[]; burst: number[]; pings: number[]; roundMax: number[]; roundP95: number[]; knownBurst: number[]; knownPings: number[]; knownRoundMax: number[]; loopMax: number[]; gapRun: number[]; gapWait: number[]; runMax: number[] };
-  const tally = modes.map((): Tally => ({ lone: [], loneKnown: [], burst: [], pings: [], roundMax: [], roundP95: [], knownBurst: [], knownPings: [], knownRoundMax: [], loopMax: [], gapRun: [], gapWait: [], runMax: [] }));
+  // CA_BENCH_PACING=off,4,2 compares budgets; default: off (before) and the engine's default (after).
+  const budgets = (process.env.CA_BENCH_PACING ?? `off,${DEFAULT_HANDSHAKES_PER_TURN}`).split(',').map((b) => (b === 'off' ? null : Number(b)));
+  const modes: { name: string; engine: ProxyEngine }[] = [];
+  for (const b of budgets) {
+    const name = b === null ? 'pacing off (before)' : `pacing ${b}/turn${b === DEFAULT_HANDSHAKES_PER_TURN ? ' (after)' : ''}`;
+    modes.push({ name, engine: await start(b) });
+  }
+  type Tally = { lone: number[]; loneKnown: number[]; burst: number[]; pings: number[]; roundMax: number[]; roundP95: number[]; knownBurst: number[]; knownPings: number[]; knownRoundMax: number[]; loopMax: number[]; gapRun: number[]; gapWait: number[]; runMax: number[]; teardown: number[]; teardownMax: number[] };
+  const tally = modes.map((): Tally => ({ lone: [], loneKnown: [], burst: [], pings: [], roundMax: [], roundP95: [], knownBurst: [], knownPings: [], knownRoundMax: [], loopMax: [], gapRun: [], gapWait: [], runMax: [], teardown: [], teardownMax: [] }));
   try {
     for (const [m, mode] of modes.entries()) {
       await runClients({ kind: 'sequential', port: mode.engine.address.port, ca, hosts: Array.from({ length: 20 }, (_, i) => (i % 2 ? 'api.openai.com' : `ew${m}x${i}.bench.example`)), proxy: true });
@@ -190,6 +201,8 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
         t.burst.push(...s.burst.handshakesMs);
         t.pings.push(...s.pings);
         t.roundMax.push(Math.max(...s.pings));
+        t.teardown.push(...s.teardown);
+        t.teardownMax.push(Math.max(...s.teardown));
         t.roundP95.push(pct(s.pings, 95));
         t.loopMax.push(s.loopMaxMs);
         t.gapRun.push(s.gapRunMs);
@@ -218,8 +231,9 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
       row(`[${mode.name}] lone handshake, new host (CONNECT + TLS)`, t.lone),
       row(`[${mode.name}] lone handshake, known host (CONNECT + TLS)`, t.loneKnown),
       row(`[${mode.name}] 50 new hosts at once (×${rounds}): each handshake`, t.burst),
-      row(`[${mode.name}]   meanwhile: request on an existing connection`, t.pings),
+      row(`[${mode.name}]   meanwhile (until the last handshake): request on an existing connection`, t.pings),
       { measure: `[${mode.name}]   that request's longest wait per burst`, n: t.roundMax.length, p50: median(t.roundMax), p95: pct(t.roundMax, 95), max: Math.max(...t.roundMax), unit: 'ms' },
+      { measure: `[${mode.name}]   then, while the 50 close at once: request's longest wait per burst`, n: t.teardownMax.length, p50: median(t.teardownMax), p95: pct(t.teardownMax, 95), max: Math.max(...t.teardownMax), unit: 'ms' },
       { measure: `[${mode.name}]   engine event-loop delay, max per burst`, n: t.loopMax.length, p50: median(t.loopMax), p95: pct(t.loopMax, 95), max: Math.max(...t.loopMax), unit: 'ms' },
       { measure: `[${mode.name}]   longest stall per burst: engine thread running`, n: t.gapRun.length, p50: median(t.gapRun), p95: pct(t.gapRun, 95), max: Math.max(...t.gapRun), unit: 'ms' },
       { measure: `[${mode.name}]   longest stall per burst: engine thread waiting for a CPU`, n: t.gapWait.length, p50: median(t.gapWait), p95: pct(t.gapWait, 95), max: Math.max(...t.gapWait), unit: 'ms' },
