@@ -70,10 +70,13 @@ export class HandshakePacer {
     setImmediate(this.#turn);
   }
 
-  /** A turn boundary (check phase): a fresh budget, spent first on those waiting. */
+  /**
+   * The end of a turn (check phase): what the poll phase left of this turn's budget goes to those
+   * waiting, then the budget is fresh for the next turn. So a turn (its poll and check phases
+   * together) runs at most `perTurn` steps.
+   */
   readonly #turn = (): void => {
     this.#scheduled = false;
-    this.#used = 0;
     while (this.#used < this.#perTurn && this.#head < this.#queue.length) {
       const start = this.#queue[this.#head] as PacedStart;
       this.#queue[this.#head++] = undefined as unknown as PacedStart;
@@ -83,7 +86,7 @@ export class HandshakePacer {
       this.#queue = [];
       this.#head = 0;
     }
-    // Handshakes ran this turn: the next turn boundary resets the budget (and serves the queue).
-    if (this.#used > 0 || this.waiting > 0) this.#schedule();
+    this.#used = 0;
+    if (this.waiting > 0) this.#schedule();
   };
 }
