@@ -3,7 +3,7 @@
  * happens when the store cannot be written.
  *
  * Durability. A commit is a write() to the page cache with no fsync (`synchronous=NORMAL`; fsyncs
- * happen at checkpoints, in a worker thread: agent/store/checkpointer.ts), and survives the agent
+ * happen at checkpoints, never inside a commit: agent/store/checkpointer.ts), and survives the agent
  * being killed. Two modes, measured in `npm run bench` (audit section):
  * - `sync` (the default here): when `record(entry)` returns, the record is committed, one prepared
  *   INSERT in its own transaction.
@@ -80,9 +80,9 @@ export interface AuditLogOptions {
   /** Policy `failMode` (the composition root updates it with `setFailMode` on a policy change). */
   readonly failMode?: FailMode;
   readonly logger?: StoreLogger;
-  /** Run WAL checkpoints in a worker thread (default); false leaves them to SQLite (CLI, tests). */
+  /** Run WAL checkpoints ourselves (default: main thread when quiet, worker under load); false leaves them to SQLite (CLI, tests). */
   readonly backgroundCheckpoints?: boolean;
-  /** How often the worker checkpoints; default `CHECKPOINT_INTERVAL_MS` (2 s). */
+  /** How often the checkpointer runs; default `CHECKPOINT_INTERVAL_MS` (2 s). */
   readonly checkpointIntervalMs?: number;
 }
 

@@ -4,10 +4,11 @@
  * whichever request's commit crossed the threshold. So the agent's connection turns auto-checkpoint
  * off and this module runs a PASSIVE checkpoint (it never waits for the writer) every `intervalMs`
  * when something was written since the last one:
- * - when the store has been quiet for `quietMs` (no commit on the connection: the usual state of
- *   one person's agent between requests), on the main thread, where nothing is waiting for it;
- * - while commits keep coming (sustained traffic), in a worker thread with its own connection, so
- *   the fsyncs stay off the event loop. The worker is started for such a stretch and retired once a
+ * - at the first moment the store has been quiet for `quietMs` (no commit on the connection: the
+ *   usual state of one person's agent between requests), within half an interval, on the main
+ *   thread, where nothing is waiting for it;
+ * - when commits kept coming all that half interval (sustained traffic), in a worker thread with
+ *   its own connection, so the fsyncs stay off the event loop. The worker is started for such a stretch and retired once a
  *   whole interval passes without a commit (it checkpoints once more as it goes): an idle agent does
  *   not carry a second V8 isolate (about 7–10 MB of RSS).
  * If the worker cannot start, the connection's auto-checkpoint comes back.
@@ -123,16 +124,24 @@ export function startCheckpointer(file: string, db: Db, intervalMs = CHECKPOINT_
       return;
     }
     if (now === checkpointed) return;
-    setTimeout(() => {
+    // Wait for a quiet moment, for at most half an interval; commits all along: the worker.
+    let last = now;
+    let waited = 0;
+    const check = (): void => {
       if (stopped || workerFailed || worker !== null) return;
       const later = changed();
       if (later === null) return;
-      if (later === now) inline(later);
-      else {
+      waited += quietMs;
+      if (later === last) inline(later);
+      else if (waited >= intervalMs / 2) {
         startWorker();
         seen = later;
+      } else {
+        last = later;
+        setTimeout(check, quietMs).unref();
       }
-    }, quietMs).unref();
+    };
+    setTimeout(check, quietMs).unref();
   }, intervalMs);
   timer.unref();
 

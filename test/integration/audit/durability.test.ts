@@ -1,4 +1,4 @@
-/** How records reach the file: WAL checkpoints in the worker thread, and the batch durability mode. */
+/** How records reach the file: WAL checkpoints by the checkpointer (never SQLite's auto-checkpoint inside a commit), and the batch durability mode. */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,14 +19,14 @@ async function until(pred: () => boolean): Promise<void> {
 }
 
 describe('audit durability', () => {
-  it('checkpoints the WAL into the database file from the worker thread (the agent never does it inline)', async () => {
+  it('checkpoints the WAL into the database file from the checkpointer (never auto-checkpoint inside a commit)', async () => {
     const file = path.join(await tempHome(), 'outpost.db');
     const log = AuditLog.open({ file, spoolMaxBytes: 1 << 30, checkpointIntervalMs: 20 });
     logs.push(log);
     expect(log.connection().pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     const before = fs.statSync(file).size;
     for (let i = 0; i < 200; i++) log.record(makeEntry({ prompt: 'x'.repeat(1000) }));
-    // The records' pages reach the main file only through a checkpoint, which only the worker runs.
+    // The records' pages reach the main file only through a checkpoint, which only the checkpointer runs.
     await until(() => fs.statSync(file).size >= before + 200 * 1000);
     expect(verifyChain(log.connection())).toMatchObject({ ok: true, checked: 200 });
   });
