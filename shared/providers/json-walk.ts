@@ -19,7 +19,17 @@ export function asObject(v: unknown): Record<string, unknown> | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }
 
-/** A number, or null. */
+/** Parses JSON text into an object; null for anything else (malformed, `[DONE]`, an array). */
+export function parseObject(text: string): Record<string, unknown> | null {
+  if (text.length === 0) return null;
+  try {
+    return asObject(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+/** A number, or null for anything else. */
 export function asNumber(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }

@@ -5,7 +5,7 @@
  * Usage comes in `usageMetadata`, cumulative on every stream event.
  */
 import { geminiError } from '../errors.js';
-import { asNumber, asObject, collect, replace, walkStrings, type TextVisit } from '../json-walk.js';
+import { asNumber, asObject, collect, replace, walkStrings, type TextVisit, parseObject } from '../json-walk.js';
 import type { SseEvent } from '../sse.js';
 import type { EventInfo, ProviderAdapter, ResponseReader, UsageParts } from '../types.js';
 
@@ -63,14 +63,6 @@ function candidateTexts(o: Record<string, unknown> | null, fn?: (t: string) => s
   return out;
 }
 
-function parse(data: string): Record<string, unknown> | null {
-  try {
-    return asObject(JSON.parse(data));
-  } catch {
-    return null;
-  }
-}
-
 function reader(): ResponseReader {
   let usage: UsageParts | null = null;
   // The last event parsed, so rewriting its text does not parse it again (hot path).
@@ -84,7 +76,7 @@ function reader(): ResponseReader {
   return {
     event(ev): EventInfo {
       memoEv = ev;
-      memo = parse(ev.data);
+      memo = parseObject(ev.data);
       const text = read(memo);
       return { text: text.length > 0 ? text : null, usageOnly: false };
     },
@@ -93,7 +85,7 @@ function reader(): ResponseReader {
       return Array.isArray(body) ? body.map((o) => read(asObject(o))).join('') : read(asObject(body));
     },
     withText(ev, text) {
-      const o = (ev === memoEv ? memo : parse(ev.data)) as Record<string, unknown>;
+      const o = (ev === memoEv ? memo : parseObject(ev.data)) as Record<string, unknown>;
       let first = true;
       candidateTexts(o, () => {
         const t = first ? text : '';

@@ -5,19 +5,10 @@
  */
 import type { SseEvent } from '../sse.js';
 import { spliceStringMember } from '../json-splice.js';
-import { asNumber, asObject } from '../json-walk.js';
+import { asNumber, asObject, parseObject } from '../json-walk.js';
 import type { EventInfo, ResponseReader, UsageParts } from '../types.js';
 
 const NOTHING: EventInfo = { text: null, usageOnly: false };
-
-function parse(data: string): Record<string, unknown> | null {
-  if (data.length === 0 || data === '[DONE]') return null;
-  try {
-    return asObject(JSON.parse(data));
-  } catch {
-    return null;
-  }
-}
 
 /** prompt/completion (chat) or input/output (responses) usage → our parts. */
 function readUsage(u: Record<string, unknown>, into: UsageParts): void {
@@ -43,7 +34,7 @@ export function chatReader(): ResponseReader {
   let memoText: string | null = null;
   return {
     event(ev) {
-      const o = parse(ev.data);
+      const o = parseObject(ev.data);
       memoEv = ev;
       memo = o;
       memoText = null;
@@ -67,7 +58,7 @@ export function chatReader(): ResponseReader {
     withText(ev, text) {
       const spliced = ev === memoEv && memoText !== null ? spliceStringMember(ev.data, 'content', memoText, text) : null;
       if (spliced !== null) return `data: ${spliced}\n\n`;
-      const o = (ev === memoEv ? memo : parse(ev.data)) as Record<string, unknown>;
+      const o = (ev === memoEv ? memo : parseObject(ev.data)) as Record<string, unknown>;
       const delta = asObject(asObject((o['choices'] as unknown[])[0])?.['delta']) as Record<string, unknown>;
       delta['content'] = text;
       return `data: ${JSON.stringify(o)}\n\n`;
@@ -108,7 +99,7 @@ export function responsesReader(): ResponseReader {
   };
   return {
     event(ev: SseEvent) {
-      const o = parse(ev.data);
+      const o = parseObject(ev.data);
       memoEv = ev;
       memo = o;
       if (o === null) return NOTHING;
@@ -127,7 +118,7 @@ export function responsesReader(): ResponseReader {
       return outputTexts(o).join('\n');
     },
     withText(ev, text) {
-      const o = (ev === memoEv ? memo : parse(ev.data)) as Record<string, unknown>;
+      const o = (ev === memoEv ? memo : parseObject(ev.data)) as Record<string, unknown>;
       o['delta'] = text;
       return `${ev.event !== null ? `event: ${ev.event}\n` : ''}data: ${JSON.stringify(o)}\n\n`;
     },
