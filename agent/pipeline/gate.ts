@@ -47,11 +47,6 @@ export interface AuditHealth {
   /** False when policy failMode is closed and the log cannot record: requests are then refused. */
   canAccept(): boolean;
   health(): { readonly reason?: string };
-  /**
-   * Calls `callback` once every record so far is durable (`AuditLog.whenDurable`, group commit).
-   * Used when the sink itself has no `whenDurable` (a sink that wraps the log, as the agent's does).
-   */
-  whenDurable?(callback: () => void): void;
 }
 
 /** Resolves `keychain:NAME` references (the agent's `SecretResolver` is one). */
@@ -317,10 +312,8 @@ export function createGate(deps: GateDeps): OutpostGate {
     classify: (host) => governor.compiled.classify(host),
     admit,
     whenRecorded(callback) {
-      // The sink's own hook first; else the log's behind it (the agent's sink wraps the AuditLog,
-      // given as auditHealth); neither: the sink is durable when `record` returns.
+      // A sink without the hook is durable when `record` returns.
       if (deps.audit.whenDurable !== undefined) deps.audit.whenDurable(callback);
-      else if (deps.auditHealth?.whenDurable !== undefined) deps.auditHealth.whenDurable(callback);
       else callback();
     },
     connect(event: ConnectEvent) {
