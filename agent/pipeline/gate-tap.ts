@@ -16,7 +16,7 @@ import type { Governor, Grant } from '../../shared/core/decide.js';
 import { evaluateGuardrails, redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
 import { StreamGuard } from '../../shared/core/guardrails/stream-guard.js';
 import type { TokenUsage } from '../../shared/core/pricing.js';
-import { countTextTokens } from '../../shared/core/tokens.js';
+import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../../shared/core/tokens.js';
 import { SseParser, type SseEvent } from '../../shared/providers/sse.js';
 import type { Endpoint, ParsedRequest, ResponseReader } from '../../shared/providers/types.js';
 import type { AuditEntry, Decision, FiredRule } from '../../shared/schema/audit.js';
@@ -150,7 +150,19 @@ class GateTap implements ResponseTap {
     // Before any response byte the client is answered 502 (`Gate.upstreamFailed`): recorded as such.
     const down = side === 'upstream' && this.status === null;
     if (down) this.ctx.upstreamDown?.();
-    this.finish(`${side === 'client' ? 'client went away' : 'upstream failed'}: ${error.message}`, down);
+    const why = `${side === 'client' ? 'client went away' : 'upstream failed'}: ${error.message}`;
+    if (!tokenizerLoaded() && this.ctx.metered && this.outputChars > 0 && this.reader.usage()?.outputTokens === undefined) {
+      // A broken stream is charged from the text seen. No client waits for this record (the
+      // response is already broken), so count it with the real tokenizer, loaded first if need be,
+      // rather than from characters. The tap is closed meanwhile: late calls are ignored.
+      this.done = true;
+      void loadTokenizer().then(() => {
+        this.done = false;
+        this.finish(why, down);
+      });
+      return;
+    }
+    this.finish(why, down);
   }
 
   private observe(ev: SseEvent): void {

@@ -6,7 +6,8 @@
  * The tokenizer's tables weigh about 55 MB of memory and a quarter of a second to load, and are
  * needed only when a response ends without usage (a broken stream, a compressed body): providers
  * report usage otherwise, and the agent asks OpenAI chat streams for it. So they are loaded on first
- * need, in the background; until they are in, counts use the characters (about 4 per token).
+ * need, in the background; until they are in, counts use the characters (about 4 per token). A broken
+ * stream, where no client waits for the record, waits for the tokenizer instead (agent/pipeline/gate-tap.ts).
  */
 
 /**
@@ -44,6 +45,11 @@ export function loadTokenizer(): Promise<void> {
     },
   );
   return loading;
+}
+
+/** True once the BPE tokenizer is loaded (`countTextTokens` then counts for real). */
+export function tokenizerLoaded(): boolean {
+  return countTokens !== null;
 }
 
 /**

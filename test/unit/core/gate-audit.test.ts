@@ -128,6 +128,7 @@ describe('gate: answers the engine asks for are recorded', () => {
     f.tap!.head(200, { 'content-type': 'text/event-stream' });
     f.tap!.chunk(Buffer.from(openAiSse(['Hello there']).split('\n\n')[1]! + '\n\n'));
     f.tap!.fail(new Error('ECONNRESET'), 'upstream');
+    await expect.poll(() => audit.length).toBe(1); // may wait for the tokenizer: no client waits
     expect(audit[0]).toMatchObject({ decision: 'allow', status: 200, tokensEstimated: true, error: 'upstream failed: ECONNRESET' });
   });
 
