@@ -247,8 +247,9 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /**
    * Ends the client's response with `rest` (held by the tap) after `tail` (held by the engine), once
-   * the gate says the exchange's record is durable. The cork taken for this tick's chunks is kept
-   * until then (`flush` skips it), and `res.end` sends everything in one write.
+   * the gate says the exchange's record is durable. At the upstream's end the caller has already
+   * uncorked this tick's chunks (they are not the end, so they do not wait); when the gate stopped
+   * the stream its cork is kept until then (`flush` skips it) and `res.end` sends it with the end.
    */
   private endWhenRecorded(rest: Buffer | null): void {
     this.holding = true;
@@ -359,6 +360,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /** Called by {@link uncork} on the tick after a chunk was written. */
   flush(): void {
+    if (!this.corked) return;
     this.corked = false;
     // Holding for the record: `res.end` flushes the corked bytes with the end.
     if (!this.holding) this.res.uncork();
@@ -380,6 +382,13 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.ctx.onError(err as Error, 'response tap end');
     }
     if (tap !== null) {
+      // The chunks written this tick are not the end: they leave now, so a response that arrived
+      // in one tick (a whole stream) does not hold its first bytes for the commit. Only the
+      // completing bytes (`rest`, the tail, the terminator) wait. `flush` then finds it holding.
+      if (this.corked) {
+        this.corked = false;
+        this.res.uncork();
+      }
       this.endWhenRecorded(rest);
       return;
     }
