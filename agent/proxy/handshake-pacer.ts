@@ -31,7 +31,7 @@
 /** A paced step: returns false when it turned out to have nothing to do (its socket is gone). */
 export type PacedStart = () => boolean;
 
-/** Default handshakes per turn of the event loop (about 1 ms of handshake CPU on a laptop core). */
+/** The budget the CA bench measures when pacing is on (about 1 ms of handshake CPU on a laptop core); the engine runs unpaced by default (engine.ts). */
 export const DEFAULT_HANDSHAKES_PER_TURN = 4;
 
 /** Admits at most `perTurn` handshake steps per turn of the event loop; the rest wait their turn (FIFO). */
