@@ -3,7 +3,6 @@
  * (WAL, synchronous=NORMAL, checkpoints in the worker thread, as the agent runs it). Goal (issue 6):
  * ≤ 50 µs p50 added per request. Also: batch durability, verify and export throughput.
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,42 +13,26 @@ import { iterateRecords } from '../../agent/audit/records.js';
 import { toJsonLine } from '../../agent/audit/export.js';
 import type { AuditEntry } from '../../shared/schema/audit.js';
 import type { BenchSection } from './types.js';
+import { makeEntry } from '../support/audit-entries.js';
 
 const N = 20_000;
 const GOAL_P50_US = 50;
 
 /** A typical completed chat request: a redacted prompt of ~400 characters and a short output. */
 function entry(i: number): AuditEntry {
-  return {
-    id: randomUUID(),
-    time: new Date().toISOString(),
-    kind: 'request',
+  return makeEntry({
     device: 'bench-device',
-    user: 'ada@example.org',
-    app: 'openai-node',
-    host: 'api.openai.com',
-    provider: 'openai',
-    endpoint: 'chat.completions',
-    method: 'POST',
-    model: 'gpt-4.1-mini',
     stream: i % 2 === 0,
-    principal: 'vk:team-a',
-    decision: 'allow',
     rules: i % 10 === 0 ? [{ id: 'pii', kind: 'pii:email', action: 'redact', target: 'input', explanation: 'an email address' }] : [],
-    status: 200,
-    error: null,
     latencyMs: 812.4,
     ttfbMs: 201.7,
     inputTokens: 120,
     outputTokens: 340,
-    cachedTokens: 0,
-    tokensEstimated: false,
     costUsd: 0.000654,
-    priceVersion: 'genai-prices-0.1.8',
     prompt: `Summarise the following notes for the weekly report, item ${i}. `.repeat(6),
     output: 'Here is the summary you asked for: three items, all on track.',
     headers: { 'user-agent': 'OpenAI/JS 6.49.0', 'content-type': 'application/json', 'x-stainless-lang': 'js' },
-  };
+  });
 }
 
 function pct(sorted: readonly number[], p: number): number {

@@ -5,7 +5,7 @@ import { AuditLog } from '../../../agent/audit/audit-log.js';
 import { verifyChain } from '../../../agent/audit/verify.js';
 import { readRecords } from '../../../agent/audit/records.js';
 import { GENESIS_HASH, recordHash } from '../../../agent/audit/canonical.js';
-import { makeEntry } from '../../unit/audit/entries.js';
+import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 
 const open: AuditLog[] = [];

@@ -6,7 +6,7 @@ import { AuditLog } from '../../../agent/audit/audit-log.js';
 import { openDatabase } from '../../../agent/store/database.js';
 import { startCheckpointer, type Checkpointer } from '../../../agent/store/checkpointer.js';
 import { verifyChain } from '../../../agent/audit/verify.js';
-import { makeEntry } from '../../unit/audit/entries.js';
+import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 
 const logs: AuditLog[] = [];

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
 import { REPO_ROOT } from '../../support/handbook.js';
-import { makeEntry } from '../../unit/audit/entries.js';
+import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
 import { readRecords } from '../../../agent/audit/records.js';
 import { verifyChain } from '../../../agent/audit/verify.js';
-import { makeEntry } from '../../unit/audit/entries.js';
+import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 
 const logs: AuditLog[] = [];

@@ -12,7 +12,7 @@ import { AuditLog } from '../../../agent/audit/audit-log.js';
 import { auditRedactionRules, recordedText, type PromptMode } from '../../../agent/audit/privacy.js';
 import { readRecords } from '../../../agent/audit/records.js';
 import { compileGuardrails, type CompiledGuardrail } from '../../../shared/core/guardrails/engine.js';
-import { makeEntry } from '../../unit/audit/entries.js';
+import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 
 // Built at run time so that this test file itself does not trip secret scanners.

@@ -17,7 +17,7 @@ import type { AuditRecord } from '../../../shared/schema/audit.js';
 import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { fetchFor } from '../../support/clients.js';
 import { exampleFile } from '../../support/handbook.js';
-import { makeEntry } from '../../unit/audit/entries.js';
+import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 
 /** Waits, without a deadline of its own (the test timeout bounds it), until `pred` holds. */

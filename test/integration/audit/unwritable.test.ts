@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, type AuditHealth } from '../../../agent/audit/audit-log.js';
 import { verifyChain } from '../../../agent/audit/verify.js';
 import { readRecords } from '../../../agent/audit/records.js';
-import { makeEntry } from '../../unit/audit/entries.js';
+import { makeEntry } from '../../support/audit-entries.js';
 import { canMount, mountSmallFs, type SmallFs } from './small-fs.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];

@@ -1,21 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import fs from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { tempDir } from './fixtures.js';
+import { runOutpost } from '../../support/cli.js';
 
-/** Runs the real CLI with an agent home and a user home (for NSS) of the test's own. */
-function outpost(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'agent/cli/main.ts', ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('outpost ca', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -28,23 +16,23 @@ describe('outpost ca', () => {
   afterAll(async () => tmp?.cleanup());
 
   it('path prints the root it created, show describes it (name-constrained to the default policy hosts)', async () => {
-    const p = await outpost(['ca', 'path'], env);
+    const p = await runOutpost(['ca', 'path'], env);
     expect(p.stdout.trim()).toBe(path.join(tmp.dir, 'home', 'ca', 'root.pem'));
-    const show = JSON.parse((await outpost(['ca', 'show', '--json'], env)).stdout) as { subject: string; nameConstraints: string[] };
+    const show = JSON.parse((await runOutpost(['ca', 'show', '--json'], env)).stdout) as { subject: string; nameConstraints: string[] };
     expect(show.subject).toMatch(/O=Outpost, OU=device .+, CN=Outpost local CA [0-9a-f]{8}/);
     expect(show.nameConstraints).toContain('api.openai.com');
     expect(show.nameConstraints).toContain('openai.azure.com');
   });
 
   it('trust --user-only, status and rotate keep the NSS database in step; status reports the weaker file key store', async () => {
-    expect((await outpost(['ca', 'trust', '--user-only'], env)).code).toBe(0);
+    expect((await runOutpost(['ca', 'trust', '--user-only'], env)).code).toBe(0);
     type Status = { keyStore: { weaker: boolean }; stores: Array<{ store: string; trusted: boolean }> };
     const nss = (s: Status): boolean | undefined => s.stores.find((x) => x.store.startsWith('nss:'))?.trusted;
-    const before = JSON.parse((await outpost(['ca', 'status', '--json'], env)).stdout) as Status;
+    const before = JSON.parse((await runOutpost(['ca', 'status', '--json'], env)).stdout) as Status;
     expect(before.keyStore.weaker).toBe(true);
     expect(nss(before)).toBe(true);
-    const rotated = JSON.parse((await outpost(['ca', 'rotate', '--json'], env)).stdout) as { before: string; after: string };
+    const rotated = JSON.parse((await runOutpost(['ca', 'rotate', '--json'], env)).stdout) as { before: string; after: string };
     expect(rotated.after).not.toBe(rotated.before);
-    expect(nss(JSON.parse((await outpost(['ca', 'status', '--json'], env)).stdout) as Status)).toBe(true);
+    expect(nss(JSON.parse((await runOutpost(['ca', 'status', '--json'], env)).stdout) as Status)).toBe(true);
   });
 });

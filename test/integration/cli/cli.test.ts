@@ -1,23 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, exampleFile } from '../../support/handbook.js';
+import { runOutpost, type CliResult } from '../../support/cli.js';
 
-const run = promisify(execFile);
-const CLI = path.join(REPO_ROOT, 'dist/agent/cli/main.js');
-
-/** Runs the built CLI; resolves with its exit code and output whatever the code. */
-async function outpost(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, OUTPOST_HOME: os.tmpdir() } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+/** Runs the built CLI with a throwaway home. */
+function outpost(...args: string[]): Promise<CliResult> {
+  return runOutpost(args, { OUTPOST_HOME: os.tmpdir() });
 }
 
 describe('the outpost CLI', () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { openKeychain } from '../../../agent/system/keychain.js';
 import { KeyStore } from '../../../agent/ca/keystore.js';
 import { RootAuthority } from '../../../agent/ca/root-authority.js';
 import { createSecretResolver } from '../../../agent/secrets/resolve.js';
 import { tempDir } from '../ca/fixtures.js';
+import { runOutpost } from '../../support/cli.js';
 
 // Run through `bash scripts/test.sh`: a private D-Bus session with an unlocked GNOME keyring.
 const inKeyring = process.env.OUTPOST_KEYRING === 'secret-service';
@@ -15,19 +15,6 @@ async function listFiles(dir: string): Promise<string[]> {
   return fs.readdir(dir, { recursive: true }).catch(() => []);
 }
 
-/** Runs the real CLI (`outpost …`) with `input` on standard input. */
-function cli(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'agent/cli/main.ts', ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe('keychain', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -67,16 +54,16 @@ describe('keychain', () => {
   it.runIf(inKeyring)('`outpost secret set` stores stdin in the keychain for `keychain:NAME`, `delete` removes it', async () => {
     const home = path.join(tmp.dir, 'cli');
     const env = { OUTPOST_HOME: home };
-    const set = await cli(['secret', 'set', 'openai-prod'], env, 'sk-test-123\n');
+    const set = await runOutpost(['secret', 'set', 'openai-prod'], env, 'sk-test-123\n');
     expect(set.stderr).toBe('');
     expect(set.stdout).toContain('Secret Service');
     const resolver = createSecretResolver(await openKeychain({ home, mode: 'auto' }));
     expect(await resolver.resolve('keychain:openai-prod')).toBe('sk-test-123');
-    const del = await cli(['secret', 'delete', 'openai-prod'], env);
+    const del = await runOutpost(['secret', 'delete', 'openai-prod'], env);
     expect(del.code).toBe(0);
     resolver.forget('openai-prod');
     expect(await resolver.resolve('keychain:openai-prod')).toBeNull();
-    expect((await cli(['secret', 'delete', 'openai-prod'], env)).code).toBe(1);
+    expect((await runOutpost(['secret', 'delete', 'openai-prod'], env)).code).toBe(1);
   });
 
   it('falls back to 0600 files in a 0700 folder, and says it is weaker', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditEntry } from '../../../shared/schema/audit.js';
 import { GENESIS_HASH, canonicalEntry, hashRecord, recordHash } from '../../../agent/audit/canonical.js';
-import { makeEntry } from './entries.js';
+import { makeEntry } from '../../support/audit-entries.js';
 
 describe('canonical serialisation of audit records', () => {
   it('lists fields in the schema order whatever order the object was built in', () => {

@@ -1,6 +1,6 @@
-/** Builds audit entries for the audit tests: a plausible allowed request, fields overridable. */
+/** Builds audit entries for the audit tests and bench: a plausible allowed request, fields overridable. */
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry } from '../../../shared/schema/audit.js';
+import type { AuditEntry } from '../../shared/schema/audit.js';
 
 /** A plausible entry for an allowed chat completion; `over` replaces any field. */
 export function makeEntry(over: Partial<AuditEntry> = {}): AuditEntry {
