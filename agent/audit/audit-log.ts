@@ -13,16 +13,12 @@
  *   offers it to the engine (`Gate.whenRecorded`), which ends a governed response (its last bytes)
  *   only from that callback: so, in both modes, every request whose response completed for the
  *   client has its record even after kill -9 (test/integration/audit/crash.test.ts).
- *   The callback does not wait for the SQLite commit itself: `whenDurable` first appends the queued
- *   records to the write-ahead file (one write(), the same kill -9 durability; agent/audit/write-ahead.ts),
- *   and `open` writes back, chained, any record of that file the store lacks.
  *
  * When a write fails (read-only or full disk) or the spool reaches its cap, records wait in memory
  * (up to `maxPendingInMemory` records and `maxPendingBytes`, then they are counted as dropped) and
  * are written, in order and chained, once possible; `health()` says degraded, the logger says so, `onHealth` listeners (status,
  * tray) hear it, and `canAccept()` tells the gate whether policy `failMode` lets requests go on.
  */
-import fs from 'node:fs';
 import type { AuditEntry, AuditRecord } from '../../shared/schema/audit.js';
 import type { AuditSink } from '../pipeline/gate.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -31,7 +27,6 @@ import { StoreError, toStoreError, type StoreErrorCode } from '../store/errors.j
 import { canonicalEntry } from './canonical.js';
 import { ANCHOR_DELAY_MS, ChainWriter, type ChainRow } from './chain-writer.js';
 import { allowListHeaders } from './privacy.js';
-import { RESET_BYTES, readWriteAhead, WriteAhead, writeAheadPath } from './write-ahead.js';
 import { readRecords } from './records.js';
 import { pruneExpired, type PruneOptions } from './retention.js';
 
@@ -107,8 +102,6 @@ export class AuditLog implements AuditSink {
   private db: Db | null = null;
   private writer: ChainWriter | null = null;
   private checkpointer: Checkpointer | null = null;
-  /** Batch durability: the write-ahead file `whenDurable` appends to (null if it cannot be opened). */
-  private ahead: WriteAhead | null = null;
   private anchorTimer: NodeJS.Timeout | null = null;
   /** The retention base: records after it are stored. */
   private baseSeq = 0;
@@ -134,8 +127,6 @@ export class AuditLog implements AuditSink {
   /** Records ever queued in `pending`, and of those, committed: `whenDurable` compares the two. */
   private queuedTotal = 0;
   private committedTotal = 0;
-  /** Of the records ever queued, how many (the oldest) are in the write-ahead file or committed. */
-  private aheadTotal = 0;
   /** `whenDurable` callbacks in queue order, each with the `queuedTotal` it waits for. */
   private waiters: Array<{ readonly upTo: number; readonly callback: () => void }> = [];
   private readonly retryMs: number;
@@ -199,21 +190,10 @@ export class AuditLog implements AuditSink {
    * (fail-closed refuses them at admission instead, see `canAccept`).
    */
   whenDurable(callback: () => void): void {
-    if (this.committedTotal >= this.queuedTotal || this.aheadTotal >= this.queuedTotal || this.closed || this.degraded() || this.db === null) {
+    if (this.committedTotal >= this.queuedTotal || this.closed || this.degraded() || this.db === null) {
       callback();
       return;
     }
-    if (this.ahead !== null && this.writer !== null) {
-      // Hot path: the queued records not yet in the file go in one write, expecting the sequences
-      // they get when the queue commits in order.
-      const from = Math.max(0, this.aheadTotal - this.committedTotal);
-      if (this.ahead.append(this.writer.lastSeq + from + 1, from === 0 ? this.pending : this.pending.slice(from))) {
-        this.aheadTotal = this.queuedTotal;
-        callback();
-        return;
-      }
-    }
-    // No write-ahead file, or it refused the write (full disk): wait for the commit.
     this.waiters.push({ upTo: this.queuedTotal, callback });
   }
 
@@ -335,10 +315,6 @@ export class AuditLog implements AuditSink {
     this.flushNow();
     this.closed = true;
     this.releaseWaiters(Number.POSITIVE_INFINITY);
-    // Everything committed: the file is emptied. Records still waiting keep their lines for the next open.
-    if (this.pending.length === 0) this.ahead?.close();
-    else this.ahead?.release();
-    this.ahead = null;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (this.anchorTimer !== null) clearTimeout(this.anchorTimer);
@@ -456,7 +432,6 @@ export class AuditLog implements AuditSink {
     this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
     for (const r of batch) this.pendingChars -= r.body.length;
     this.committedTotal += batch.length;
-    if (this.pending.length === 0 && this.ahead !== null && this.ahead.size > RESET_BYTES) this.ahead.reset();
     this.releaseWaiters(this.committedTotal);
     if (this.problem !== null) {
       this.logger.info({ written: batch.length, pending: this.pending.length }, 'audit store writable again');
@@ -513,53 +488,14 @@ export class AuditLog implements AuditSink {
   private attach(db: Db): void {
     const chain = db.prepare('SELECT base_seq FROM chain WHERE id = 1').get() as { base_seq: number };
     const spool = db.prepare('SELECT acked_seq FROM spool WHERE id = 1').get() as { acked_seq: number };
-    this.writer = new ChainWriter(db);
-    this.recoverAhead(db, this.writer, chain.base_seq);
     const bytes = db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM audit WHERE seq > ?').get(spool.acked_seq) as { bytes: number };
+    this.writer = new ChainWriter(db);
     this.writer.anchor();
     this.db = db;
     this.baseSeq = chain.base_seq;
     this.ackedSeq = spool.acked_seq;
     this.spoolBytes = bytes.bytes;
     if (this.options.backgroundCheckpoints !== false && this.checkpointer === null) this.checkpointer = startCheckpointer(this.options.file, db, this.options.checkpointIntervalMs);
-    if (this.durability === 'batch' && this.ahead === null) {
-      try {
-        this.ahead = WriteAhead.open(writeAheadPath(this.options.file));
-      } catch (err) {
-        // Responses then wait for the commit itself: slower, just as safe.
-        this.logger.warn({ err: (err as Error).message }, 'audit write-ahead file cannot be opened; responses wait for the store commit');
-      }
-    }
-  }
-
-  /**
-   * Writes back, chained, the records of the write-ahead file the store lacks (the agent was killed
-   * after a response ended and before its commit), then empties the file. A line whose expected
-   * sequence holds its id, or whose id is stored elsewhere, is already in; a line at or below the
-   * retention base was pruned. If the store refuses the write, the file stays for the next open.
-   */
-  private recoverAhead(db: Db, writer: ChainWriter, baseSeq: number): void {
-    const file = writeAheadPath(this.options.file);
-    const found = readWriteAhead(file);
-    if (found.length === 0) return;
-    const idAt = db.prepare('SELECT id FROM audit WHERE seq = ?').pluck();
-    const stored = db.prepare('SELECT 1 FROM audit WHERE id = ? LIMIT 1').pluck();
-    const seen = new Set<string>();
-    const missing: ChainRow[] = [];
-    for (const { seq, row } of found) {
-      if (seen.has(row.id) || seq <= baseSeq) continue;
-      seen.add(row.id);
-      if (seq <= writer.lastSeq && (idAt.get(seq) === row.id || stored.get(row.id) !== undefined)) continue;
-      missing.push(row);
-    }
-    try {
-      if (missing.length > 0) writer.write(missing);
-      fs.truncateSync(file, 0);
-    } catch (err) {
-      this.logger.error({ err: (err as Error).message, records: missing.length }, 'audit records in the write-ahead file could not be written back yet; kept for the next start');
-      return;
-    }
-    if (missing.length > 0) this.logger.warn({ records: missing.length }, 'audit records written back from the write-ahead file (the agent stopped before committing them)');
   }
 
   private reportHealth(): void {
