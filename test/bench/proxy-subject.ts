@@ -10,7 +10,6 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -85,35 +84,11 @@ setInterval(() => {
 
 let stop: () => Promise<void> = async () => {};
 
-/** The handbook's example policy, beside the repository (found from here whether run from dist/ or not). */
-async function examplePolicyFile(): Promise<string> {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, '..', 'shared', 'examples', 'policy.json');
-    if (await fs.stat(path.join(dir, 'package.json')).then(() => true, () => false)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the repository root above the bench');
-    dir = parent;
-  }
-}
-
-/**
- * The example policy as the governed subject runs it: its guardrails, audit settings and budgets
- * (raised so a benchmark never exhausts them), without its request-rate limit (which would answer
- * 429 to a load generator), and `*.bench.test` added for the first-handshake measurement.
- */
+/** The bench policy (bench-policy.ts), validated as the agent validates a policy file. */
 async function benchPolicy(): Promise<Policy> {
   const { policy: policySchema } = await import('../../shared/schema/policy.js');
-  const raw = JSON.parse(await fs.readFile(await examplePolicyFile(), 'utf8')) as {
-    interception: { hosts: string[] };
-    defaults: { rateLimit?: unknown; budget?: { limitUsd: number } };
-    budgets?: Array<{ limitUsd: number }>;
-  };
-  raw.interception.hosts.push('*.bench.test');
-  delete raw.defaults.rateLimit;
-  if (raw.defaults.budget) raw.defaults.budget.limitUsd = 1e9;
-  for (const b of raw.budgets ?? []) b.limitUsd = 1e9;
-  return policySchema.parse(raw);
+  const { benchPolicyDocument } = await import('./bench-policy.js');
+  return policySchema.parse(await benchPolicyDocument());
 }
 
 async function startOutpost(governed: boolean, upstreamPort: number, caPem: string, caKeyPem: string, caFile: string): Promise<{ port: number; caPem: string }> {

@@ -1,7 +1,11 @@
 /** Runs the built CLI (`dist/agent/cli/main.js`, built by `npm test`'s pretest) as a user would. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
+import readline from 'node:readline';
 import { REPO_ROOT } from './handbook.js';
+
+const CLI = path.join(REPO_ROOT, 'dist/agent/cli/main.js');
 
 /** What a CLI run gave: its exit code and output, whatever the code. */
 export interface CliResult {
@@ -13,7 +17,7 @@ export interface CliResult {
 /** Runs `outpost …args` with `env` added to this process's environment and `input` on stdin. */
 export function runOutpost(args: readonly string[], env: NodeJS.ProcessEnv = {}, input = ''): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist/agent/cli/main.js'), ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -22,4 +26,33 @@ export function runOutpost(args: readonly string[], env: NodeJS.ProcessEnv = {},
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input);
   });
+}
+
+/** A running `outpost start`. */
+export interface RunningAgent {
+  readonly child: ChildProcess;
+  readonly proxyUrl: string;
+  readonly caPem: string;
+}
+
+/**
+ * Runs `outpost start --config FILE` (its `home` must be `<folder of FILE>/home`) until it prints
+ * where its store is (its last address line), then reads its runtime file. `OUTPOST_HOME` is not
+ * passed on: the config's `home` decides.
+ */
+export async function startOutpost(configFile: string): Promise<RunningAgent> {
+  const env = { ...process.env };
+  delete env.OUTPOST_HOME;
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const out: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    lines.on('line', (l) => {
+      out.push(l);
+      if (l.trimStart().startsWith('audit')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`outpost start exited early (${code}): ${out.join('\n')}`)));
+  });
+  const runtime = JSON.parse(await fs.readFile(path.join(path.dirname(configFile), 'home', 'runtime.json'), 'utf8')) as { proxyUrl: string; caFile: string };
+  return { child, proxyUrl: runtime.proxyUrl, caPem: await fs.readFile(runtime.caFile, 'utf8') };
 }

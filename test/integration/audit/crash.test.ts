@@ -8,10 +8,9 @@
  * - spend survives: the counters saved before the kill plus the records after them (`throughSeq`)
  *   account for every recorded request, and the restarted agent starts from exactly that spend.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
 import { readRecords } from '../../../agent/audit/records.js';
@@ -21,10 +20,9 @@ import type { GovernorState } from '../../../shared/core/decide.js';
 import type { AuditRecord } from '../../../shared/schema/audit.js';
 import { fetchFor } from '../../support/clients.js';
 import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
-import { REPO_ROOT } from '../../support/handbook.js';
+import { startOutpost, type RunningAgent } from '../../support/cli.js';
 import { tempHome } from './temp-home.js';
 
-const CLI = path.join(REPO_ROOT, 'dist/agent/cli/main.js');
 const TOTAL = 2000;
 const KILL_AFTER = 1000;
 const CONCURRENCY = 16;
@@ -37,11 +35,7 @@ afterAll(async () => {
   await provider.close();
 });
 
-interface Agent {
-  readonly child: ChildProcess;
-  readonly proxyUrl: string;
-  readonly caPem: string;
-}
+type Agent = RunningAgent;
 
 /** Writes the agent's config and policy into `dir` (once), and returns the config file. */
 async function configure(dir: string): Promise<string> {
@@ -64,24 +58,6 @@ async function configure(dir: string): Promise<string> {
     }),
   );
   return file;
-}
-
-/** Runs `outpost start --config FILE` until it prints where its store is (its last address line). */
-async function startAgent(configFile: string): Promise<Agent> {
-  const env = { ...process.env };
-  delete env.OUTPOST_HOME;
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'], env });
-  const lines = readline.createInterface({ input: child.stdout! });
-  const out: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    lines.on('line', (l) => {
-      out.push(l);
-      if (l.trimStart().startsWith('audit')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`outpost start exited early (${code}): ${out.join('\n')}`)));
-  });
-  const runtime = JSON.parse(await fs.readFile(path.join(path.dirname(configFile), 'home', 'runtime.json'), 'utf8')) as { proxyUrl: string; caFile: string };
-  return { child, proxyUrl: runtime.proxyUrl, caPem: await fs.readFile(runtime.caFile, 'utf8') };
 }
 
 /** The request id a prompt carries (the record keeps the prompt: no guardrail finding in it). */
@@ -128,7 +104,7 @@ describe('audit crash safety', () => {
     const dir = await tempHome();
     const config = await configure(dir);
     const file = path.join(dir, 'home', 'outpost.db');
-    const agent = await startAgent(config);
+    const agent = await startOutpost(config);
     const ids = Array.from({ length: TOTAL }, (_, i) => `req-${String(i).padStart(4, '0')}`);
     let killed = false;
     const completed = await sendAll(agent, ids, (n) => {
@@ -162,7 +138,7 @@ describe('audit crash safety', () => {
 
     // Restart: the chain continues, and spending starts from what was saved plus the records after
     // it (replayed), not from zero.
-    const again = await startAgent(config);
+    const again = await startOutpost(config);
     const more = await sendAll(again, ['after-1', 'after-2', 'after-3'], () => {});
     expect(more.size).toBe(3);
     again.child.kill('SIGTERM');
