@@ -10,7 +10,9 @@
  * does not help: the work is triggered by the ClientHello's arrival, and by then every socket of a
  * burst has long been wrapped.
  *
- * How: two steps of every intercepted connection take a token from the same per-turn budget.
+ * How: three steps of every intercepted connection take a token from the same per-turn budget.
+ * Asking for the host's certificate (for a new host: building its leaf and sending the signature to
+ * the thread pool, ~0.1–0.2 ms; a burst's CONNECTs are all read in one poll phase; intercept.ts).
  * Creating the TLS socket (SSL_new and the wrap, ~0.2 ms; intercept.ts) waits its turn with the raw
  * socket left as it is, so the ClientHello waits in the kernel or the socket's buffer (the TLS
  * socket replays buffered bytes when it starts). And the engine's TLS sockets get an `SNICallback`, which Node runs from OpenSSL's certificate
@@ -31,7 +33,7 @@
 /** A paced step: returns false when it turned out to have nothing to do (its socket is gone). */
 export type PacedStart = () => boolean;
 
-/** The budget the CA bench measures when pacing is on (about 1 ms of handshake CPU on a laptop core); the engine runs unpaced by default (engine.ts). */
+/** The engine's default budget (about 1 ms of handshake CPU on a laptop core; engine.ts `handshakesPerTurn`). */
 export const DEFAULT_HANDSHAKES_PER_TURN = 4;
 
 /** Admits at most `perTurn` handshake steps per turn of the event loop; the rest wait their turn (FIFO). */

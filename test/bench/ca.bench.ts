@@ -11,23 +11,24 @@ import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import type { AddressInfo } from 'node:net';
 import type { BenchSection } from './types.js';
 import type { ClientJob, ClientResult } from './ca-clients.js';
+import { watchLoop, type LoopWatch } from './turn-watch.js';
+import { Child } from './ipc-child.js';
+import { BENCH_HOSTS, type EngineRequest } from './engine-subject.js';
 import { RootAuthority } from '../../agent/ca/root-authority.js';
 import { LeafIssuer } from '../../agent/ca/issuer.js';
 import { KeyStore } from '../../agent/ca/keystore.js';
 import { generateEcKey } from '../../agent/ca/keys.js';
 import { openKeychain } from '../../agent/system/keychain.js';
 import { DEFAULT_AI_HOSTS } from '../../shared/policy/default-policy.js';
-import { createAllowAllGate } from '../../agent/pipeline/allow-all-gate.js';
-import { startProxy, type ProxyEngine } from '../../agent/proxy/engine.js';
 import { DEFAULT_HANDSHAKES_PER_TURN } from '../../agent/proxy/handshake-pacer.js';
 import { createTestCa } from '../support/test-ca.js';
 
@@ -50,58 +51,26 @@ function runClients(job: ClientJob): Promise<ClientResult> {
   });
 }
 
-/** Where the main thread's longest gap went (Linux schedstat; NaN elsewhere). */
-interface TurnWatch {
-  /** Longest gap between two 1 ms timer callbacks on the engine's thread (ms). */
-  gapMaxMs: number;
-  /** CPU time the thread ran within that gap (the engine's own work). */
-  gapRunMs: number;
-  /** Time the thread waited for a CPU within that gap (other threads and processes ran). */
-  gapWaitMs: number;
-  /** The most CPU the thread ran in any one gap: the engine's longest stretch of work. */
-  runMaxMs: number;
-}
-
-/**
- * Splits the event loop's stalls into the engine's own work and waiting for a CPU: a 1 ms timer
- * chain reads the thread's schedstat (ns on a CPU, ns runnable but waiting) at every callback.
- * The machine has 2 cores shared with other work, so a stall can be the OS running someone else.
- */
-function watchTurns(): { stop(): TurnWatch } {
-  const read = (): [number, number] | null => {
-    try {
-      const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
-      return [run ?? NaN, wait ?? NaN];
-    } catch {
-      return null;
-    }
-  };
-  const result: TurnWatch = { gapMaxMs: 0, gapRunMs: NaN, gapWaitMs: NaN, runMaxMs: NaN };
-  let last = performance.now();
-  let lastSched = read();
-  let timer: NodeJS.Timeout | null = null;
-  const tick = (): void => {
-    const now = performance.now();
-    const sched = read();
-    const run = sched && lastSched ? (sched[0] - lastSched[0]) / 1e6 : NaN;
-    const wait = sched && lastSched ? (sched[1] - lastSched[1]) / 1e6 : NaN;
-    if (now - last > result.gapMaxMs) Object.assign(result, { gapMaxMs: now - last, gapRunMs: run, gapWaitMs: wait });
-    if (!(run <= result.runMaxMs)) result.runMaxMs = run;
-    last = now;
-    lastSched = sched;
-    timer = setTimeout(tick, 1);
-  };
-  timer = setTimeout(tick, 1);
-  return {
-    stop(): TurnWatch {
-      if (timer !== null) clearTimeout(timer);
-      return result;
-    },
-  };
-}
-
 /** Round trips on one existing connection while `hosts` handshake at once (each side in its own worker). */
-async function whileBurst(port: number, ca: string, knownHost: string, hosts: string[], proxy = false): Promise<{ burst: ClientResult; pings: number[]; teardown: number[]; loopMaxMs: number; loopP95Ms: number } & TurnWatch> {
+/** Watches the event loop that serves the burst: this thread's by default, or the engine subject's over IPC. */
+interface Watcher {
+  start(): Promise<void>;
+  stop(): Promise<LoopWatch>;
+}
+
+/** Watches this thread's loop (the in-process terminator). */
+function localWatcher(): Watcher {
+  let w: ReturnType<typeof watchLoop> | null = null;
+  return {
+    start: () => {
+      w = watchLoop();
+      return Promise.resolve();
+    },
+    stop: () => Promise.resolve((w as ReturnType<typeof watchLoop>).stop()),
+  };
+}
+
+async function whileBurst(port: number, ca: string, knownHost: string, hosts: string[], proxy = false, watcher: Watcher = localWatcher()): Promise<{ burst: ClientResult; pings: number[]; teardown: number[] } & LoopWatch> {
   const worker = new Worker(new URL('./ca-clients.js', import.meta.url), { workerData: { kind: 'pinger', port, ca, host: knownHost, proxy } satisfies ClientJob });
   const pings = new Promise<ClientResult>((resolve, reject) => {
     worker.on('message', (m: ClientResult | 'ready') => {
@@ -111,13 +80,9 @@ async function whileBurst(port: number, ca: string, knownHost: string, hosts: st
   });
   await new Promise<void>((resolve) => worker.once('message', () => resolve()));
   await new Promise((r) => setTimeout(r, 20)); // a few round trips before the burst
-  // A fresh histogram per burst: a re-enabled one counts the time it was off as one long delay.
-  const loop = monitorEventLoopDelay({ resolution: 1 });
-  loop.enable();
-  const turns = watchTurns();
+  await watcher.start();
   const burst = await runClients({ kind: 'burst', port, ca, hosts, proxy });
-  const sched = turns.stop();
-  loop.disable();
+  const watched = await watcher.stop();
   // Through the engine, keep pinging while the burst's connections close (all at once), and tell
   // those round trips apart: the goal is about the handshakes; the teardown is reported beside it.
   if (proxy) await new Promise((r) => setTimeout(r, 100));
@@ -127,7 +92,7 @@ async function whileBurst(port: number, ca: string, knownHost: string, hosts: st
   const at = result.pingsAt ?? [];
   const during = proxy ? result.pingsMs.filter((_, i) => (at[i] ?? 0) < doneAt) : result.pingsMs;
   const teardown = proxy ? result.pingsMs.filter((_, i) => (at[i] ?? 0) >= doneAt) : [];
-  return { burst, pings: during, teardown, loopMaxMs: loop.max / 1e6, loopP95Ms: loop.percentile(95) / 1e6, ...sched };
+  return { burst, pings: during, teardown, ...watched };
 }
 
 /** The terminator: SNICallback asks the issuer; every connection echoes what it reads. */
@@ -149,13 +114,14 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * The same measures through Outpost's real engine (startProxy, allow-all gate, this issuer as its
- * CertificateSource): clients CONNECT, then handshake over the tunnel; the existing connection's
- * round trip is an HTTP request the engine forwards to an upstream in a worker. Two engines in this
- * process, handshake pacing off (as before issue 3's fix) and on (the default), measured in
- * alternating rounds so that load from other processes hits both alike.
+ * The same measures through Outpost's real engine (startProxy, allow-all gate, a LeafIssuer under the
+ * same root): clients CONNECT, then handshake over the tunnel; the existing connection's round trip
+ * is an HTTP request the engine forwards to an upstream in a worker. Each engine runs in its own
+ * process (engine-subject.ts), as the agent does, so the loop, heap and collector measured are the
+ * engine's, not the bench's; it watches its own loop during each burst. Handshake pacing off and
+ * on, measured in alternating rounds so that load from other processes hits both alike.
  */
-async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Promise<BenchSection> {
+async function engineSection(home: string, ca: string, rounds: number): Promise<BenchSection> {
   const upstreamCa = await createTestCa('Outpost bench upstream CA');
   const leaf = upstreamCa.issue(['api.openai.com']);
   const upstream = new Worker(new URL('./ca-clients.js', import.meta.url), { workerData: { kind: 'upstream', cert: leaf.cert, key: leaf.key } satisfies ClientJob });
@@ -163,22 +129,21 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
     upstream.once('message', resolve);
     upstream.once('error', reject);
   });
-  const interception = { hosts: [...DEFAULT_AI_HOSTS, '*.bench.example'], blockedHosts: [], bypassHosts: [] };
-  const start = (handshakesPerTurn: number | null): Promise<ProxyEngine> =>
-    startProxy({
-      config: {
-        proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: 32 * 1024 * 1024 },
-        upstream: { resolve: { 'api.openai.com': `127.0.0.1:${upstreamPort}` }, caFile: upstreamCa.caFile, proxy: null },
-      },
-      gate: createAllowAllGate({ interception }),
-      certificates: issuer,
-      pacHosts: () => interception,
-      ipv6: false,
-      handshakesPerTurn,
-    });
+  const start = async (handshakesPerTurn: number | null): Promise<{ child: Child<EngineRequest>; port: number }> => {
+    // BENCH_SUBJECT_ARGS: node flags for the engine's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const flags = (process.env.BENCH_SUBJECT_ARGS ?? '').split(' ').filter((f) => f.length > 0);
+    const child = Child.fork<EngineRequest>(fileURLToPath(new URL('./engine-subject.js', import.meta.url)), flags);
+    const started = await child.ask<{ port: number; error?: string }>({ op: 'start', home, upstreamPort, upstreamCaFile: upstreamCa.caFile, handshakesPerTurn });
+    if (started.error !== undefined) throw new Error(started.error);
+    return { child, port: started.port };
+  };
+  const watcherOf = (child: Child<EngineRequest>): Watcher => ({
+    start: () => child.ask<null>({ op: 'watch' }).then(() => undefined),
+    stop: () => child.ask<LoopWatch>({ op: 'unwatch' }),
+  });
   // CA_BENCH_PACING=off,4,2 compares budgets; default: off (before) and the engine's default (after).
   const budgets = (process.env.CA_BENCH_PACING ?? `off,${DEFAULT_HANDSHAKES_PER_TURN}`).split(',').map((b) => (b === 'off' ? null : Number(b)));
-  const modes: { name: string; engine: ProxyEngine }[] = [];
+  const modes: { name: string; engine: { child: Child<EngineRequest>; port: number } }[] = [];
   for (const b of budgets) {
     const name = b === null ? 'pacing off (before)' : `pacing ${b}/turn${b === DEFAULT_HANDSHAKES_PER_TURN ? ' (after)' : ''}`;
     modes.push({ name, engine: await start(b) });
@@ -187,17 +152,18 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
   const tally = modes.map((): Tally => ({ lone: [], loneKnown: [], burst: [], pings: [], roundMax: [], roundP95: [], knownBurst: [], knownPings: [], knownRoundMax: [], loopMax: [], gapRun: [], gapWait: [], runMax: [], teardown: [], teardownMax: [] }));
   try {
     for (const [m, mode] of modes.entries()) {
-      await runClients({ kind: 'sequential', port: mode.engine.address.port, ca, hosts: Array.from({ length: 20 }, (_, i) => (i % 2 ? 'api.openai.com' : `ew${m}x${i}.bench.example`)), proxy: true });
+      await runClients({ kind: 'sequential', port: mode.engine.port, ca, hosts: Array.from({ length: 20 }, (_, i) => (i % 2 ? 'api.openai.com' : `ew${m}x${i}.bench.example`)), proxy: true });
     }
     for (let round = 0; round < rounds; round++) {
       for (const [m, mode] of modes.entries()) {
         const t = tally[m] as Tally;
-        const port = mode.engine.address.port;
+        const port = mode.engine.port;
+        const watcher = watcherOf(mode.engine.child);
         // A lone handshake, new and known host alternating, nothing else going on.
         const lone = await runClients({ kind: 'sequential', port, ca, hosts: Array.from({ length: 40 }, (_, i) => (i % 2 ? `el${m}r${round}x${i}.bench.example` : 'api.openai.com')), proxy: true });
         t.lone.push(...lone.handshakesMs.filter((_, i) => i % 2 === 1));
         t.loneKnown.push(...lone.handshakesMs.filter((_, i) => i % 2 === 0));
-        const s = await whileBurst(port, ca, 'api.openai.com', Array.from({ length: 50 }, (_, i) => `es${m}r${round}x${i}.bench.example`), true);
+        const s = await whileBurst(port, ca, 'api.openai.com', Array.from({ length: 50 }, (_, i) => `es${m}r${round}x${i}.bench.example`), true, watcher);
         t.burst.push(...s.burst.handshakesMs);
         t.pings.push(...s.pings);
         t.roundMax.push(Math.max(...s.pings));
@@ -208,18 +174,18 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
         t.gapRun.push(s.gapRunMs);
         t.gapWait.push(s.gapWaitMs);
         t.runMax.push(s.runMaxMs);
-        const k = await whileBurst(port, ca, 'api.openai.com', Array.from({ length: 50 }, () => 'api.openai.com'), true);
+        const k = await whileBurst(port, ca, 'api.openai.com', Array.from({ length: 50 }, () => 'api.openai.com'), true, watcher);
         t.knownBurst.push(...k.burst.handshakesMs);
         t.knownPings.push(...k.pings);
         t.knownRoundMax.push(Math.max(...k.pings));
       }
     }
     for (const mode of modes) {
-      const pinned = mode.engine.stats().pinnedHosts;
+      const pinned = await mode.engine.child.ask<string[]>({ op: 'pinned' });
       if (pinned.length > 0) throw new Error(`the bench's clients made the engine count ${pinned.join(', ')} as pinned (tunnelled): its numbers would be wrong`);
     }
   } finally {
-    for (const mode of modes) await mode.engine.close();
+    for (const mode of modes) await mode.engine.child.ask({ op: 'stop' });
     upstream.postMessage('stop');
     await upstreamCa.dispose();
   }
@@ -245,7 +211,7 @@ async function engineSection(issuer: LeafIssuer, ca: string, rounds: number): Pr
     notes.push(`${mode.name}: longest wait on an existing connection while 50 new hosts handshake: median over ${rounds} bursts ${median(t.roundMax).toFixed(2)} ms, worst ${worst.toFixed(2)} ms (goal ≤ 10 ms): ${worst <= 10 ? 'met' : 'NOT met'}`);
   }
   notes.push(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end (shared: waits include time the OS ran other processes)`);
-  return { title: `CA through the engine: startProxy + allow-all gate + LeafIssuer, CONNECT then TLS (clients and upstream in workers; ${rounds} alternating rounds)`, rows, notes };
+  return { title: `CA through the engine: startProxy + allow-all gate + LeafIssuer in its own process, CONNECT then TLS (clients and upstream in workers of the bench; ${rounds} alternating rounds)`, rows, notes };
 }
 
 async function componentCosts(issuer: LeafIssuer): Promise<Record<string, string | number>[]> {
@@ -298,7 +264,7 @@ export async function run(): Promise<BenchSection[]> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-ca-bench-'));
   try {
     const keys = new KeyStore(await openKeychain({ home, mode: 'file' }));
-    const root = await RootAuthority.open({ home, keys, constrainTo: [...DEFAULT_AI_HOSTS, '*.bench.example'] });
+    const root = await RootAuthority.open({ home, keys, constrainTo: BENCH_HOSTS });
     const ca = root.ca.certPem;
 
     // Prewarm: the default policy's exact hosts, issued at start.
@@ -310,7 +276,7 @@ export async function run(): Promise<BenchSection[]> {
     const ready = exact.filter((h) => !(issuer.secureContext(h) instanceof Promise)).length;
 
     const rounds = Number(process.env.CA_BENCH_ROUNDS ?? 5);
-    if (process.env.CA_BENCH_ENGINE_ONLY === '1') return [await engineSection(issuer, ca, rounds)];
+    if (process.env.CA_BENCH_ENGINE_ONLY === '1') return [await engineSection(home, ca, rounds)];
     const server = await startTerminator(issuer);
     try {
       await runClients({ kind: 'sequential', port: server.port, ca, hosts: Array.from({ length: 60 }, (_, i) => (i % 2 ? 'api.openai.com' : `w${i}.bench.example`)) });
@@ -358,7 +324,7 @@ export async function run(): Promise<BenchSection[]> {
         ],
       };
       const components: BenchSection = { title: 'CA: component costs (main thread timing, sequential)', rows: await componentCosts(issuer) };
-      return [handshakes, await engineSection(issuer, ca, rounds), components];
+      return [handshakes, await engineSection(home, ca, rounds), components];
     } finally {
       await server.close();
     }

@@ -21,6 +21,7 @@ import { startOutpost } from '../support/cli.js';
 import { createTestCa } from '../support/test-ca.js';
 import { benchPolicyDocument } from './bench-policy.js';
 import type { SubjectKind, SubjectReading, SubjectRequest } from './proxy-subject.js';
+import { Child } from './ipc-child.js';
 import type { BenchSection } from './types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,25 +40,6 @@ const BODIES: Record<Kind, string> = {
   sse: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Say hello in five words.' }] }),
 };
 const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench', 'user-agent': 'outpost-bench/1' };
-
-/** A child process spoken to by request/response over IPC. */
-class Child {
-  private next = 0;
-  private readonly waiting = new Map<number, (value: unknown) => void>();
-  constructor(readonly process: ChildProcess) {
-    process.on('message', (m: { id: number; result: unknown }) => {
-      this.waiting.get(m.id)?.(m.result);
-      this.waiting.delete(m.id);
-    });
-  }
-  ask<T>(request: SubjectRequest): Promise<T> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve as (value: unknown) => void);
-      this.process.send({ ...request, id });
-    });
-  }
-}
 
 /** One measured cell. */
 interface Cell {
@@ -134,7 +116,7 @@ async function measure(dispatcher: Dispatcher, origin: string, kind: Kind, concu
 
 interface Subject {
   readonly name: SubjectName;
-  readonly child: Child | null;
+  readonly child: Child<SubjectRequest> | null;
   /** A fresh client (a fresh pool: every cell starts from new connections, then warms up). */
   dispatcher(): Dispatcher;
 }
@@ -199,8 +181,8 @@ export async function run(): Promise<BenchSection[]> {
   upstreamProcess.send({ cert: leaf.cert, key: leaf.key });
   const upstreamPort = await new Promise<number>((resolve) => upstreamProcess.once('message', (m: { port: number }) => resolve(m.port)));
 
-  const start = async (kind: SubjectKind): Promise<{ child: Child; port: number; caPem: string }> => {
-    const child = new Child(forkChild('proxy-subject.js'));
+  const start = async (kind: SubjectKind): Promise<{ child: Child<SubjectRequest>; port: number; caPem: string }> => {
+    const child = new Child<SubjectRequest>(forkChild('proxy-subject.js'));
     const started = await child.ask<{ port: number; caPem: string; error?: string }>({ op: 'start', kind, upstreamPort, caPem: ca.caPem, caKeyPem: ca.keyPem, caFile: ca.caFile });
     if (started.error !== undefined) throw new Error(started.error);
     return { child, ...started };

@@ -2,12 +2,14 @@
  * Handshake pacing (issue 3, agent/proxy/handshake-pacer.ts): with a budget of N handshake steps per
  * event-loop turn, a burst of 3N new TLS connections all completes, and a request on a connection
  * that was already open is answered before the burst's last handshake: it does not queue behind the
- * whole burst. Order of events, not timings.
+ * whole burst; and a burst of CONNECTs read together asks for at most N new hosts' certificates per
+ * turn (a leaf is built and its signature sent off when asked). Order of events, not timings.
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTls, rawExchange, startWorld, type ProxyWorld } from './harness.js';
+import { connectTls, rawExchange, startWorld, testCertificates, type ProxyWorld } from './harness.js';
 
 const N = 2;
 
@@ -94,5 +96,80 @@ describe('handshake pacing', () => {
     );
     for (const [i, s] of sockets.entries()) expect(await roundTrip(s, `t${i}.pace.test`)).toContain('pong');
     for (const s of sockets) s.destroy();
+  });
+});
+
+/** Opens `n` connections to the engine, then writes a CONNECT on each in one tick; posts the answers. */
+const BURST_CLIENT = `
+const net = require('node:net');
+const { parentPort, workerData } = require('node:worker_threads');
+const { port, n } = workerData;
+Promise.all(Array.from({ length: n }, () => new Promise((resolve) => { const s = net.connect(port, '127.0.0.1', () => resolve(s)); }))).then(async (sockets) => {
+  const answers = sockets.map((s) => new Promise((resolve) => s.once('data', (d) => resolve(d.toString('latin1')))));
+  sockets.forEach((s, i) => s.write('CONNECT l' + i + '.pace.test:443 HTTP/1.1\\r\\nHost: l' + i + '.pace.test:443\\r\\n\\r\\n'));
+  const got = await Promise.all(answers);
+  sockets.forEach((s) => s.destroy());
+  parentPort.postMessage(got);
+});
+`;
+
+describe('handshake pacing: the leaf request', () => {
+  /** Turns of the event loop, counted by a setImmediate chain while the test runs. */
+  let turn = 0;
+  let counting = true;
+  const count = (): void => {
+    turn++;
+    if (counting) setImmediate(count);
+  };
+  /** The turn of each certificate request (for a new host, where its leaf would be built and signed). */
+  const asked: number[] = [];
+  const run = async (perTurn: number | null): Promise<number[]> => {
+    asked.length = 0;
+    const world = await startWorld({
+      hosts: ['*.pace.test'],
+      engine: { handshakesPerTurn: perTurn },
+      certificates: (ca) => {
+        const inner = testCertificates(ca);
+        return {
+          prewarm: (hosts: readonly string[]) => inner.prewarm(hosts),
+          secureContext: (host: string) => {
+            asked.push(turn);
+            return inner.secureContext(host);
+          },
+        };
+      },
+      gate: (base) => ({ ...base, admit: () => ({ kind: 'respond', status: 200, headers: { 'content-type': 'text/plain' }, body: 'pong' }) }),
+    });
+    try {
+      // Sixteen CONNECTs written in one tick, from another thread (as clients are other processes),
+      // on connections opened beforehand: the engine reads them together.
+      const answers = await new Promise<string[]>((resolve, reject) => {
+        const worker = new Worker(BURST_CLIENT, { eval: true, workerData: { port: world.engine.address.port, n: 16 } });
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(answers.every((a) => a.startsWith('HTTP/1.1 200'))).toBe(true);
+      while (asked.length < 16) await new Promise((r) => setTimeout(r, 5));
+      const perTurnCounts = new Map<number, number>();
+      for (const t of asked) perTurnCounts.set(t, (perTurnCounts.get(t) ?? 0) + 1);
+      return [...perTurnCounts.values()];
+    } finally {
+      await world.close();
+    }
+  };
+
+  it('asks for at most N new hosts\' certificates per turn when a burst of CONNECTs is read at once', async () => {
+    counting = true;
+    setImmediate(count);
+    try {
+      const unpaced = await run(null);
+      const paced = await run(1);
+      // The test's premise: unpaced, the CONNECTs read together ask together.
+      expect(Math.max(...unpaced)).toBeGreaterThan(1);
+      expect(Math.max(...paced)).toBe(1);
+      expect(paced.reduce((a, b) => a + b, 0)).toBe(16);
+    } finally {
+      counting = false;
+    }
   });
 });
