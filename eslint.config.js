@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench-results/**', 'build/**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench-results/**', 'build/**/*.js', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -99,6 +99,9 @@ describe('handshake pacing', () => {
   });
 });
 
+/** CONNECTs in one burst. */
+const BURST = 24;
+
 /** Opens `n` connections to the engine, then writes a CONNECT on each in one tick; posts the answers. */
 const BURST_CLIENT = `
 const net = require('node:net');
@@ -141,15 +144,15 @@ describe('handshake pacing: the leaf request', () => {
       gate: (base) => ({ ...base, admit: () => ({ kind: 'respond', status: 200, headers: { 'content-type': 'text/plain' }, body: 'pong' }) }),
     });
     try {
-      // Sixteen CONNECTs written in one tick, from another thread (as clients are other processes),
+      // BURST CONNECTs written in one tick, from another thread (as clients are other processes),
       // on connections opened beforehand: the engine reads them together.
       const answers = await new Promise<string[]>((resolve, reject) => {
-        const worker = new Worker(BURST_CLIENT, { eval: true, workerData: { port: world.engine.address.port, n: 16 } });
+        const worker = new Worker(BURST_CLIENT, { eval: true, workerData: { port: world.engine.address.port, n: BURST } });
         worker.once('message', resolve);
         worker.once('error', reject);
       });
       expect(answers.every((a) => a.startsWith('HTTP/1.1 200'))).toBe(true);
-      while (asked.length < 16) await new Promise((r) => setTimeout(r, 5));
+      while (asked.length < BURST) await new Promise((r) => setTimeout(r, 5));
       const perTurnCounts = new Map<number, number>();
       for (const t of asked) perTurnCounts.set(t, (perTurnCounts.get(t) ?? 0) + 1);
       return [...perTurnCounts.values()];
@@ -162,12 +165,16 @@ describe('handshake pacing: the leaf request', () => {
     counting = true;
     setImmediate(count);
     try {
-      const unpaced = await run(null);
-      const paced = await run(1);
-      // The test's premise: unpaced, the CONNECTs read together ask together.
-      expect(Math.max(...unpaced)).toBeGreaterThan(1);
-      expect(Math.max(...paced)).toBe(1);
-      expect(paced.reduce((a, b) => a + b, 0)).toBe(16);
+      // The premise: unpaced, CONNECTs read together ask together. Under a loaded machine a burst
+      // can arrive spread over turns, so a few attempts are allowed to show it once.
+      let unpacedMax = 0;
+      for (let attempt = 0; attempt < 5 && unpacedMax <= 1; attempt++) unpacedMax = Math.max(unpacedMax, ...(await run(null)));
+      expect(unpacedMax).toBeGreaterThan(1);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const paced = await run(1);
+        expect(Math.max(...paced)).toBe(1);
+        expect(paced.reduce((a, b) => a + b, 0)).toBe(BURST);
+      }
     } finally {
       counting = false;
     }
