@@ -13,6 +13,7 @@ import { createAllowAllGate } from '../../agent/pipeline/allow-all-gate.js';
 import { startProxy, type ProxyEngine } from '../../agent/proxy/engine.js';
 import { openKeychain } from '../../agent/system/keychain.js';
 import { DEFAULT_AI_HOSTS } from '../../shared/policy/default-policy.js';
+import { serve } from './ipc-child.js';
 import { watchLoop } from './turn-watch.js';
 
 /** What the bench asks of the engine subject. */
@@ -49,35 +50,21 @@ async function start(request: Extract<EngineRequest, { op: 'start' }>): Promise<
   return { port: engine.address.port };
 }
 
-process.on('message', (message: EngineRequest & { id: number }) => {
-  const reply = (result: unknown): void => {
-    process.send?.({ id: message.id, result });
-  };
-  switch (message.op) {
-    case 'start':
-      start(message).then(reply, (err: Error) => reply({ error: err.stack ?? err.message }));
-      return;
-    case 'watch':
+serve<EngineRequest>(
+  {
+    start,
+    watch: () => {
       watching = watchLoop();
-      reply(null);
-      return;
-    case 'unwatch':
-      reply(watching?.stop() ?? null);
+      return null;
+    },
+    unwatch: () => {
+      const watched = watching?.stop() ?? null;
       watching = null;
-      return;
-    case 'pinned':
-      reply(engine?.stats().pinnedHosts ?? []);
-      return;
-    case 'stop':
-      void (engine?.close() ?? Promise.resolve()).finally(() => {
-        reply(null);
-        process.exit(0);
-      });
-      return;
-    default: {
-      const never: never = message;
-      throw new Error(`unknown op ${JSON.stringify(never)}`);
-    }
-  }
-});
-process.on('disconnect', () => process.exit(0));
+      return watched;
+    },
+    pinned: () => engine?.stats().pinnedHosts ?? [],
+  },
+  async () => {
+    await engine?.close();
+  },
+);

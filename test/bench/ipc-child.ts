@@ -25,3 +25,29 @@ export class Child<Request extends object> {
     });
   }
 }
+
+/**
+ * The child's side: answers each `{ ...request, id }` with its handler's result (a thrown error or
+ * rejection as `{ error }`); on `stop`, answers once `stop()` settled and exits; exits when the
+ * parent goes.
+ */
+export function serve<R extends { readonly op: string }>(handlers: { readonly [K in Exclude<R['op'], 'stop'>]: (request: Extract<R, { op: K }>) => unknown }, stop: () => Promise<void>): void {
+  process.on('message', (message: R & { id: number }) => {
+    const reply = (result: unknown): void => {
+      process.send?.({ id: message.id, result });
+    };
+    if (message.op === 'stop') {
+      void stop().finally(() => {
+        reply(null);
+        process.exit(0);
+      });
+      return;
+    }
+    const handler = (handlers as unknown as Record<string, ((request: R) => unknown) | undefined>)[message.op];
+    if (handler === undefined) throw new Error(`unknown op ${JSON.stringify(message.op)}`);
+    Promise.resolve()
+      .then(() => handler(message))
+      .then(reply, (err: Error) => reply({ error: err.stack ?? err.message }));
+  });
+  process.on('disconnect', () => process.exit(0));
+}

@@ -17,6 +17,7 @@ import type * as MitmModule from 'http-mitm-proxy';
 import type { Gate } from '../../agent/pipeline/seam.js';
 import type { ProxyEngine } from '../../agent/proxy/engine.js';
 import type { Policy } from '../../shared/schema/policy.js';
+import { serve } from './ipc-child.js';
 
 // Each subject imports only what it runs (below, dynamically): idle RSS is the point of measuring
 // each in its own process, and the governance modules weigh far more than the engine.
@@ -158,47 +159,25 @@ async function startMitm(upstreamPort: number, caPem: string): Promise<{ port: n
   return { port: port.port, caPem: mitmCa };
 }
 
-process.on('message', (message: SubjectRequest & { id: number }) => {
-  const reply = (result: unknown): void => {
-    process.send?.({ id: message.id, result });
-  };
-  switch (message.op) {
-    case 'start':
-      (message.kind === 'mitm'
-        ? startMitm(message.upstreamPort, message.caPem)
-        : startOutpost(message.kind === 'outpost-gated', message.upstreamPort, message.caPem, message.caKeyPem, message.caFile)
-      ).then(reply, (err: Error) =>
-        reply({ error: err.stack ?? err.message }),
-      );
-      return;
-    case 'mark':
+serve<SubjectRequest>(
+  {
+    start: (m) => (m.kind === 'mitm' ? startMitm(m.upstreamPort, m.caPem) : startOutpost(m.kind === 'outpost-gated', m.upstreamPort, m.caPem, m.caKeyPem, m.caFile)),
+    mark: () => {
       stall.reset();
       peakRss = process.memoryUsage.rss();
       cpuMark = process.cpuUsage();
-      reply(null);
-      return;
-    case 'read': {
+      return null;
+    },
+    read: (): SubjectReading => {
       const cpu = process.cpuUsage(cpuMark);
-      const reading: SubjectReading = {
+      return {
         rssMb: process.memoryUsage.rss() / 1048576,
         peakRssMb: peakRss / 1048576,
         cpuMs: (cpu.user + cpu.system) / 1000,
         maxStallMs: stall.max / 1e6,
         heap: heapBreakdown(),
       };
-      reply(reading);
-      return;
-    }
-    case 'stop':
-      void stop().finally(() => {
-        reply(null);
-        process.exit(0);
-      });
-      return;
-    default: {
-      const never: never = message;
-      throw new Error(`unknown op ${JSON.stringify(never)}`);
-    }
-  }
-});
-process.on('disconnect', () => process.exit(0));
+    },
+  },
+  () => stop(),
+);

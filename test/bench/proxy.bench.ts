@@ -17,7 +17,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Agent, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
-import { startOutpost } from '../support/cli.js';
+import { startOutpost, writeAgentConfig } from '../support/cli.js';
 import { createTestCa } from '../support/test-ca.js';
 import { benchPolicyDocument } from './bench-policy.js';
 import type { SubjectKind, SubjectReading, SubjectRequest } from './proxy-subject.js';
@@ -146,20 +146,7 @@ function rssOf(pid: number): number {
  */
 async function startWholeAgent(upstreamPort: number, upstreamCaFile: string): Promise<{ pid: number; dispatcher: () => Dispatcher; stop: () => Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-bench-agent-'));
-  const config = path.join(dir, 'agent.json');
-  await fs.writeFile(path.join(dir, 'policy.json'), JSON.stringify(await benchPolicyDocument()));
-  await fs.writeFile(
-    config,
-    JSON.stringify({
-      home: 'home',
-      policyFile: 'policy.json',
-      proxy: { port: 0 },
-      control: { port: 0 },
-      ca: { keyStore: 'file' },
-      upstream: { resolve: { 'api.openai.com': `127.0.0.1:${upstreamPort}` }, caFile: upstreamCaFile },
-      log: { level: 'warn' },
-    }),
-  );
+  const config = await writeAgentConfig(dir, { policy: await benchPolicyDocument(), resolve: { 'api.openai.com': `127.0.0.1:${upstreamPort}` }, caFile: upstreamCaFile });
   const agent = await startOutpost(config);
   return {
     pid: agent.child.pid ?? -1,

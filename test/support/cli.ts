@@ -28,6 +28,29 @@ export function runOutpost(args: readonly string[], env: NodeJS.ProcessEnv = {},
   });
 }
 
+/**
+ * Writes an agent config for `startOutpost` into `dir`: `policy` as `policy.json`, home `dir/home`,
+ * every port 0, file keys, the upstream mapped by `resolve` and trusted through `caFile`, warn logs.
+ * Returns the config file.
+ */
+export async function writeAgentConfig(dir: string, options: { readonly policy: object; readonly resolve: Readonly<Record<string, string>>; readonly caFile: string }): Promise<string> {
+  const file = path.join(dir, 'agent.json');
+  await fs.writeFile(path.join(dir, 'policy.json'), JSON.stringify(options.policy));
+  await fs.writeFile(
+    file,
+    JSON.stringify({
+      home: 'home',
+      policyFile: 'policy.json',
+      proxy: { port: 0 },
+      control: { port: 0 },
+      ca: { keyStore: 'file' },
+      upstream: { resolve: options.resolve, caFile: options.caFile },
+      log: { level: 'warn' },
+    }),
+  );
+  return file;
+}
+
 /** A running `outpost start`. */
 export interface RunningAgent {
   readonly child: ChildProcess;

@@ -9,7 +9,6 @@
  *   account for every recorded request, and the restarted agent starts from exactly that spend.
  */
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
@@ -20,7 +19,7 @@ import type { GovernorState } from '../../../shared/core/decide.js';
 import type { AuditRecord } from '../../../shared/schema/audit.js';
 import { fetchFor } from '../../support/clients.js';
 import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
-import { startOutpost, type RunningAgent } from '../../support/cli.js';
+import { startOutpost, writeAgentConfig, type RunningAgent } from '../../support/cli.js';
 import { tempHome } from './temp-home.js';
 
 const TOTAL = 2000;
@@ -38,26 +37,13 @@ afterAll(async () => {
 type Agent = RunningAgent;
 
 /** Writes the agent's config and policy into `dir` (once), and returns the config file. */
-async function configure(dir: string): Promise<string> {
-  const file = path.join(dir, 'agent.json');
-  await fs.writeFile(
-    path.join(dir, 'policy.json'),
+function configure(dir: string): Promise<string> {
+  return writeAgentConfig(dir, {
     // A daily budget far above what the test spends: every request is charged to it.
-    JSON.stringify({ version: 1, name: 'crash', interception: { hosts: ['api.openai.com'] }, defaults: { budget: { limitUsd: 1000, period: '1d' } } }),
-  );
-  await fs.writeFile(
-    file,
-    JSON.stringify({
-      home: 'home',
-      policyFile: 'policy.json',
-      proxy: { port: 0 },
-      control: { port: 0 },
-      ca: { keyStore: 'file' },
-      upstream: { resolve: provider.resolveMap(), caFile: provider.ca.caFile },
-      log: { level: 'warn' },
-    }),
-  );
-  return file;
+    policy: { version: 1, name: 'crash', interception: { hosts: ['api.openai.com'] }, defaults: { budget: { limitUsd: 1000, period: '1d' } } },
+    resolve: provider.resolveMap(),
+    caFile: provider.ca.caFile,
+  });
 }
 
 /** The request id a prompt carries (the record keeps the prompt: no guardrail finding in it). */
