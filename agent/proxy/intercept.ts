@@ -9,7 +9,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ExchangeTarget } from './exchange.js';
-import type { HandshakePacer } from './handshake-pacer.js';
+import type { HandshakePacer, PacedStart } from './handshake-pacer.js';
 import { isCertificateRejection } from './pinning.js';
 
 /** Where an intercepted TLS socket was going; set on the socket so each request finds it in O(1). */
@@ -42,51 +42,40 @@ export function intercept(socket: net.Socket, head: Buffer, target: ExchangeTarg
     socket.destroy();
   };
   socket.on('error', onError);
-  if (pacer === null) {
-    begin(socket, head, target, certs, inner, hooks, null, onError);
-    return;
-  }
-  // A burst of CONNECTs is read in one poll phase; each new host's leaf costs ~0.1–0.2 ms of
-  // main-thread work before its signature goes to the thread pool. Taken a few per turn.
-  pacer.admit(() => {
-    if (socket.destroyed) return false;
-    begin(socket, head, target, certs, inner, hooks, pacer, onError);
-    return true;
-  });
-}
-
-function begin(socket: net.Socket, head: Buffer, target: ExchangeTarget, certs: CertificateSource, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null, onError: () => void): void {
-  let context: tls.SecureContext | Promise<tls.SecureContext>;
-  try {
-    context = certs.secureContext(target.host);
-  } catch (err) {
+  const failed = (err: Error): void => {
     socket.off('error', onError);
-    hooks.certificateFailed(target.host, err as Error);
-    return;
-  }
-  const start = (ctx: tls.SecureContext): void => {
-    if (pacer === null) {
-      socket.off('error', onError);
-      if (!socket.destroyed) terminate(socket, head, target, ctx, inner, hooks, null);
-      return;
-    }
-    // Deferred sockets stay as they are: bytes the client sends meanwhile (its ClientHello) wait in
-    // the kernel or the socket's buffer, and the TLS socket reads them first when it starts.
-    pacer.admit(() => {
+    hooks.certificateFailed(target.host, err);
+  };
+  // Deferred sockets stay as they are: bytes the client sends meanwhile (its ClientHello) wait in
+  // the kernel or the socket's buffer, and the TLS socket reads them first when it starts.
+  const start = (ctx: tls.SecureContext): void =>
+    paced(pacer, () => {
       socket.off('error', onError);
       if (socket.destroyed) return false;
       terminate(socket, head, target, ctx, inner, hooks, pacer);
       return true;
     });
-  };
-  if (context instanceof Promise) {
-    context.then(start, (err: Error) => {
-      socket.off('error', onError);
-      hooks.certificateFailed(target.host, err);
-    });
-  } else {
-    start(context);
-  }
+  // A burst of CONNECTs is read in one poll phase; each new host's leaf costs ~0.1–0.2 ms of
+  // main-thread work before its signature goes to the thread pool: a few per turn.
+  paced(pacer, () => {
+    if (socket.destroyed) return false;
+    let context: tls.SecureContext | Promise<tls.SecureContext>;
+    try {
+      context = certs.secureContext(target.host);
+    } catch (err) {
+      failed(err as Error);
+      return true;
+    }
+    if (context instanceof Promise) context.then(start, failed);
+    else start(context);
+    return true;
+  });
+}
+
+/** Runs `step` now without a pacer, else when the pacer's per-turn budget allows. */
+function paced(pacer: HandshakePacer | null, step: PacedStart): void {
+  if (pacer === null) step();
+  else pacer.admit(step);
 }
 
 function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, secureContext: tls.SecureContext, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null): void {
