@@ -1,4 +1,5 @@
 /** Visiting every string inside a JSON value (tool-call arguments, function responses). */
+import type { SseEvent } from './sse.js';
 
 /** Calls `fn` on each string inside `value`, depth first; a returned string replaces it. */
 export function walkStrings(value: unknown, fn: (s: string) => string | undefined): unknown {
@@ -26,6 +27,33 @@ export function parseObject(text: string): Record<string, unknown> | null {
     return asObject(JSON.parse(text));
   } catch {
     return null;
+  }
+}
+
+/**
+ * The last SSE event a response reader parsed. A tap rewrites an event's text right after the
+ * reader read it (hot path: a guarded stream rewrites most text events), so the rewrite finds the
+ * parsed object here instead of parsing the event again.
+ */
+export class LastEvent {
+  private ev: SseEvent | null = null;
+  private data: Record<string, unknown> | null = null;
+
+  /** Parses `ev`'s data (null when it is not a JSON object) and remembers it. */
+  parse(ev: SseEvent): Record<string, unknown> | null {
+    this.ev = ev;
+    this.data = parseObject(ev.data);
+    return this.data;
+  }
+
+  /** True when `ev` is the event parsed last. */
+  is(ev: SseEvent): boolean {
+    return ev === this.ev;
+  }
+
+  /** `ev`'s data: the remembered object when it was parsed last, else parsed now. */
+  of(ev: SseEvent): Record<string, unknown> | null {
+    return ev === this.ev ? this.data : parseObject(ev.data);
   }
 }
 

@@ -4,7 +4,7 @@
  * `message_start` and cumulative output usage in `message_delta`.
  */
 import { anthropicError } from '../errors.js';
-import { asNumber, asObject, collect, replace, walkStrings, type TextVisit, parseObject } from '../json-walk.js';
+import { asNumber, asObject, collect, LastEvent, replace, walkStrings, type TextVisit } from '../json-walk.js';
 import type { SseEvent } from '../sse.js';
 import type { EventInfo, ProviderAdapter, ResponseReader, UsageParts } from '../types.js';
 
@@ -60,16 +60,12 @@ function readUsage(u: Record<string, unknown>, into: UsageParts): void {
 
 function reader(): ResponseReader {
   let usage: UsageParts | null = null;
-  // The last event parsed, so rewriting its text does not parse it again (hot path).
-  let memoEv: SseEvent | null = null;
-  let memo: Record<string, unknown> | null = null;
+  const last = new LastEvent();
   return {
     event(ev: SseEvent) {
       const type = ev.event;
       if (type !== 'content_block_delta' && type !== 'message_start' && type !== 'message_delta') return NOTHING;
-      const o = parseObject(ev.data);
-      memoEv = ev;
-      memo = o;
+      const o = last.parse(ev);
       if (o === null) return NOTHING;
       if (type === 'content_block_delta') {
         const d = asObject(o['delta']);
@@ -88,7 +84,7 @@ function reader(): ResponseReader {
       return content.map((b) => asObject(b)?.['text']).filter((t): t is string => typeof t === 'string').join('\n');
     },
     withText(ev, text) {
-      const o = (ev === memoEv ? memo : parseObject(ev.data)) as Record<string, unknown>;
+      const o = last.of(ev) as Record<string, unknown>;
       (asObject(o['delta']) as Record<string, unknown>)['text'] = text;
       return `event: content_block_delta\ndata: ${JSON.stringify(o)}\n\n`;
     },

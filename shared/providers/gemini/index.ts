@@ -5,8 +5,7 @@
  * Usage comes in `usageMetadata`, cumulative on every stream event.
  */
 import { geminiError } from '../errors.js';
-import { asNumber, asObject, collect, replace, walkStrings, type TextVisit, parseObject } from '../json-walk.js';
-import type { SseEvent } from '../sse.js';
+import { asNumber, asObject, collect, LastEvent, replace, walkStrings, type TextVisit } from '../json-walk.js';
 import type { EventInfo, ProviderAdapter, ResponseReader, UsageParts } from '../types.js';
 
 const PATH = /^\/v1(?:beta|alpha)?\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -65,9 +64,7 @@ function candidateTexts(o: Record<string, unknown> | null, fn?: (t: string) => s
 
 function reader(): ResponseReader {
   let usage: UsageParts | null = null;
-  // The last event parsed, so rewriting its text does not parse it again (hot path).
-  let memoEv: SseEvent | null = null;
-  let memo: Record<string, unknown> | null = null;
+  const last = new LastEvent();
   const read = (o: Record<string, unknown> | null): string => {
     const u = asObject(o?.['usageMetadata']);
     if (u !== null) readUsage(u, (usage ??= {}));
@@ -75,9 +72,7 @@ function reader(): ResponseReader {
   };
   return {
     event(ev): EventInfo {
-      memoEv = ev;
-      memo = parseObject(ev.data);
-      const text = read(memo);
+      const text = read(last.parse(ev));
       return { text: text.length > 0 ? text : null, usageOnly: false };
     },
     json(body) {
@@ -85,7 +80,7 @@ function reader(): ResponseReader {
       return Array.isArray(body) ? body.map((o) => read(asObject(o))).join('') : read(asObject(body));
     },
     withText(ev, text) {
-      const o = (ev === memoEv ? memo : parseObject(ev.data)) as Record<string, unknown>;
+      const o = last.of(ev) as Record<string, unknown>;
       let first = true;
       candidateTexts(o, () => {
         const t = first ? text : '';

@@ -5,7 +5,7 @@
  */
 import type { SseEvent } from '../sse.js';
 import { spliceStringMember } from '../json-splice.js';
-import { asNumber, asObject, parseObject } from '../json-walk.js';
+import { asNumber, asObject, LastEvent } from '../json-walk.js';
 import type { EventInfo, ResponseReader, UsageParts } from '../types.js';
 
 const NOTHING: EventInfo = { text: null, usageOnly: false };
@@ -28,23 +28,20 @@ function errorEvent(message: string, code: string): string {
 /** Reader for chat completions (JSON or SSE). */
 export function chatReader(): ResponseReader {
   let usage: UsageParts | null = null;
-  // The last event parsed, so rewriting its text does not parse it again (hot path).
-  let memoEv: SseEvent | null = null;
-  let memo: Record<string, unknown> | null = null;
-  let memoText: string | null = null;
+  const last = new LastEvent();
+  /** The text of the event parsed last (null when it had none). */
+  let lastText: string | null = null;
   return {
     event(ev) {
-      const o = parseObject(ev.data);
-      memoEv = ev;
-      memo = o;
-      memoText = null;
+      const o = last.parse(ev);
+      lastText = null;
       if (o === null) return NOTHING;
       const u = asObject(o['usage']);
       const choices = o['choices'];
       if (u !== null) readUsage(u, (usage ??= {}));
       const first = Array.isArray(choices) ? asObject(asObject(choices[0])?.['delta']) : null;
       const text = first !== null && typeof first['content'] === 'string' ? first['content'] : null;
-      memoText = text;
+      lastText = text;
       return { text, usageOnly: u !== null && Array.isArray(choices) && choices.length === 0 };
     },
     json(body) {
@@ -56,9 +53,9 @@ export function chatReader(): ResponseReader {
       return choices.map((c) => asObject(asObject(c)?.['message'])?.['content']).filter((t): t is string => typeof t === 'string').join('\n');
     },
     withText(ev, text) {
-      const spliced = ev === memoEv && memoText !== null ? spliceStringMember(ev.data, 'content', memoText, text) : null;
+      const spliced = last.is(ev) && lastText !== null ? spliceStringMember(ev.data, 'content', lastText, text) : null;
       if (spliced !== null) return `data: ${spliced}\n\n`;
-      const o = (ev === memoEv ? memo : parseObject(ev.data)) as Record<string, unknown>;
+      const o = last.of(ev) as Record<string, unknown>;
       const delta = asObject(asObject((o['choices'] as unknown[])[0])?.['delta']) as Record<string, unknown>;
       delta['content'] = text;
       return `data: ${JSON.stringify(o)}\n\n`;
@@ -79,8 +76,7 @@ export function chatReader(): ResponseReader {
 /** Reader for the Responses API (JSON or typed SSE events). */
 export function responsesReader(): ResponseReader {
   let usage: UsageParts | null = null;
-  let memoEv: SseEvent | null = null;
-  let memo: Record<string, unknown> | null = null;
+  const last = new LastEvent();
   const outputTexts = (resp: Record<string, unknown> | null, fn?: (t: string) => string): string[] => {
     const texts: string[] = [];
     const output = resp?.['output'];
@@ -99,9 +95,7 @@ export function responsesReader(): ResponseReader {
   };
   return {
     event(ev: SseEvent) {
-      const o = parseObject(ev.data);
-      memoEv = ev;
-      memo = o;
+      const o = last.parse(ev);
       if (o === null) return NOTHING;
       const type = o['type'] ?? ev.event;
       if (type === 'response.output_text.delta' && typeof o['delta'] === 'string') return { text: o['delta'], usageOnly: false };
@@ -118,7 +112,7 @@ export function responsesReader(): ResponseReader {
       return outputTexts(o).join('\n');
     },
     withText(ev, text) {
-      const o = (ev === memoEv ? memo : parseObject(ev.data)) as Record<string, unknown>;
+      const o = last.of(ev) as Record<string, unknown>;
       o['delta'] = text;
       return `${ev.event !== null ? `event: ${ev.event}\n` : ''}data: ${JSON.stringify(o)}\n\n`;
     },
