@@ -64,6 +64,24 @@ export function fetchFor(route: ClientRoute): ClientHandle<typeof globalThis.fet
   return { client, dispatcher, close: () => dispatcher.close() };
 }
 
+/**
+ * One OpenAI chat completion (gpt-4o-mini, `text` as the user's message, the user's own key) sent
+ * with fetch on `route` (through an agent's proxy): its status and body.
+ */
+export async function chatThrough(route: ClientRoute, text: string): Promise<{ status: number; body: string }> {
+  const { client: fetch, close } = fetchFor(route);
+  try {
+    const res = await fetch('https://api.openai.com/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-user-own-key' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] }),
+    });
+    return { status: res.status, body: await res.text() };
+  } finally {
+    await close();
+  }
+}
+
 /** Options for the SDK helpers. */
 export interface SdkOptions extends ClientRoute {
   /** Default: the provider's real base URL (`https://api.openai.com/v1`, `https://api.anthropic.com`). */

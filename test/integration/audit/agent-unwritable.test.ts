@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../../agent/audit/verify.js';
-import { fetchFor } from '../../support/clients.js';
+import { chatThrough } from '../../support/clients.js';
 import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { canMount, mountSmallFs, type SmallFs } from './small-fs.js';
 
@@ -28,18 +28,8 @@ async function agentOnSmallDisk(failMode: 'open' | 'closed'): Promise<{ t: TestA
   return { t, disk };
 }
 
-async function ask(t: TestAgent, text: string): Promise<{ status: number; body: string }> {
-  const { client: fetch, close } = fetchFor({ proxyUrl: t.proxyUrl, ca: t.caPem });
-  try {
-    const res = await fetch('https://api.openai.com/v1/chat/completions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-user-own-key' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] }),
-    });
-    return { status: res.status, body: await res.text() };
-  } finally {
-    await close();
-  }
+function ask(t: TestAgent, text: string): Promise<{ status: number; body: string }> {
+  return chatThrough({ proxyUrl: t.proxyUrl, ca: t.caPem }, text);
 }
 
 function recovered(t: TestAgent): Promise<void> {

@@ -15,7 +15,7 @@ import { RateLimiter, type RateState } from '../../../shared/core/rate-limits.js
 import type { GovernorState } from '../../../shared/core/decide.js';
 import type { AuditRecord } from '../../../shared/schema/audit.js';
 import { startTestAgent, type TestAgent } from '../../support/agent.js';
-import { fetchFor } from '../../support/clients.js';
+import { chatThrough } from '../../support/clients.js';
 import { exampleFile } from '../../support/handbook.js';
 import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
@@ -35,18 +35,7 @@ afterEach(async () => {
 
 /** One chat completion through the agent's proxy; the status. */
 async function ask(t: TestAgent, text: string): Promise<number> {
-  const { client: fetch, close } = fetchFor({ proxyUrl: t.proxyUrl, ca: t.caPem });
-  try {
-    const res = await fetch('https://api.openai.com/v1/chat/completions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-user-own-key' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] }),
-    });
-    await res.text();
-    return res.status;
-  } finally {
-    await close();
-  }
+  return (await chatThrough({ proxyUrl: t.proxyUrl, ca: t.caPem }, text)).status;
 }
 
 const spend = (doc: unknown): number => (doc as GovernorState).budgets.windows.reduce((n, w) => n + w.spentUsd, 0);
