@@ -130,9 +130,7 @@ async function engineSection(home: string, ca: string, rounds: number): Promise<
     upstream.once('error', reject);
   });
   const start = async (handshakesPerTurn: number | null): Promise<{ child: Child<EngineRequest>; port: number }> => {
-    // BENCH_SUBJECT_ARGS: node flags for the engine's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const flags = (process.env.BENCH_SUBJECT_ARGS ?? '').split(' ').filter((f) => f.length > 0);
-    const child = Child.fork<EngineRequest>(fileURLToPath(new URL('./engine-subject.js', import.meta.url)), flags);
+    const child = Child.fork<EngineRequest>(fileURLToPath(new URL('./engine-subject.js', import.meta.url)));
     const started = await child.ask<{ port: number; error?: string }>({ op: 'start', home, upstreamPort, upstreamCaFile: upstreamCa.caFile, handshakesPerTurn });
     if (started.error !== undefined) throw new Error(started.error);
     return { child, port: started.port };

@@ -1,6 +1,14 @@
 /** A benchmark subject in a child process, spoken to by request and response over IPC. */
 import { fork, type ChildProcess } from 'node:child_process';
 
+/** Node flags for the processes under measurement: `BENCH_SUBJECT_ARGS`, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+export const SUBJECT_FLAGS: readonly string[] = (process.env.BENCH_SUBJECT_ARGS ?? '').split(' ').filter((f) => f.length > 0);
+
+/** Forks `file` with its stdout ignored (http-mitm-proxy logs every per-host server it starts: the tables stay readable). */
+export function forkQuiet(file: string, execArgv: readonly string[] = []): ChildProcess {
+  return fork(file, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [...execArgv] });
+}
+
 /** A forked child that answers each `{ ...request, id }` with `{ id, result }`. */
 export class Child<Request extends object> {
   private next = 0;
@@ -12,9 +20,9 @@ export class Child<Request extends object> {
     });
   }
 
-  /** Forks `file` (stdout ignored, stderr shared) with node flags `execArgv`. */
-  static fork<R extends object>(file: string, execArgv: readonly string[] = []): Child<R> {
-    return new Child<R>(fork(file, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [...execArgv] }));
+  /** Forks `file` (a subject under measurement: `SUBJECT_FLAGS`, stdout ignored). */
+  static fork<R extends object>(file: string): Child<R> {
+    return new Child<R>(forkQuiet(file, SUBJECT_FLAGS));
   }
 
   ask<T>(request: Request): Promise<T> {

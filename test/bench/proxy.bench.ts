@@ -9,7 +9,6 @@
  * interleaved across subjects so that noise from other work on the machine spreads evenly, and
  * the median is reported. `BENCH_SECONDS` sets a cell's length (default 2).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -21,7 +20,7 @@ import { startOutpost, writeAgentConfig } from '../support/cli.js';
 import { createTestCa } from '../support/test-ca.js';
 import { benchPolicyDocument } from './bench-policy.js';
 import type { SubjectKind, SubjectReading, SubjectRequest } from './proxy-subject.js';
-import { Child } from './ipc-child.js';
+import { Child, forkQuiet } from './ipc-child.js';
 import type { BenchSection } from './types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -121,15 +120,6 @@ interface Subject {
   dispatcher(): Dispatcher;
 }
 
-/** Node flags for the proxy subjects only, e.g. `BENCH_SUBJECT_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`. */
-const SUBJECT_ARGS = (process.env.BENCH_SUBJECT_ARGS ?? '').split(' ').filter((a) => a.length > 0);
-
-function forkChild(file: string): ChildProcess {
-  // http-mitm-proxy logs every per-host server it starts: keep the table readable.
-  const execArgv = file === 'proxy-subject.js' ? SUBJECT_ARGS : [];
-  return fork(path.join(here, file), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
-}
-
 /** Resident memory of a process (Linux /proc), MB; NaN elsewhere. */
 function rssOf(pid: number): number {
   try {
@@ -164,12 +154,12 @@ async function startWholeAgent(upstreamPort: number, upstreamCaFile: string): Pr
 export async function run(): Promise<BenchSection[]> {
   const ca = await createTestCa('Outpost Bench Root');
   const leaf = ca.issue(['api.openai.com', '*.bench.test', '127.0.0.1']);
-  const upstreamProcess = forkChild('proxy-upstream.js');
+  const upstreamProcess = forkQuiet(path.join(here, 'proxy-upstream.js'));
   upstreamProcess.send({ cert: leaf.cert, key: leaf.key });
   const upstreamPort = await new Promise<number>((resolve) => upstreamProcess.once('message', (m: { port: number }) => resolve(m.port)));
 
   const start = async (kind: SubjectKind): Promise<{ child: Child<SubjectRequest>; port: number; caPem: string }> => {
-    const child = new Child<SubjectRequest>(forkChild('proxy-subject.js'));
+    const child = Child.fork<SubjectRequest>(path.join(here, 'proxy-subject.js'));
     const started = await child.ask<{ port: number; caPem: string; error?: string }>({ op: 'start', kind, upstreamPort, caPem: ca.caPem, caKeyPem: ca.keyPem, caFile: ca.caFile });
     if (started.error !== undefined) throw new Error(started.error);
     return { child, ...started };
