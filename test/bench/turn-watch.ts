@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** Where the main thread's longest gap went (Linux schedstat; NaN elsewhere). */
-export interface TurnWatch {
+interface TurnWatch {
   /** Longest gap between two 1 ms timer callbacks on the engine's thread (ms). */
   gapMaxMs: number;
   /** CPU time the thread ran within that gap (the engine's own work). */
@@ -23,7 +23,7 @@ export interface TurnWatch {
  * chain reads the thread's schedstat (ns on a CPU, ns runnable but waiting) at every callback.
  * The machine has 2 cores shared with other work, so a stall can be the OS running someone else.
  */
-export function watchTurns(): { stop(): TurnWatch } {
+function watchTurns(): { stop(): TurnWatch } {
   const read = (): [number, number] | null => {
     try {
       const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
