@@ -11,10 +11,12 @@ import { webAppsAdapter } from './web-apps/index.js';
 /** Every adapter, in match order. */
 export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [openAiAdapter, anthropicAdapter, geminiAdapter, webAppsAdapter];
 
-/** The endpoint a request is, or null when it is not a governed AI API call. */
+/** The endpoint a request is (`path` with or without its query), or null when it is not a governed AI API call. */
 export function matchEndpoint(host: string, method: string, path: string): Endpoint | null {
+  const q = path.indexOf('?');
+  const bare = q === -1 ? path : path.slice(0, q);
   for (const adapter of PROVIDER_ADAPTERS) {
-    const e = adapter.match(host, method, path);
+    const e = adapter.match(host, method, bare);
     if (e !== null) return e;
   }
   return null;

@@ -72,7 +72,10 @@ export interface ErrorShape {
 /** One API family. */
 export interface ProviderAdapter {
   readonly id: string;
-  /** The endpoint this request is, or null when it is not an AI call this adapter governs. */
+  /**
+   * The endpoint this request is, or null when it is not an AI call this adapter governs. `path` is
+   * without its query (`matchEndpoint` strips it once for every adapter).
+   */
   match(host: string, method: string, path: string): Endpoint | null;
   parse(endpoint: Endpoint, body: unknown): ParsedRequest;
   /** Replaces prompt texts (aligned with `parse().texts`; null keeps a text). */

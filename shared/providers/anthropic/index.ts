@@ -106,9 +106,7 @@ export const anthropicAdapter: ProviderAdapter = {
   id: 'anthropic',
   match(host, method, path) {
     if (host !== 'api.anthropic.com' || method !== 'POST') return null;
-    const q = path.indexOf('?');
-    const bare = q === -1 ? path : path.slice(0, q);
-    return bare === '/v1/messages' ? { adapter: anthropicAdapter, provider: 'anthropic', api: 'messages', pathModel: null, pathStream: false } : null;
+    return path === '/v1/messages' ? { adapter: anthropicAdapter, provider: 'anthropic', api: 'messages', pathModel: null, pathStream: false } : null;
   },
   parse(_endpoint, body) {
     const o = asObject(body) ?? {};

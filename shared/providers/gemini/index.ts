@@ -103,8 +103,7 @@ export const geminiAdapter: ProviderAdapter = {
   id: 'gemini',
   match(host, method, path) {
     if (host !== 'generativelanguage.googleapis.com' || method !== 'POST') return null;
-    const q = path.indexOf('?');
-    const m = PATH.exec(q === -1 ? path : path.slice(0, q));
+    const m = PATH.exec(path);
     if (m === null) return null;
     return { adapter: geminiAdapter, provider: 'gemini', api: m[2] as string, pathModel: decodeURIComponent(m[1] as string), pathStream: m[2] === 'streamGenerateContent' };
   },

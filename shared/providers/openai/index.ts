@@ -35,11 +35,9 @@ export const openAiAdapter: ProviderAdapter = {
     if (method !== 'POST') return null;
     const provider = openAiProviderFor(host);
     if (provider === null) return null;
-    const q = path.indexOf('?');
-    const bare = q === -1 ? path : path.slice(0, q);
     for (const [name, a] of Object.entries(APIS)) {
-      if (!bare.endsWith(a.suffix)) continue;
-      const deployment = provider === 'azure-openai' ? (AZURE_DEPLOYMENT.exec(bare)?.[1] ?? null) : null;
+      if (!path.endsWith(a.suffix)) continue;
+      const deployment = provider === 'azure-openai' ? (AZURE_DEPLOYMENT.exec(path)?.[1] ?? null) : null;
       return { adapter: openAiAdapter, provider, api: name, pathModel: deployment === null ? null : decodeURIComponent(deployment), pathStream: false };
     }
     return null;

@@ -68,10 +68,8 @@ export const webAppsAdapter: ProviderAdapter = {
   id: 'web-apps',
   match(host, method, path) {
     if (method !== 'POST') return null;
-    const q = path.indexOf('?');
-    const bare = q === -1 ? path : path.slice(0, q);
-    if (host === 'chatgpt.com' && CHATGPT.test(bare)) return { adapter: webAppsAdapter, provider: 'openai', api: 'chatgpt.conversation', pathModel: null, pathStream: true };
-    if (host === 'claude.ai' && CLAUDE.test(bare)) return { adapter: webAppsAdapter, provider: 'anthropic', api: 'claude.completion', pathModel: null, pathStream: true };
+    if (host === 'chatgpt.com' && CHATGPT.test(path)) return { adapter: webAppsAdapter, provider: 'openai', api: 'chatgpt.conversation', pathModel: null, pathStream: true };
+    if (host === 'claude.ai' && CLAUDE.test(path)) return { adapter: webAppsAdapter, provider: 'anthropic', api: 'claude.completion', pathModel: null, pathStream: true };
     return null;
   },
   parse(endpoint, body) {
