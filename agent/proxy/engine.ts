@@ -295,50 +295,57 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     server.emit('listening');
   }
 
-  const accept = (socket: net.Socket): void => {
+  /** Every accepted socket is tracked until it closes (close() ends them). */
+  const track = (socket: net.Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    front.emit('connection', socket);
   };
   const listeners: net.Server[] = [];
   const host = config.proxy.host === 'localhost' ? '127.0.0.1' : config.proxy.host;
-  const first = await listen(accept, host, config.proxy.port);
-  listeners.push(first);
-  port = (first.address() as net.AddressInfo).port;
-  if (host === '127.0.0.1' && options.ipv6 !== false) {
-    // ::1 is a convenience: a machine without IPv6 loopback, or with the port taken there, still runs.
-    const second = await listen(accept, '::1', port).catch((err: Error) => {
-      onError(err, 'listening on ::1');
-      return null;
-    });
-    if (second !== null) listeners.push(second);
-  }
-
-  const transparent = config.transparent;
-  let transparentPort: number | null = null;
-  if (transparent?.enabled === true) {
-    const acceptTransparentSocket = (socket: net.Socket): void => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-      acceptTransparent(
-        socket,
-        (s, hello, host, hostPort) => {
-          if (isLocalHost(host)) s.destroy();
-          else route(s, hello, host, hostPort, null, false);
-        },
-        (reason) => onError(new ProxyError('PROXY_BAD_AUTHORITY', `transparent connection without a usable ClientHello: ${reason}`, 400), 'transparent'),
-      );
-    };
-    const door = await listen(acceptTransparentSocket, host, transparent.port);
-    listeners.push(door);
-    transparentPort = (door.address() as net.AddressInfo).port;
+  /**
+   * Listens on `host` and, for 127.0.0.1, on ::1 at the same port. ::1 is a convenience: a machine
+   * without IPv6 loopback, or with the port taken there, still runs. Returns the port.
+   */
+  const open = async (accept: (socket: net.Socket) => void, wanted: number, door: string): Promise<number> => {
+    const first = await listen(accept, host, wanted);
+    listeners.push(first);
+    const bound = (first.address() as net.AddressInfo).port;
     if (host === '127.0.0.1' && options.ipv6 !== false) {
-      const second = await listen(acceptTransparentSocket, '::1', transparentPort).catch((err: Error) => {
-        onError(err, 'listening on ::1 (transparent)');
+      const second = await listen(accept, '::1', bound).catch((err: Error) => {
+        onError(err, `listening on ::1${door}`);
         return null;
       });
       if (second !== null) listeners.push(second);
     }
+    return bound;
+  };
+  port = await open(
+    (socket) => {
+      track(socket);
+      front.emit('connection', socket);
+    },
+    config.proxy.port,
+    '',
+  );
+
+  const transparent = config.transparent;
+  let transparentPort: number | null = null;
+  if (transparent?.enabled === true) {
+    transparentPort = await open(
+      (socket) => {
+        track(socket);
+        acceptTransparent(
+          socket,
+          (s, hello, host, hostPort) => {
+            if (isLocalHost(host)) s.destroy();
+            else route(s, hello, host, hostPort, null, false);
+          },
+          (reason) => onError(new ProxyError('PROXY_BAD_AUTHORITY', `transparent connection without a usable ClientHello: ${reason}`, 400), 'transparent'),
+        );
+      },
+      transparent.port,
+      ' (transparent)',
+    );
   }
 
   let closed: Promise<void> | null = null;
