@@ -18,6 +18,13 @@ function checkName(name: string): void {
   if (!NAME.test(name)) throw new Error(`"${name}" is not a secret name: use letters, digits, ".", "_" and "-" (policy refers to it as "keychain:${name}")`);
 }
 
+/** Checks the secret's name, then opens the keychain the agent's config names. */
+async function keychainFor(name: string, configFile: string | undefined): Promise<Awaited<ReturnType<typeof openKeychain>>> {
+  checkName(name);
+  const config = await loadAgentConfig(configFile ?? null);
+  return openKeychain({ home: config.home, mode: config.ca.keyStore });
+}
+
 /** Adds `secret set|delete` to the command tree. */
 export function registerSecret(program: Command): void {
   const group = program.command('secret').description('provider keys in the OS keychain, for policy references "keychain:NAME"');
@@ -28,11 +35,9 @@ export function registerSecret(program: Command): void {
     .option('-c, --config <file>', 'agent config file (JSON)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, opts: { config?: string; json?: boolean }) => {
-      checkName(name);
-      const config = await loadAgentConfig(opts.config ?? null);
+      const keychain = await keychainFor(name, opts.config);
       const value = await readStdin();
       if (value.length === 0) throw new Error('no value on standard input (example: printf %s "$KEY" | outpost secret set NAME)');
-      const keychain = await openKeychain({ home: config.home, mode: config.ca.keyStore });
       await keychain.set(secretEntry(name), value);
       output(opts.json, { ok: true, name, store: keychain.backend }, `stored "${name}" in ${keychain.description}`);
     });
@@ -43,9 +48,7 @@ export function registerSecret(program: Command): void {
     .option('-c, --config <file>', 'agent config file (JSON)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, opts: { config?: string; json?: boolean }) => {
-      checkName(name);
-      const config = await loadAgentConfig(opts.config ?? null);
-      const keychain = await openKeychain({ home: config.home, mode: config.ca.keyStore });
+      const keychain = await keychainFor(name, opts.config);
       const removed = await keychain.delete(secretEntry(name));
       output(opts.json, { ok: true, name, removed }, removed ? `deleted "${name}"` : `no secret "${name}" was stored`);
       if (!removed) process.exitCode = 1;
