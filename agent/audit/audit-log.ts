@@ -24,7 +24,7 @@ import type { AuditSink } from '../pipeline/gate.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
 import { StoreError, toStoreError, type StoreErrorCode } from '../store/errors.js';
-import { canonicalEntry } from './canonical.js';
+import { canonicalEntry } from '../../shared/audit/canonical.js';
 import { ANCHOR_DELAY_MS, ChainWriter, type ChainRow } from './chain-writer.js';
 import { allowListHeaders } from './privacy.js';
 import { readRecords } from './records.js';

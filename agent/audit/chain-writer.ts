@@ -5,7 +5,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
-import { hashRecord } from './canonical.js';
+import { hashRecord } from '../../shared/audit/canonical.js';
 
 /** A record ready to write: the entry already serialised in canonical form. */
 export interface ChainRow {

@@ -4,7 +4,7 @@
  */
 import type { AuditEntry } from '../../shared/schema/audit.js';
 import type { Db } from '../store/database.js';
-import { canonicalEntry, hashRecord } from './canonical.js';
+import { canonicalEntry, hashRecord } from '../../shared/audit/canonical.js';
 import type { AuditRow } from './records.js';
 
 /** What is wrong with the chain, at the first record where it shows. */

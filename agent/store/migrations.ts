@@ -16,7 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     description: 'audit chain, chain anchors, spool cursor, counters, last good policy, pinned hosts',
     sql: `
-      -- One row per audit record. body is the canonical JSON of the AuditEntry (agent/audit/canonical.ts);
+      -- One row per audit record. body is the canonical JSON of the AuditEntry (shared/audit/canonical.ts);
       -- hash covers seq, prev_hash and body. The columns beside body serve queries (time range, tail).
       CREATE TABLE audit (
         seq       INTEGER PRIMARY KEY,

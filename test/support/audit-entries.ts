@@ -1,6 +1,7 @@
 /** Builds audit entries for the audit tests and bench: a plausible allowed request, fields overridable. */
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry } from '../../shared/schema/audit.js';
+import type { AuditEntry, AuditRecord } from '../../shared/schema/audit.js';
+import { GENESIS_HASH, canonicalEntry, hashRecord } from '../../shared/audit/canonical.js';
 
 /** A plausible entry for an allowed chat completion; `over` replaces any field. */
 export function makeEntry(over: Partial<AuditEntry> = {}): AuditEntry {
@@ -35,4 +36,18 @@ export function makeEntry(over: Partial<AuditEntry> = {}): AuditEntry {
     headers: { 'user-agent': 'OpenAI/JS 6.49.0', 'content-type': 'application/json' },
     ...over,
   };
+}
+
+/** `count` records chained from `prevHash` starting at `fromSeq`, as an agent uploads them. */
+export function makeChain(count: number, fromSeq = 1, prevHash = GENESIS_HASH, over: Partial<AuditEntry> = {}): AuditRecord[] {
+  const out: AuditRecord[] = [];
+  let prev = prevHash;
+  for (let i = 0; i < count; i++) {
+    const entry = makeEntry(over);
+    const seq = fromSeq + i;
+    const hash = hashRecord(seq, prev, canonicalEntry(entry));
+    out.push({ ...entry, seq, prevHash: prev, hash });
+    prev = hash;
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
 import { verifyChain } from '../../../agent/audit/verify.js';
 import { readRecords } from '../../../agent/audit/records.js';
-import { GENESIS_HASH, recordHash } from '../../../agent/audit/canonical.js';
+import { GENESIS_HASH, recordHash } from '../../../shared/audit/canonical.js';
 import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auditEntry } from '../../../shared/schema/audit.js';
-import { GENESIS_HASH, canonicalEntry, hashRecord, recordHash } from '../../../agent/audit/canonical.js';
+import { GENESIS_HASH, canonicalEntry, hashRecord, recordHash } from '../../../shared/audit/canonical.js';
 import { makeEntry } from '../../support/audit-entries.js';
 
 describe('canonical serialisation of audit records', () => {

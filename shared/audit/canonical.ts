@@ -9,7 +9,7 @@
  * touching this file.
  */
 import { hash } from 'node:crypto';
-import { auditEntry, firedRule, type AuditEntry, type AuditRecord, type FiredRule } from '../../shared/schema/audit.js';
+import { auditEntry, firedRule, type AuditEntry, type AuditRecord, type FiredRule } from '../schema/audit.js';
 
 /** `prevHash` of the first record ever written. */
 export const GENESIS_HASH = '0'.repeat(64);
