@@ -5,10 +5,19 @@
 import net from 'node:net';
 import { ProxyError } from './errors.js';
 
-/** Listens on `host:port` (loopback only; the config schema refuses anything else). */
+/**
+ * Listens on `host:port` (loopback only; the config schema refuses anything else). Every accepted
+ * socket gets an 'error' listener for its whole life before `accept` sees it: a client may reset
+ * at any stage, and Node's HTTP server removes its own listener when it hands a socket over
+ * ('connect', 'upgrade'), so a refusal written after that (a blocked host's 403) met the reset
+ * with no listener and the 'error' event took the process down (issue 10).
+ */
 export function listen(accept: (socket: net.Socket) => void, host: string, port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, accept);
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+      socket.on('error', dropSocket);
+      accept(socket);
+    });
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(new ProxyError('PROXY_LISTEN', `cannot listen on ${host}:${port}: ${err.code ?? err.message}`)),
     );
@@ -16,6 +25,14 @@ export function listen(accept: (socket: net.Socket) => void, host: string, port:
     // kernel drops their handshakes, leaving clients that wait seconds for SYN-ACK retransmits.
     server.listen({ host, port, ipv6Only: host === '::1', backlog: 4096 }, () => resolve(server));
   });
+}
+
+/**
+ * A client socket's error (a reset, a write after the peer left) ends that connection and nothing
+ * else. Node destroys a socket that errs; this listener only keeps the event from being unhandled.
+ */
+export function dropSocket(this: net.Socket): void {
+  this.destroy();
 }
 
 /**

@@ -19,11 +19,17 @@ export function acceptTransparent(socket: net.Socket, route: TransparentRoute, o
   let buffered: Buffer = Buffer.alloc(0);
   socket.setTimeout(HELLO_TIMEOUT_MS, () => socket.destroy());
   socket.on('error', () => socket.destroy());
+  // A client that half-closes before its ClientHello is complete will never complete it: without
+  // this, the socket (allowHalfOpen) would stay held until the timeout.
+  const onEnd = (): void => {
+    socket.destroy();
+  };
   const onData = (chunk: Buffer): void => {
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
     const result = parseClientHello(buffered);
     if (result.kind === 'partial') return;
     socket.off('data', onData);
+    socket.off('end', onEnd);
     socket.pause();
     socket.setTimeout(0);
     if (result.kind === 'invalid') {
@@ -42,4 +48,5 @@ export function acceptTransparent(socket: net.Socket, route: TransparentRoute, o
     route(socket, buffered, host, 443);
   };
   socket.on('data', onData);
+  socket.once('end', onEnd);
 }
