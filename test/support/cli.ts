@@ -56,6 +56,18 @@ export interface RunningAgent {
   readonly child: ChildProcess;
   readonly proxyUrl: string;
   readonly caPem: string;
+  /** The control API's address (`runtime.json`). */
+  readonly controlUrl: string;
+  /** What it wrote on stderr so far (its log), when started with `captureStderr`. */
+  stderr(): string;
+}
+
+/** How `startOutpost` runs the agent. */
+export interface StartOutpostOptions {
+  /** Added to the child's environment (e.g. `NODE_OPTIONS`). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Keep stderr for `stderr()` instead of passing it through. */
+  readonly captureStderr?: boolean;
 }
 
 /**
@@ -63,10 +75,12 @@ export interface RunningAgent {
  * where its store is (its last address line), then reads its runtime file. `OUTPOST_HOME` is not
  * passed on: the config's `home` decides.
  */
-export async function startOutpost(configFile: string): Promise<RunningAgent> {
-  const env = { ...process.env };
+export async function startOutpost(configFile: string, options: StartOutpostOptions = {}): Promise<RunningAgent> {
+  const env = { ...process.env, ...options.env };
   delete env.OUTPOST_HOME;
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', options.captureStderr === true ? 'pipe' : 'inherit'], env });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = readline.createInterface({ input: child.stdout! });
   const out: string[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -76,6 +90,6 @@ export async function startOutpost(configFile: string): Promise<RunningAgent> {
     });
     child.once('exit', (code) => reject(new Error(`outpost start exited early (${code}): ${out.join('\n')}`)));
   });
-  const runtime = JSON.parse(await fs.readFile(path.join(path.dirname(configFile), 'home', 'runtime.json'), 'utf8')) as { proxyUrl: string; caFile: string };
-  return { child, proxyUrl: runtime.proxyUrl, caPem: await fs.readFile(runtime.caFile, 'utf8') };
+  const runtime = JSON.parse(await fs.readFile(path.join(path.dirname(configFile), 'home', 'runtime.json'), 'utf8')) as { proxyUrl: string; controlUrl: string; caFile: string };
+  return { child, proxyUrl: runtime.proxyUrl, controlUrl: runtime.controlUrl, caPem: await fs.readFile(runtime.caFile, 'utf8'), stderr: () => stderr };
 }
