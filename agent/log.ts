@@ -1,18 +1,2 @@
-/**
- * The agent's log: pino, JSON lines on stderr (stdout is for the CLI's own output). Call sites log
- * chosen fields only (never headers, bodies or keys); the redact list is a second line of defence.
- */
-import { pino, type Logger } from 'pino';
-
-/** Creates the agent's logger at `level`. */
-export function createLogger(level: string): Logger {
-  return pino(
-    {
-      level,
-      base: { pid: process.pid },
-      redact: { paths: ['*.authorization', '*.apiKey', '*.key', '*.token', '*.password', 'headers', 'body'], censor: '[redacted]' },
-    },
-    pino.destination({ fd: 2, sync: false }),
-  );
-}
-export type { Logger };
+/** The agent's log: the shared pino logger (shared/log.ts), re-exported where the agent's parts look for it. */
+export { createLogger, type Logger } from '../shared/log.js';

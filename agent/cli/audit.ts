@@ -11,7 +11,7 @@ import { loadAgentConfig } from '../config/load.js';
 import { openDatabase, STORE_FILE, type Db } from '../store/database.js';
 import { lastRecords, iterateRecords, readRecords } from '../audit/records.js';
 import { verifyChain } from '../audit/verify.js';
-import { EXPORT_FORMATS, csvHeader, parseTimeBound, toCsvRow, toJsonLine, toTextLine, type ExportFormat } from '../audit/export.js';
+import { EXPORT_FORMATS, csvHeader, parseTimeBound, toCsvRow, toJsonLine, toTextLine, type ExportFormat } from '../../shared/audit/export.js';
 import { output } from './output.js';
 
 /** Interval of `tail --follow` polling: new commits are visible to a reader at once. */

@@ -11,6 +11,7 @@ import { registerSecret } from './secret.js';
 import { registerCa } from './ca.js';
 import { registerAudit } from './audit.js';
 import { registerDemo } from './demo.js';
+import { registerGateway } from './gateway.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerCa(program);
   registerAudit(program);
   registerDemo(program);
+  registerGateway(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { agentConfig, type AgentConfig } from '../../shared/schema/config.js';
 import { parseDocument } from '../../shared/schema/validate.js';
-import { resolvePath } from './paths.js';
+import { resolvePath } from '../../shared/config/paths.js';
 
 /** The config with every path absolute. */
 export type ResolvedAgentConfig = AgentConfig & {

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { AuditLog, type AuditDurability } from '../../agent/audit/audit-log.js';
 import { verifyChain } from '../../agent/audit/verify.js';
 import { iterateRecords } from '../../agent/audit/records.js';
-import { toJsonLine } from '../../agent/audit/export.js';
+import { toJsonLine } from '../../shared/audit/export.js';
 import type { AuditEntry } from '../../shared/schema/audit.js';
 import type { BenchSection } from './types.js';
 import { makeEntry } from '../support/audit-entries.js';

@@ -3,7 +3,7 @@
  * verifier can recompute it) and CSV (RFC 4180, one column per field, for spreadsheets and SIEMs),
  * and the one-line text form `outpost audit tail` prints.
  */
-import { auditRecord, type AuditRecord } from '../../shared/schema/audit.js';
+import { auditRecord, type AuditRecord } from '../schema/audit.js';
 
 /** Export formats. */
 export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;

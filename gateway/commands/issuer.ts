@@ -1,0 +1,32 @@
+/**
+ * Administrators' commands: revoke a virtual key, revoke a device, kill switch (pause interception
+ * or block all AI) for a device, a team or everyone. Each is stored (so a device that connects later
+ * still gets those in force), written to the admin audit trail, and announced to every replica.
+ */
+import crypto from 'node:crypto';
+import type { CommandAction, CommandScope } from '../../shared/schema/protocol.js';
+import type { CommandRow, GatewayStore } from '../store/store.js';
+import { ApiHttpError } from '../http/errors.js';
+
+/** Issues commands. */
+export class CommandIssuer {
+  constructor(private readonly store: GatewayStore) {}
+
+  /** Validates the target, stores and announces the command; answers it. */
+  async issue(scope: CommandScope, action: CommandAction, now = new Date()): Promise<CommandRow> {
+    if (scope.kind === 'device' && (await this.store.device(scope.deviceId)) === null) {
+      throw new ApiHttpError(404, 'not_found', `$.scope.deviceId: there is no device "${scope.deviceId}"`);
+    }
+    if (action.kind === 'revoke-device' && scope.kind !== 'device') {
+      throw new ApiHttpError(400, 'invalid_request', '$.scope.kind: revoke-device needs a "device" scope (one device at a time)', [
+        { path: '$.scope.kind', message: 'revoke-device needs a "device" scope' },
+      ]);
+    }
+    const command: CommandRow = { id: `cmd-${crypto.randomUUID()}`, issuedAt: now.toISOString(), scope, action };
+    await this.store.addCommand(command);
+    if (action.kind === 'revoke-device' && scope.kind === 'device') await this.store.revokeDevice(scope.deviceId);
+    await this.store.addAdminEvent({ time: command.issuedAt, action: `command.${action.kind}`, detail: { id: command.id, scope, action } });
+    await this.store.publish({ kind: 'command', id: command.id });
+    return command;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * One agent's WebSocket session: waits for `hello`, answers `welcome` with everything the agent
+ * must catch up on (the newest signed policy, the audit ack, fleet budgets, commands in force), then
+ * handles its messages one at a time, in order (a batch is acknowledged before the next is read).
+ */
+import type WebSocket from 'ws';
+import type { Logger } from 'pino';
+import {
+  CLOSE_CODES,
+  MAX_BATCH_RECORDS,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_V,
+  parseAgentMessage,
+  type AgentMessage,
+  type CloseCode,
+  type GatewayMessage,
+} from '../../shared/schema/protocol.js';
+import { GatewayStoreError } from '../store/errors.js';
+import type { CommandRow, DeviceRow, GatewayStore } from '../store/store.js';
+import { commandApplies } from './scope.js';
+import { policyMessage, budgetMessage } from './messages.js';
+
+/** What a session needs from the gateway around it. */
+export interface SessionDeps {
+  readonly store: GatewayStore;
+  readonly logger: Logger;
+  readonly gatewayVersion: string;
+  readonly heartbeatMs: number;
+  /** How long the agent has to send `hello` after the upgrade. */
+  readonly helloTimeoutMs: number;
+  /** Called once the session said hello (the hub indexes it then). */
+  readonly onReady: (session: AgentSession) => void;
+  readonly onClose: (session: AgentSession) => void;
+}
+
+type Handler<T extends AgentMessage['type']> = (message: Extract<AgentMessage, { type: T }>) => Promise<void>;
+
+/** One connected agent. */
+export class AgentSession {
+  private ready = false;
+  private closed = false;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly helloTimer: NodeJS.Timeout;
+  /** Answered a pong since the last heartbeat. */
+  alive = true;
+
+  private readonly handlers: { [T in AgentMessage['type']]: Handler<T> } = {
+    hello: (m) => this.onHello(m),
+    'audit.batch': (m) => this.onBatch(m.records),
+    'usage.report': (m) => this.onUsage(m.windows),
+    status: (m) => this.deps.store.deviceStatus(this.device.id, new Date().toISOString(), m.status),
+    'command.result': (m) => this.deps.store.commandResult(m.id, this.device.id, m.ok, m.error, new Date().toISOString()),
+  };
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** The device as authenticated at the upgrade. */
+    readonly device: DeviceRow,
+    private readonly deps: SessionDeps,
+  ) {
+    this.helloTimer = setTimeout(() => this.close(CLOSE_CODES.unexpectedHello, 'no hello received in time'), deps.helloTimeoutMs);
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? null : data.toString();
+      // Strictly in order: each message waits for the previous one's store write.
+      this.queue = this.queue.then(() => this.receive(text));
+    });
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', (code, reason) => this.onSocketClose(code, reason.toString()));
+    ws.on('error', (err) => deps.logger.warn({ device: device.id, err: err.message }, 'agent connection error'));
+  }
+
+  get deviceId(): string {
+    return this.device.id;
+  }
+
+  /** Sends one message (dropped if the socket is closing). */
+  send(message: GatewayMessage | string): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** Sends a command if it applies to this device; a revoked device is closed after it. */
+  deliver(command: CommandRow): void {
+    if (!this.ready || !commandApplies(command.scope, this.device)) return;
+    this.send({ v: PROTOCOL_V, type: 'command', id: command.id, issuedAt: command.issuedAt, scope: command.scope, action: command.action });
+    if (command.action.kind === 'revoke-device') this.close(CLOSE_CODES.deviceRevoked, 'this device was revoked by an administrator');
+  }
+
+  /** Heartbeat tick: terminates a peer that missed the last ping, else pings and sends `heartbeat`. */
+  tick(): void {
+    if (!this.alive) {
+      this.deps.logger.info({ device: this.device.id }, 'agent missed a heartbeat; dropping the connection');
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+    if (this.ready) this.send({ v: PROTOCOL_V, type: 'heartbeat', time: new Date().toISOString() });
+  }
+
+  /** True once `hello` was accepted. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Closes with a code and reason (logged). */
+  close(code: CloseCode, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    this.deps.logger.info({ device: this.device.id, code, reason }, 'closing agent connection');
+    this.ws.close(code, reason);
+  }
+
+  private async receive(text: string | null): Promise<void> {
+    if (this.closed) return;
+    if (text === null) return this.close(CLOSE_CODES.badMessage, 'binary frames are not part of the protocol');
+    const parsed = parseAgentMessage(text);
+    if (parsed.kind === 'ignored') return;
+    if (parsed.kind === 'error') {
+      this.deps.logger.warn({ device: this.device.id, code: parsed.code, reason: parsed.reason }, 'malformed message from agent');
+      return this.close(parsed.code, parsed.reason);
+    }
+    const message = parsed.message;
+    if (!this.ready && message.type !== 'hello') return this.close(CLOSE_CODES.unexpectedHello, `expected hello first, got ${message.type}`);
+    if (this.ready && message.type === 'hello') return this.close(CLOSE_CODES.unexpectedHello, 'hello may be sent only once');
+    try {
+      await (this.handlers[message.type] as Handler<typeof message.type>)(message as never);
+    } catch (err) {
+      this.deps.logger.error({ device: this.device.id, type: message.type, err: (err as Error).message }, 'failed to handle agent message');
+    }
+  }
+
+  private async onHello(m: Extract<AgentMessage, { type: 'hello' }>): Promise<void> {
+    if (m.deviceId !== this.device.id) return this.close(CLOSE_CODES.unexpectedHello, 'hello names another device than the credential');
+    clearTimeout(this.helloTimer);
+    const { store } = this.deps;
+    await store.deviceConnected(this.device.id, { at: new Date().toISOString(), agentVersion: m.agentVersion, policyVersion: m.policyVersion, status: m.status });
+    this.ready = true;
+    this.deps.onReady(this);
+    this.send({ v: PROTOCOL_V, type: 'welcome', gatewayVersion: this.deps.gatewayVersion, heartbeatMs: this.deps.heartbeatMs, maxBatchRecords: MAX_BATCH_RECORDS, maxMessageBytes: MAX_MESSAGE_BYTES });
+    const latest = await store.latestPolicy();
+    if (latest !== null && (m.policyVersion === null || m.policyVersion < latest.version)) this.send(policyMessage(latest));
+    this.send({ v: PROTOCOL_V, type: 'audit.ack', seq: await store.auditAck(this.device.id) });
+    const budgets = budgetMessage(await store.fleetWindows('all', 0), this.device.id, Date.now());
+    if (budgets.windows.length > 0) this.send(budgets);
+    for (const c of await store.commandsInForce()) this.deliver(c);
+  }
+
+  private async onBatch(records: Extract<AgentMessage, { type: 'audit.batch' }>['records']): Promise<void> {
+    try {
+      const result = await this.deps.store.storeAuditBatch(this.device.id, records);
+      if (result.chainProblem !== null) this.deps.logger.warn({ device: this.device.id, problem: result.chainProblem }, 'audit chain does not verify');
+      this.send({ v: PROTOCOL_V, type: 'audit.ack', seq: result.ackSeq });
+    } catch (err) {
+      // No ack: the agent keeps the records and sends them again (a full disk at the gateway).
+      if (err instanceof GatewayStoreError) this.deps.logger.error({ device: this.device.id, code: err.code, err: err.message }, 'cannot store audit batch; not acknowledging');
+      else throw err;
+    }
+  }
+
+  private async onUsage(windows: Extract<AgentMessage, { type: 'usage.report' }>['windows']): Promise<void> {
+    const changed = await this.deps.store.reportUsage(this.device.id, windows);
+    if (changed.length > 0) await this.deps.store.publish({ kind: 'budget', windows: changed });
+  }
+
+  private onSocketClose(code: number, reason: string): void {
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    this.deps.logger.info({ device: this.device.id, code, reason }, 'agent disconnected');
+    this.deps.onClose(this);
+  }
+}

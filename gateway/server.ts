@@ -1,0 +1,116 @@
+/**
+ * The central gateway (`outpost gateway`): one HTTP server for the admin API (`/admin/v1/*`, bearer
+ * admin token), the agents' enrollment (`/v1/agents/enroll`) and their WebSocket hub
+ * (`/v1/agents/connect`). The composition root: it wires the store, the signing key, the publisher,
+ * the hub and retention, and owns start and stop.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createLogger } from '../shared/log.js';
+import type { ResolvedGatewayConfig } from './config.js';
+import { loadOrCreateAdminToken } from './admin-token.js';
+import { loadOrCreateSigningKey } from './signing-key.js';
+import { openStore } from './store/open.js';
+import type { GatewayStore } from './store/store.js';
+import { PolicyPublisher } from './policy/publisher.js';
+import { CommandIssuer } from './commands/issuer.js';
+import { adminRouter } from './admin-api/index.js';
+import { Router } from './http/router.js';
+import { enrollRoute } from './agents-api/enroll.js';
+import { AgentHub } from './hub/hub.js';
+import { bearerToken, tokensEqual } from './http/bearer.js';
+import { ApiHttpError } from './http/errors.js';
+import { sendError } from './http/io.js';
+import { startRetention } from './audit/retention.js';
+import { GATEWAY_VERSION } from './version.js';
+
+/** Test and bench knobs beside the config. */
+export interface GatewayOptions {
+  readonly logger?: Logger;
+  readonly heartbeatMs?: number;
+  /** A store opened by the caller (tests sharing one PostgreSQL database between replicas). */
+  readonly store?: GatewayStore;
+}
+
+/** A running gateway. */
+export interface RunningGateway {
+  /** `http://host:port`. */
+  readonly url: string;
+  readonly adminToken: string;
+  /** Where the admin token came from (a file path or "the config file"). */
+  readonly adminTokenSource: string;
+  readonly signingPublicKeyPem: string;
+  readonly store: GatewayStore;
+  readonly hub: AgentHub;
+  /** Lines for the terminal (never the token itself). */
+  describe(): string[];
+  close(): Promise<void>;
+}
+
+/** Starts the gateway; resolves once it listens. */
+export async function startGateway(config: ResolvedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const [key, admin] = await Promise.all([loadOrCreateSigningKey(config.home), loadOrCreateAdminToken(config.home, config.adminToken)]);
+  const store = options.store ?? (await openStore(config.store));
+  const publisher = new PolicyPublisher(store, key);
+  const commands = new CommandIssuer(store);
+  const admins = adminRouter({ store, publisher, commands, logger });
+  const agents = new Router([enrollRoute(store, key)]);
+  const hub = new AgentHub({ store, logger, gatewayVersion: GATEWAY_VERSION, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) });
+  const stopRetention = startRetention(store, logger);
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname.startsWith('/admin/')) {
+      const token = bearerToken(req.headers);
+      if (token === null || !tokensEqual(admin.token, token)) {
+        logger.warn({ path: url.pathname, remote: req.socket.remoteAddress }, 'admin API request without a valid admin token');
+        sendError(res, new ApiHttpError(401, 'unauthenticated', 'the admin API needs "Authorization: Bearer <admin token>"'));
+        return;
+      }
+      void admins.dispatch(req, res, url);
+      return;
+    }
+    void agents.dispatch(req, res, url);
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (!hub.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url, store: store.kind }, 'gateway listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    adminToken: admin.token,
+    adminTokenSource: admin.source,
+    signingPublicKeyPem: key.publicPem,
+    store,
+    hub,
+    describe: () => [
+      `Outpost gateway ${GATEWAY_VERSION} listening on ${url}${config.publicUrl ? ` (agents use ${config.publicUrl})` : ''}`,
+      `admin API: ${url}/admin/v1/ (bearer token from ${admin.source})`,
+      `agents: enroll at ${config.publicUrl ?? url}/v1/agents/enroll, connect to /v1/agents/connect`,
+      `store: ${store.kind}${config.store.kind === 'sqlite' ? ` ${config.store.path}` : ''}`,
+    ],
+    close: () =>
+      (closing ??= (async () => {
+        stopRetention();
+        await hub.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        if (options.store === undefined) await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The gateway's storage, behind one interface: SQLite (embedded, the default) and PostgreSQL (for
+ * several replicas). Everything the admin API and the agent hub keep goes through it, and the changes
+ * every replica must hear about (a policy, a command, a budget window, a revoked device) come back
+ * out of `onChange`, whichever replica wrote them.
+ */
+import type { AuditRecord } from '../../shared/schema/audit.js';
+import type { CommandAction, CommandScope, DeviceFacts, DeviceStatus, SpendWindow } from '../../shared/schema/protocol.js';
+import type { Period } from '../../shared/schema/common.js';
+import type { AuditFilter, SpendGrouping } from '../admin-api/schemas.js';
+
+/** One signed policy version. */
+export interface PolicyVersion {
+  readonly version: number;
+  readonly document: unknown;
+  readonly signature: string;
+  readonly signedAt: string;
+  /** What made it: `put`, or `rollback to N`. */
+  readonly origin: string;
+}
+
+/** An enrollment token as stored (only the token's hash). */
+export interface EnrollmentTokenRow {
+  readonly tokenSha256: string;
+  readonly team: string | null;
+  readonly expiresAt: string;
+  readonly createdAt: string;
+}
+
+/** A device as the admin API lists it. */
+export interface DeviceRow {
+  readonly id: string;
+  readonly hostname: string;
+  readonly osUser: string;
+  readonly os: string;
+  readonly arch: string;
+  readonly agentVersion: string;
+  readonly team: string | null;
+  readonly enrolledAt: string;
+  readonly lastSeen: string | null;
+  readonly online: boolean;
+  readonly policyVersion: number | null;
+  readonly status: DeviceStatus | null;
+  readonly revoked: boolean;
+  /** The highest audit sequence stored contiguously. */
+  readonly ackSeq: number;
+  /** Where the device's uploaded hash chain first failed to verify; null while intact. */
+  readonly chainProblem: string | null;
+}
+
+/** A new device at enrollment. */
+export interface NewDevice {
+  readonly id: string;
+  readonly credentialSha256: string;
+  readonly facts: DeviceFacts;
+  readonly team: string | null;
+  readonly enrolledAt: string;
+}
+
+/** A stored audit record with where it came from. */
+export interface StoredRecord {
+  /** The gateway's own row number: the keyset cursor. */
+  readonly cursor: number;
+  readonly deviceId: string;
+  readonly record: AuditRecord;
+}
+
+/** One page of an audit query. */
+export interface AuditPage {
+  readonly records: readonly StoredRecord[];
+  /** Pass back as `cursor` for the next (older) page; null at the end. */
+  readonly nextCursor: number | null;
+}
+
+/** Spend of one key (principal, virtual key or team) over the queried time. */
+export interface SpendRow {
+  readonly key: string;
+  readonly requests: number;
+  readonly costUsd: number;
+}
+
+/** A window's spend across the fleet, with each device's part. */
+export interface FleetWindow {
+  readonly id: string;
+  readonly period: Period;
+  readonly windowStart: number;
+  readonly totalUsd: number;
+  readonly byDevice: ReadonlyMap<string, number>;
+}
+
+/** An administrator's command, as issued. */
+export interface CommandRow {
+  readonly id: string;
+  readonly issuedAt: string;
+  readonly scope: CommandScope;
+  readonly action: CommandAction;
+}
+
+/** A device's answer to a command. */
+export interface CommandResultRow {
+  readonly deviceId: string;
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly at: string;
+}
+
+/** One entry of the admin audit trail. */
+export interface AdminEvent {
+  readonly time: string;
+  readonly action: string;
+  /** What was done, by allow-list: never a token or key. */
+  readonly detail: Record<string, unknown>;
+}
+
+/** What changed, for every replica's agent hub. */
+export type StoreChange =
+  | { readonly kind: 'policy'; readonly version: number }
+  | { readonly kind: 'command'; readonly id: string }
+  | { readonly kind: 'budget'; readonly windows: ReadonlyArray<{ readonly id: string; readonly period: Period; readonly windowStart: number }> };
+
+/** Result of storing a batch. */
+export interface BatchResult {
+  /** Highest contiguous sequence stored for the device. */
+  readonly ackSeq: number;
+  /** Records new to the store (a retry stores none). */
+  readonly inserted: number;
+  /** Set when the chain failed to verify in this batch. */
+  readonly chainProblem: string | null;
+}
+
+/** The gateway's storage. Every method may throw a `GatewayStoreError`. */
+export interface GatewayStore {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Adds the next policy version; `sign` receives the version number the store assigned. */
+  addPolicy(sign: (version: number) => Omit<PolicyVersion, 'version' | 'origin'>, origin: string): Promise<PolicyVersion>;
+  latestPolicy(): Promise<PolicyVersion | null>;
+  policyVersion(version: number): Promise<PolicyVersion | null>;
+  /** Newest first, without documents. */
+  listPolicyVersions(): Promise<ReadonlyArray<Omit<PolicyVersion, 'document' | 'signature'>>>;
+
+  addEnrollmentToken(token: EnrollmentTokenRow): Promise<void>;
+  /** Uses a token once: the row is deleted; null when unknown or expired. */
+  consumeEnrollmentToken(tokenSha256: string, now: Date): Promise<EnrollmentTokenRow | null>;
+
+  addDevice(device: NewDevice): Promise<void>;
+  deviceByCredential(credentialSha256: string): Promise<DeviceRow | null>;
+  device(id: string): Promise<DeviceRow | null>;
+  listDevices(): Promise<readonly DeviceRow[]>;
+  /** The device connected (or reported): online, seen now, what it runs. */
+  deviceConnected(id: string, seen: { at: string; agentVersion: string; policyVersion: number | null; status: DeviceStatus }): Promise<void>;
+  deviceStatus(id: string, at: string, status: DeviceStatus, policyVersion?: number | null): Promise<void>;
+  deviceDisconnected(id: string, at: string): Promise<void>;
+  revokeDevice(id: string): Promise<boolean>;
+
+  /** Stores records idempotently by id and advances the device's contiguous, verified chain. */
+  storeAuditBatch(deviceId: string, records: readonly AuditRecord[]): Promise<BatchResult>;
+  auditAck(deviceId: string): Promise<number>;
+  queryAudit(filter: AuditFilter, limit: number, cursor: number | null): Promise<AuditPage>;
+  spend(grouping: SpendGrouping, since: string | null, until: string | null): Promise<readonly SpendRow[]>;
+  /** Deletes records older than `before`; returns how many. */
+  pruneAudit(before: string): Promise<number>;
+
+  /** Records a device's cumulative spend per window; returns the windows whose total changed. */
+  reportUsage(deviceId: string, windows: readonly SpendWindow[]): Promise<ReadonlyArray<{ id: string; period: Period; windowStart: number }>>;
+  /** Fleet spend of the windows starting at or after `sinceMs` (current windows). */
+  fleetWindows(keys: ReadonlyArray<{ id: string; period: Period; windowStart: number }> | 'all', sinceMs: number): Promise<readonly FleetWindow[]>;
+
+  getSetting(name: string): Promise<unknown>;
+  setSetting(name: string, value: unknown): Promise<void>;
+
+  addCommand(command: CommandRow): Promise<void>;
+  command(id: string): Promise<CommandRow | null>;
+  /** Commands still in force: every `revoke-virtual-key`, and the newest `kill-switch` of each scope. */
+  commandsInForce(): Promise<readonly CommandRow[]>;
+  commandResult(id: string, deviceId: string, ok: boolean, error: string | null, at: string): Promise<void>;
+  /** What each device answered to a command. */
+  commandResults(id: string): Promise<readonly CommandResultRow[]>;
+
+  addAdminEvent(event: AdminEvent): Promise<void>;
+  listAdminEvents(limit: number): Promise<readonly AdminEvent[]>;
+
+  /** Tells every replica (this one included) that something changed. */
+  publish(change: StoreChange): Promise<void>;
+  /** Listens for changes from any replica; returns the unsubscribe. */
+  onChange(listener: (change: StoreChange) => void): () => void;
+
+  close(): Promise<void>;
+}
