@@ -16,7 +16,7 @@ import { ProxyError } from './errors.js';
 import { runExchange, type ExchangeContext, type ExchangeTarget } from './exchange.js';
 import { DEFAULT_HANDSHAKES_PER_TURN, HandshakePacer } from './handshake-pacer.js';
 import { intercept, TARGET, type InterceptHooks, type InterceptedSocket } from './intercept.js';
-import { listen, onClientError, plainAnswer } from './listeners.js';
+import { listen, onClientError, onHalfClose, plainAnswer } from './listeners.js';
 import { buildPac, type PacHosts } from './pac.js';
 import { PinningTracker } from './pinning.js';
 import { acceptTransparent } from './transparent.js';
@@ -290,6 +290,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
 
   for (const server of [front, inner]) {
     server.on('clientError', onClientError);
+    // HTTP/1.1 pipelining from a client that half-closes after writing its requests (`openssl
+    // s_client`, `ncat` at the end of their input): Node's default aborts every request still in
+    // flight at the client's FIN and closes, losing answers whose requests already went upstream.
+    // Half-open, each request is answered in order and the connection closes after the last; a FIN
+    // in the middle of a response is still a client that went away (onHalfClose).
+    // (`httpAllowHalfOpen` is the public, untyped property Node's HTTP server reads at 'end'.)
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    server.on('connection', onHalfClose);
     // These servers never listen themselves (sockets arrive by 'connection'), but Node starts the
     // headers/request timeout checker on 'listening'; without it slowloris would hold sockets.
     server.emit('listening');

@@ -2,6 +2,7 @@
  * The loopback listeners and what a front door does with malformed input. Sockets accepted here
  * are handed to the engine's front HTTP server; nothing listens beyond loopback.
  */
+import type { ServerResponse } from 'node:http';
 import net from 'node:net';
 import { ProxyError } from './errors.js';
 
@@ -36,16 +37,68 @@ export function dropSocket(this: net.Socket): void {
 }
 
 /**
- * Answers malformed requests (bad bytes 400, oversized heads 431, slow heads 408) and drops the
- * connection. Installed as both HTTP servers' `clientError` handler.
+ * Answers malformed requests (bad bytes or a malformed chunk size 400, oversized heads 431, slow
+ * heads 408) and drops the connection. Installed as both HTTP servers' `clientError` handler.
+ *
+ * The answer goes out in its turn (RFC 9112 §9.3: responses in the order of the requests). A
+ * request's body is read whole before anything is forwarded, so a broken one never went upstream;
+ * but requests pipelined ahead of it may still be answering: the 400 waits for them.
  */
 export function onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
-  if (socket.writable && !socket.destroyed && (socket as { _httpMessage?: unknown })._httpMessage == null) {
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  // Once per connection: no more requests are read from a connection whose framing is lost (a
+  // resumed socket would feed the failed parser again, and Node would report the error again).
+  if (answered.has(socket)) return;
+  answered.add(socket);
+  socket.pause();
+  answerInTurn(socket, `HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+}
+
+/**
+ * Tells a client that half-closed apart from one that went away, for the HTTP servers, which run
+ * half-open. A FIN before any answer has started is a client done writing: every request it sent
+ * is answered, in order, and then the connection closes (Node's HTTP server does that). A FIN in
+ * the middle of an answer is a client that left (a cancelled stream): the connection is dropped,
+ * so the exchange stops its upstream request at once rather than at its next chunk.
+ */
+export function onHalfClose(socket: net.Socket): void {
+  socket.once('end', () => {
+    const current = inFlight(socket);
+    if (current !== null && current.headersSent && !current.writableFinished) socket.destroy();
+  });
+}
+
+/** Connections whose malformed request is being answered. */
+const answered = new WeakSet<net.Socket>();
+
+/** The response Node's HTTP server is sending on `socket` now (an internal field; null between responses). */
+function inFlight(socket: net.Socket): ServerResponse | null {
+  return (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+}
+
+/**
+ * Writes `answer` once the responses to earlier requests are done, then closes. The broken request
+ * is either the one whose response is in flight (its body was being read: `req.complete` false) or
+ * comes after it; when the in-flight response has started, nothing more can be said on it.
+ */
+function answerInTurn(socket: net.Socket, answer: string): void {
+  if (socket.destroyed) return;
+  const current = inFlight(socket);
+  if (current !== null && current.req.complete) {
+    // An earlier request's response: once it ends Node moves on to the next, and so do we.
+    current.once('finish', () => answerInTurn(socket, answer));
+    current.once('close', () => {
+      if (!current.writableFinished) socket.destroy();
+    });
+    return;
   }
-  socket.destroy();
+  if (current !== null && current.headersSent) {
+    socket.destroy();
+    return;
+  }
+  if (socket.writable) socket.end(answer, () => socket.destroy());
+  else socket.destroy();
 }
 
 /** A complete plain-text HTTP/1.1 answer that closes the connection (CONNECT refusals). */
