@@ -52,7 +52,7 @@ export interface RunningGateway {
 export async function startGateway(config: ResolvedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.log.level);
   const [key, admin] = await Promise.all([loadOrCreateSigningKey(config.home), loadOrCreateAdminToken(config.home, config.adminToken)]);
-  const store = options.store ?? (await openStore(config.store));
+  const store = options.store ?? (await openStore(config.store, logger));
   const publisher = new PolicyPublisher(store, key);
   const commands = new CommandIssuer(store);
   const admins = adminRouter({ store, publisher, commands, logger });

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 #   curl openssl python3  real clients in the tests
 #   build-essential python3  node-gyp, for the native addons (better-sqlite3, keytar) when no prebuilt fits
 #   nftables iproute2 util-linux  transparent redirection tests (network namespaces, setpriv)
-PACKAGES=(libsecret-1-dev gnome-keyring dbus libnss3-tools chromium ca-certificates curl openssl python3 build-essential nftables iproute2 util-linux)
+#   postgresql        the gateway's replica store: its tests start a throwaway cluster (initdb, pg_ctl) on loopback
+PACKAGES=(libsecret-1-dev gnome-keyring dbus libnss3-tools chromium ca-certificates curl openssl python3 build-essential nftables iproute2 util-linux postgresql)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

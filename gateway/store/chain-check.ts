@@ -31,3 +31,14 @@ export function advanceChain(state: ChainState, next: AuditRecord): ChainState {
   }
   return { ackSeq: next.seq, ackHash: next.hash, problem };
 }
+
+/** Advances `state` over `records` (sorted by sequence) while they are contiguous; stops at a gap. */
+export function advanceOver(state: ChainState, records: Iterable<AuditRecord>): ChainState {
+  let s = state;
+  for (const r of records) {
+    if (r.seq <= s.ackSeq) continue;
+    if (r.seq !== s.ackSeq + 1) break;
+    s = advanceChain(s, r);
+  }
+  return s;
+}

@@ -1,15 +1,17 @@
 /** Opens the store the config names. */
+import type { Logger } from 'pino';
 import type { ResolvedGatewayConfig } from '../config.js';
 import type { GatewayStore } from './store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
+import { openPostgresStore } from './postgres/postgres-store.js';
 
 /** The configured store (SQLite by default). */
-export async function openStore(config: ResolvedGatewayConfig['store']): Promise<GatewayStore> {
+export async function openStore(config: ResolvedGatewayConfig['store'], logger?: Logger): Promise<GatewayStore> {
   switch (config.kind) {
     case 'sqlite':
       return openSqliteStore(config.path);
     case 'postgres':
-      throw new Error('the PostgreSQL store is not available in this build');
+      return openPostgresStore(config.url, logger);
     default: {
       const never: never = config;
       return never;

@@ -1,0 +1,92 @@
+/**
+ * The gateway's PostgreSQL schema: the same tables and columns as the SQLite one (so row mapping and
+ * queries are shared), in PostgreSQL types. Versioned in `schema_version`; replicas starting at once
+ * migrate under an advisory lock.
+ */
+
+/** Migrations in order; index + 1 is the schema version. */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE policies (
+    version INTEGER PRIMARY KEY,
+    document TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    origin TEXT NOT NULL
+  );
+  CREATE TABLE enrollment_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    team TEXT,
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    credential_sha256 TEXT NOT NULL UNIQUE,
+    hostname TEXT NOT NULL,
+    os_user TEXT NOT NULL,
+    os TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    agent_version TEXT NOT NULL,
+    team TEXT,
+    enrolled_at TEXT NOT NULL,
+    last_seen TEXT,
+    online BOOLEAN NOT NULL DEFAULT FALSE,
+    policy_version INTEGER,
+    status TEXT,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE
+  );
+  CREATE TABLE device_chain (
+    device_id TEXT PRIMARY KEY,
+    ack_seq BIGINT NOT NULL,
+    ack_hash TEXT NOT NULL,
+    problem TEXT
+  );
+  CREATE TABLE audit (
+    cursor BIGSERIAL PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    device_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    time TEXT NOT NULL,
+    principal TEXT,
+    decision TEXT NOT NULL,
+    provider TEXT,
+    model TEXT,
+    cost_usd DOUBLE PRECISION,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX audit_device_seq ON audit (device_id, seq);
+  CREATE INDEX audit_time ON audit (time);
+  CREATE TABLE usage (
+    device_id TEXT NOT NULL,
+    budget_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    spent_usd DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (budget_id, period, window_start, device_id)
+  );
+  CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE commands (
+    id TEXT PRIMARY KEY,
+    issued_at TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    scope_key TEXT NOT NULL,
+    action TEXT NOT NULL,
+    kind TEXT NOT NULL
+  );
+  CREATE TABLE command_results (
+    command_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    ok BOOLEAN NOT NULL,
+    error TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (command_id, device_id)
+  );
+  CREATE TABLE admin_events (
+    id BIGSERIAL PRIMARY KEY,
+    time TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  `,
+];
