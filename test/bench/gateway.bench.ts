@@ -127,9 +127,9 @@ export async function run(): Promise<BenchSection[]> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-bench-gw-'));
   const gw = await startGatewayProcess(undefined, home);
   const rows: Array<Record<string, string | number>> = [];
-  let idle = 0;
-  let connected = 0;
-  let uploads = 0;
+  let idle: number | undefined;
+  let connected: number | undefined;
+  let uploads: number | undefined;
   try {
     await gw.admin('PUT', '/admin/v1/policy', { version: 1, name: 'start' });
     idle = await gw.rssMiB();
@@ -178,9 +178,9 @@ export async function run(): Promise<BenchSection[]> {
     {
       title: 'Gateway: audit upload and memory',
       rows: [
-        { measured: 'audit records stored and acknowledged per second (one agent, batches of 500, SQLite)', value: Math.round(uploads) },
-        { measured: 'gateway RSS MiB, idle', value: idle },
-        { measured: `gateway RSS MiB, ${AGENTS} agents connected`, value: connected },
+        { measured: 'audit records stored and acknowledged per second (one agent, batches of 500, SQLite)', value: Math.round(uploads ?? 0) },
+        { measured: 'gateway RSS MiB, idle', value: idle ?? 0 },
+        { measured: `gateway RSS MiB, ${AGENTS} agents connected`, value: connected ?? 0 },
       ],
     },
   ];
