@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import type { ResolvedAgentConfig } from './config/load.js';
 import { openCertificateAuthority, type CertificateAuthority } from './ca/certificate-authority.js';
+import { describeCertificate } from './ca/root-authority.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import { AgentMetrics } from './control/metrics.js';
 import { ensureControlToken } from './control/token.js';
@@ -134,6 +135,10 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     if (audit.degraded) degraded.push(`audit: ${audit.reason ?? 'degraded'}`);
     if (ca.keychain.backend === 'file') degraded.push(`CA key in a file: ${ca.keychain.description}`);
     if (inForce.refused !== null) degraded.push('a newer policy was refused; the last good policy is in force');
+    const coverage = ca.coverage();
+    if (coverage.uncovered.length > 0) degraded.push(`CA cannot sign for ${coverage.uncovered.join(', ')} (${coverage.reason ?? ''}): requests to them are refused, not passed ungoverned`);
+    const retrustCommand = ca.retrustCommand();
+    if (retrustCommand !== null) degraded.push(`the CA certificate changed and is not trusted yet in ${ca.pendingTrust().map((p) => p.description).join('; ')}: run ${retrustCommand}`);
     metrics.degraded.set(degraded.length > 0 ? 1 : 0);
     return {
       version: AGENT_VERSION,
@@ -149,6 +154,9 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         keyStore: ca.keychain.backend,
         weakKeyStore: ca.keychain.backend === 'file',
         notAfter: ca.root?.ca.notAfter.toISOString() ?? ca.fleet?.ca?.notAfter.toISOString() ?? null,
+        permittedDns: ca.source.issuingCa?.permittedDns ? [...ca.source.issuingCa.permittedDns] : null,
+        coverage,
+        retrust: { pending: [...ca.pendingTrust()], command: retrustCommand },
       },
       engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts] },
       audit,
@@ -156,14 +164,33 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     };
   };
 
-  // The OS roots change with system updates; the combined bundle follows them daily.
+  // Daily: the OS roots change with system updates (the combined bundle follows them), and a root
+  // near expiry is renewed ahead of time and re-trusted.
   const bundleTimer = setInterval(() => {
-    ca.refreshBundle().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cannot refresh the CA bundle'));
+    ca.maintain().then(
+      (change) => {
+        if (change !== 'unchanged') log.info({ ca: change }, 'CA root renewed');
+      },
+      (err: unknown) => log.warn({ err: (err as Error).message }, 'CA upkeep failed'),
+    );
   }, 24 * 60 * 60 * 1000);
   bundleTimer.unref();
 
   const token = await ensureControlToken(config.home);
-  const control = await startControlServer(config.control.host, config.control.port, token, { status, metrics: () => metrics.text() });
+  const control = await startControlServer(config.control.host, config.control.port, token, {
+    // A pending re-trust is re-checked on each status read, so it clears once the user ran the command.
+    status: async () => {
+      await ca.recheckTrust();
+      return status();
+    },
+    metrics: () => metrics.text(),
+    rotateCa: async () => {
+      await ca.rotate();
+      log.info({}, 'CA rotated');
+      const now = await ca.trusted();
+      return { caFile: ca.caFile, fingerprint256: now ? describeCertificate(now.pem).fingerprint256 : '', pending: [...ca.pendingTrust()], command: ca.retrustCommand() };
+    },
+  });
   await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile });
   log.info({ proxy: proxy.url, control: control.url, policy: inForce.policy.name }, 'agent started');
 

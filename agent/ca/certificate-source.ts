@@ -11,6 +11,12 @@ export interface CertificateSource {
    * concurrent callers for the same host share. Never blocks the event loop.
    */
   secureContext(host: string): SecureContext | Promise<SecureContext>;
+  /**
+   * Why no leaf can be had for `host` now (the CA's name constraints leave it out, no fleet
+   * intermediate yet, not a DNS name), or null when one can. Synchronous and cheap: the engine asks
+   * before it answers a CONNECT, so a host the CA cannot sign for is refused in plain HTTP.
+   */
+  cannotIssue(host: string): Error | null;
   /** Issue ahead of time (exact policy hosts at start), so no client waits on the first handshake. */
   prewarm(hosts: readonly string[]): Promise<void>;
 }

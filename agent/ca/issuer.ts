@@ -104,6 +104,18 @@ export class LeafIssuer implements CertificateSource {
     return this.issue(host).then((leaf) => leaf.context);
   }
 
+  cannotIssue(host: string): CaError | null {
+    if (this.cache.has(host)) return null;
+    const lower = host.toLowerCase();
+    if (isIP(lower) !== 0 || !isDnsName(lower)) return new CaError('ERR_OUTPOST_CA_BAD_HOST', `cannot issue a certificate for "${host}": not a DNS name`);
+    const ca = this.ca;
+    if (ca === null) return new CaError('ERR_OUTPOST_CA_NO_INTERMEDIATE', 'no device intermediate is installed yet (fleet mode: enrol the device)');
+    if (!permits(ca.permittedDns, lower)) {
+      return new CaError('ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS', `the CA's name constraints do not cover "${lower}"; re-issue the CA for the new policy`);
+    }
+    return null;
+  }
+
   /** Issues the exact hosts ahead; a host that cannot be issued (outside the constraints) is left to fail at its handshake. */
   async prewarm(hosts: readonly string[]): Promise<void> {
     await Promise.allSettled(hosts.filter((h) => !h.startsWith('*.')).map((h) => this.issue(h.toLowerCase())));
@@ -150,12 +162,9 @@ export class LeafIssuer implements CertificateSource {
   }
 
   private async sign(host: string): Promise<IssuedLeaf> {
-    if (isIP(host) !== 0 || !isDnsName(host)) throw new CaError('ERR_OUTPOST_CA_BAD_HOST', `cannot issue a certificate for "${host}": not a DNS name`);
-    const ca = this.ca;
-    if (ca === null) throw new CaError('ERR_OUTPOST_CA_NO_INTERMEDIATE', 'no device intermediate is installed yet (fleet mode: enrol the device)');
-    if (!permits(ca.permittedDns, host)) {
-      throw new CaError('ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS', `the CA's name constraints do not cover "${host}"; re-issue the CA for the new policy`);
-    }
+    const refused = this.cannotIssue(host);
+    if (refused !== null) throw refused;
+    const ca = this.ca as IssuingCa;
     const now = this.now();
     const notBefore = now - CLOCK_SKEW_MS;
     // A leaf never outlives its CA: past that, the chain would fail anyway.

@@ -15,3 +15,8 @@ export function covers(current: readonly string[] | null, wanted: readonly strin
   if (current === null) return true;
   return wanted.every((w) => current.some((c) => w === c || w.endsWith(`.${c}`)));
 }
+
+/** The host patterns (as the policy writes them) that the subtrees `current` do not cover. */
+export function uncoveredHosts(current: readonly string[] | null, hostPatterns: readonly string[]): string[] {
+  return hostPatterns.filter((h) => !covers(current, subtreesFor([h])));
+}

@@ -47,6 +47,8 @@ export class RootAuthority {
     private current: IssuingCa,
     /** What opening it did: a fresh root, a renewal, or nothing. */
     readonly opened: RootChange,
+    /** The root certificate (PEM) that opening replaced, to re-trust its successor where it was trusted; null when none was. */
+    readonly replaced: string | null,
   ) {}
 
   /** The root certificate's path: what `outpost ca path` prints and the trust stores install. */
@@ -54,9 +56,12 @@ export class RootAuthority {
     return path.join(home, 'ca', 'root.pem');
   }
 
-  /** Loads the root, creating it on first start (or when its key is gone) and renewing it near expiry. */
+  /**
+   * Loads the root, creating it on first start (or when its key is gone) and renewing it near
+   * expiry. It does not look at the policy's hosts: the certificate authority follows the policy
+   * in one place (`CertificateAuthority.applyPolicy`), at start as on every later change.
+   */
   static async open(options: RootAuthorityOptions): Promise<RootAuthority> {
-    const now = options.now ?? Date.now;
     const certPem = await readFileOrNull(RootAuthority.certPath(options.home));
     const key = await options.keys.load(KeyName.root);
     if (certPem !== null && key !== null) {
@@ -67,11 +72,12 @@ export class RootAuthority {
         if (!(err instanceof CaError)) throw err;
       }
       if (ca !== null) {
-        if (ca.notAfter.getTime() - now() > ROOT_RENEW_BEFORE_MS) return new RootAuthority(options, ca, 'unchanged');
-        return new RootAuthority(options, await issueRoot(options, key, ca.permittedDns), 'renewed');
+        const root = new RootAuthority(options, ca, 'unchanged', null);
+        return (await root.renewIfDue()) ? new RootAuthority(options, root.ca, 'renewed', certPem) : root;
       }
     }
-    return new RootAuthority(options, await issueRoot(options, await generateEcKey(), wantedSubtrees(options)), 'created');
+    const created = await persist(options, await signRoot(options, await generateEcKey(), wantedSubtrees(options)));
+    return new RootAuthority(options, created, 'created', certPem);
   }
 
   /** The CA that signs leaves. */
@@ -93,14 +99,36 @@ export class RootAuthority {
     if (this.options.constrainTo === null) return 'unchanged';
     const wanted = subtreesFor(hostPatterns);
     if (covers(this.current.permittedDns, wanted)) return 'unchanged';
-    this.current = await issueRoot(this.options, this.current.key, wanted);
+    this.current = await persist(this.options, await signRoot(this.options, this.current.key, wanted));
     return 'reissued-for-hosts';
   }
 
-  /** A new key and a new root (`outpost ca rotate`); the caller re-trusts it. */
-  async rotate(): Promise<RootChange> {
-    this.current = await issueRoot(this.options, await generateEcKey(), this.current.permittedDns ?? wantedSubtrees(this.options));
-    return 'rotated';
+  /**
+   * Renews the root (same key, same constraints) once less than ROOT_RENEW_BEFORE_MS is left; the
+   * caller re-trusts it. Resolves true when it renewed. Same key and subject: a client still holding
+   * the old root keeps accepting the leaves until the old root itself expires.
+   */
+  async renewIfDue(): Promise<boolean> {
+    if (this.current.notAfter.getTime() - this.now() > ROOT_RENEW_BEFORE_MS) return false;
+    this.current = await persist(this.options, await signRoot(this.options, this.current.key, this.current.permittedDns));
+    return true;
+  }
+
+  /**
+   * A new key and root for `outpost ca rotate`, not yet in use or stored: the caller trusts it
+   * beside the old one first, then `adopt`s it, so no client meets a root it does not trust yet.
+   */
+  async mint(): Promise<IssuingCa> {
+    return signRoot(this.options, await generateEcKey(), this.current.permittedDns ?? wantedSubtrees(this.options));
+  }
+
+  /** Stores a minted root (key in the keychain, certificate in root.pem) and makes it the CA. */
+  async adopt(minted: IssuingCa): Promise<void> {
+    this.current = await persist(this.options, minted);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 }
 
@@ -108,8 +136,8 @@ function wantedSubtrees(options: RootAuthorityOptions): string[] | null {
   return options.constrainTo === null ? null : subtreesFor(options.constrainTo);
 }
 
-/** Signs a root for `key`, stores the key and writes the certificate. */
-async function issueRoot(options: RootAuthorityOptions, key: KeyMaterial, permittedDns: readonly string[] | null): Promise<IssuingCa> {
+/** Signs a root for `key` (nothing stored yet). */
+async function signRoot(options: RootAuthorityOptions, key: KeyMaterial, permittedDns: readonly string[] | null): Promise<IssuingCa> {
   const now = (options.now ?? Date.now)();
   const device = options.deviceName ?? os.hostname();
   const der = await signCertificate(
@@ -129,11 +157,15 @@ async function issueRoot(options: RootAuthorityOptions, key: KeyMaterial, permit
     }),
     key.privateKey,
   );
-  const certPem = toPem(der, 'CERTIFICATE');
+  return issuingCa(toPem(der, 'CERTIFICATE'), key, 'root');
+}
+
+/** Stores the key and writes the certificate. */
+async function persist(options: RootAuthorityOptions, ca: IssuingCa): Promise<IssuingCa> {
   // Key first: a certificate on disk without its key would be replaced on the next start anyway.
-  await options.keys.save(KeyName.root, key);
-  await writeFileAtomic(RootAuthority.certPath(options.home), certPem);
-  return issuingCa(certPem, key, 'root');
+  await options.keys.save(KeyName.root, ca.key);
+  await writeFileAtomic(RootAuthority.certPath(options.home), ca.certPem);
+  return ca;
 }
 
 /** Fingerprint and validity of a PEM certificate, for `ca show` and `ca status`. */

@@ -7,6 +7,9 @@ import { openCertificateAuthority, type CertificateAuthority } from '../ca/certi
 import { describeCertificate } from '../ca/root-authority.js';
 import { trustEverywhere, trustStatus, trustStores, untrustEverywhere, type StoreOutcome } from '../ca/trust/index.js';
 import { CaError } from '../ca/errors.js';
+import { readRuntimeInfo } from '../control/runtime.js';
+import { readControlToken } from '../control/token.js';
+import { caRotation } from '../../shared/schema/control.js';
 import { output } from './output.js';
 
 interface CommonOptions {
@@ -17,7 +20,7 @@ interface CommonOptions {
 async function open(opts: CommonOptions): Promise<CertificateAuthority> {
   const config = await loadAgentConfig(opts.config ?? null);
   const policy = config.policyFile === null ? defaultPolicy() : await loadPolicyFile(config.policyFile);
-  return openCertificateAuthority(config, policy);
+  return openCertificateAuthority(config, policy, { followPolicy: false });
 }
 
 async function requireCert(ca: CertificateAuthority) {
@@ -118,12 +121,28 @@ export function registerCa(program: Command): void {
       output(opts.json, data, lines.join('\n'));
     });
 
-  common(group.command('rotate').description('make a new root (new key) and re-trust it where the old one was trusted'))
+  common(group.command('rotate').description('make a new root (new key) and re-trust it where the old one was trusted; a running agent switches with traffic flowing'))
     .action(async (opts: CommonOptions) => {
+      const config = await loadAgentConfig(opts.config ?? null);
+      const running = await readRuntimeInfo(config.home);
+      const token = await readControlToken(config.home);
+      if (running !== null && token !== null) {
+        // The running agent holds the key in use: it trusts the new root beside the old one, switches, then drops the old.
+        const res = await fetch(`${running.controlUrl}/v1/ca/rotate`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+        const body: unknown = await res.json();
+        if (!res.ok) throw new CaError('ERR_OUTPOST_TRUST_COMMAND', `the running agent could not rotate the CA: ${(body as { error?: { message?: string } }).error?.message ?? res.status}`);
+        const done = caRotation.parse(body);
+        const lines = [`new root ${done.fingerprint256}, in use by the running agent`];
+        if (done.command !== null) lines.push(`not trusted yet in: ${done.pending.map((p) => p.description).join('; ')}`, `run: ${done.command}`);
+        output(opts.json, { rotated: true, running: true, ...done }, lines.join('\n'));
+        return;
+      }
       const ca = await open(opts);
       const before = ca.root ? describeCertificate(ca.root.ca.certPem).fingerprint256 : null;
       await ca.rotate();
       const after = describeCertificate((await requireCert(ca)).pem).fingerprint256;
-      output(opts.json, { rotated: true, before, after }, `new root ${after} (was ${before ?? 'none'}); restart a running agent to use it`);
+      const command = ca.retrustCommand();
+      const text = `new root ${after} (was ${before ?? 'none'})${command === null ? '' : `\nnot trusted yet everywhere: run ${command}`}`;
+      output(opts.json, { rotated: true, running: false, before, after, pending: ca.pendingTrust(), command }, text);
     });
 }

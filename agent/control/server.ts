@@ -4,12 +4,14 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AgentStatus } from '../../shared/schema/control.js';
+import type { AgentStatus, CaRotation } from '../../shared/schema/control.js';
 import { authorized } from './token.js';
 
 /** What the control API reads from the running agent. */
 export interface ControlSources {
-  status(): AgentStatus;
+  status(): AgentStatus | Promise<AgentStatus>;
+  /** `outpost ca rotate` against the running agent: it switches keys with traffic flowing (absent: no route). */
+  rotateCa?(): Promise<CaRotation>;
   /** Prometheus text exposition (`GET /metrics`). */
   metrics(): Promise<string>;
 }
@@ -31,13 +33,15 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 /** Starts the control API on `host:port` (loopback; the config schema refuses anything else). */
 export async function startControlServer(host: string, port: number, token: string, sources: ControlSources): Promise<ControlServer> {
   const routes: Record<string, Handler> = {
-    'GET /v1/status': (_req, res) => json(res, 200, sources.status()),
+    'GET /v1/status': async (_req, res) => json(res, 200, await sources.status()),
     'GET /metrics': async (_req, res) => {
       const text = await sources.metrics();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       res.end(text);
     },
   };
+  const { rotateCa } = sources;
+  if (rotateCa) routes['POST /v1/ca/rotate'] = async (_req, res) => json(res, 200, await rotateCa());
   const server = http.createServer((req, res) => {
     const route = routes[`${req.method ?? ''} ${(req.url ?? '').split('?')[0] ?? ''}`];
     if (!authorized(req.headers.authorization, token)) return json(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong bearer token (see <home>/control.token)' } });

@@ -97,6 +97,14 @@ function withoutQueryKey(path: string): string {
   return rest.length > 0 ? `${path.slice(0, q)}?${rest}` : path.slice(0, q);
 }
 
+/** How each CONNECT-level outcome is recorded: the decision, the rule that fired, the status answered. */
+const CONNECT_OUTCOMES: Record<ConnectEvent['outcome'], { decision: AuditEntry['decision']; rule: Pick<FiredRule, 'id' | 'kind' | 'action'>; status: number | null }> = {
+  blocked: { decision: 'block', rule: { id: 'hosts', kind: 'host-blocked', action: 'deny' }, status: 403 },
+  pinned: { decision: 'allow', rule: { id: 'pinning', kind: 'pinned-client', action: 'log' }, status: null },
+  // The agent's own failure, not a policy verdict: the host is governed, but no leaf could be had.
+  uncertified: { decision: 'error', rule: { id: 'ca', kind: 'ca-cannot-sign', action: 'deny' }, status: 502 },
+};
+
 /** Builds the gate. */
 export function createGate(deps: GateDeps): OutpostGate {
   const now = deps.now ?? Date.now;
@@ -317,6 +325,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       else callback();
     },
     connect(event: ConnectEvent) {
+      const outcome = CONNECT_OUTCOMES[event.outcome];
       const entry: AuditEntry = {
         id: randomUUID(),
         time: new Date(now()).toISOString(),
@@ -331,10 +340,10 @@ export function createGate(deps: GateDeps): OutpostGate {
         model: null,
         stream: false,
         principal: null,
-        decision: event.outcome === 'blocked' ? 'block' : 'allow',
-        rules: [{ id: event.outcome === 'blocked' ? 'hosts' : 'pinning', kind: event.outcome === 'blocked' ? 'host-blocked' : 'pinned-client', action: event.outcome === 'blocked' ? 'deny' : 'log', target: 'request', explanation: event.reason }],
-        status: event.outcome === 'blocked' ? 403 : null,
-        error: null,
+        decision: outcome.decision,
+        rules: [{ ...outcome.rule, target: 'request', explanation: event.reason }],
+        status: outcome.status,
+        error: outcome.decision === 'error' ? event.reason : null,
         latencyMs: null,
         ttfbMs: null,
         ...NO_USAGE,

@@ -84,11 +84,14 @@ export interface ResponseTap {
   fail(error: Error, side: 'upstream' | 'client'): void;
 }
 
-/** A CONNECT-level event worth an audit record: a blocked host, or a pinned client detected. */
+/**
+ * A CONNECT-level event worth an audit record: a blocked host, a pinned client detected, or a host
+ * the policy intercepts that was refused because the CA cannot sign for it (`uncertified`).
+ */
 export interface ConnectEvent {
   readonly host: string;
   readonly port: number;
-  readonly outcome: 'blocked' | 'pinned';
+  readonly outcome: 'blocked' | 'pinned' | 'uncertified';
   readonly app: string | null;
   readonly reason: string;
 }

@@ -163,6 +163,15 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     },
   };
 
+  /** Refuses a governed host the CA cannot sign for: 502 with the reason on a CONNECT, else a close; one audit record. */
+  const refuseUncertified = (socket: net.Socket, host: string, hostPort: number, app: string | null, viaConnect: boolean, error: Error): void => {
+    counters.blocked++;
+    const reason = `Outpost cannot decrypt ${host}, which your organisation's policy governs (${error.message}); refused rather than passed on ungoverned`;
+    record({ host, port: hostPort, outcome: 'uncertified', app, reason });
+    if (viaConnect) socket.end(plainAnswer(502, 'Bad Gateway', `${reason}. Run "outpost status" for details.`));
+    else socket.destroy();
+  };
+
   /**
    * Classify, then intercept, tunnel or block a connection whose destination is known: from a
    * CONNECT (answered here in HTTP) or from the transparent door's SNI (`viaConnect` false: the
@@ -184,6 +193,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
         tunnel(socket, head, host, hostPort, dialer, !viaConnect);
         return;
       case 'intercept': {
+        // A host the policy governs is never tunnelled because the CA cannot sign for it, under
+        // either fail mode (fail open keeps traffic flowing when a check breaks on a request the
+        // agent can see; this one it could not see at all): refused with the reason, and audited.
+        const uncertified = certificates.cannotIssue(host);
+        if (uncertified !== null) {
+          refuseUncertified(socket, host, hostPort, app, viaConnect, uncertified);
+          return;
+        }
         counters.intercepted++;
         if (viaConnect) socket.write(CONNECT_OK);
         const target: ExchangeTarget = { host, port: hostPort, secure: true, govern: true };
@@ -191,9 +208,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
           ...hooks,
           certificateFailed(h, error) {
             hooks.certificateFailed(h, error);
-            // No leaf: fail open lets the client reach the provider ungoverned, fail closed drops it.
-            if (gate.failMode === 'open') tunnel(socket, head, host, hostPort, dialer, true);
-            else socket.destroy();
+            // The 200 is out and the client is mid-handshake: a close is the only refusal left.
+            refuseUncertified(socket, host, hostPort, app, false, error);
           },
         }, pacer);
         return;

@@ -4,6 +4,27 @@
  */
 import { z } from 'zod';
 
+/**
+ * Whether the CA can sign for every host the policy intercepts. A host it cannot sign for is
+ * refused (never tunnelled ungoverned) until the CA covers it.
+ */
+export const caCoverage = z.object({
+  /** The policy's intercepted host patterns the CA cannot sign for now. */
+  uncovered: z.array(z.string()),
+  /** Why, in words (waiting for the gateway's intermediate, a re-issue that failed); null when all are covered. */
+  reason: z.string().nullable(),
+});
+export type CaCoverage = z.infer<typeof caCoverage>;
+
+/** A trust store that trusted the previous CA certificate and does not trust the current one yet. */
+export const pendingTrust = z.object({
+  store: z.string(),
+  description: z.string(),
+  /** Why the agent could not install it itself (no administrator rights, a failed command). */
+  error: z.string(),
+});
+export type PendingTrust = z.infer<typeof pendingTrust>;
+
 /** `GET /v1/status`. Each part reports its own section; `degraded` lists what is wrong, in words. */
 export const agentStatus = z.object({
   version: z.string(),
@@ -20,6 +41,11 @@ export const agentStatus = z.object({
     /** True when keys fell back to a file: weaker than the OS keychain. */
     weakKeyStore: z.boolean(),
     notAfter: z.string().nullable(),
+    /** The CA's permitted DNS subtrees; null when it is not name-constrained (or none is installed). */
+    permittedDns: z.array(z.string()).nullable(),
+    coverage: caCoverage,
+    /** Re-trust after the CA certificate changed: stores still waiting, and the command that finishes it. */
+    retrust: z.object({ pending: z.array(pendingTrust), command: z.string().nullable() }),
   }),
   engine: z.object({
     connections: z.number().int(),
@@ -38,6 +64,16 @@ export const agentStatus = z.object({
   degraded: z.array(z.string()),
 });
 export type AgentStatus = z.infer<typeof agentStatus>;
+
+/** `POST /v1/ca/rotate`: the running agent made a new root and switched to it. */
+export const caRotation = z.object({
+  caFile: z.string(),
+  /** Fingerprint (SHA-256) of the new root. */
+  fingerprint256: z.string(),
+  pending: z.array(pendingTrust),
+  command: z.string().nullable(),
+});
+export type CaRotation = z.infer<typeof caRotation>;
 
 /** `<home>/runtime.json`: where a running agent listens, for `outpost env`, `status` and the tray. */
 export const runtimeInfo = z.object({

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { TrustStore, TrustedCert } from './types.js';
+import { trustSlots, type TrustStore, type TrustedCert } from './types.js';
 import { runChecked, type CommandPlan } from './commands.js';
 
 /** Where a distribution keeps its anchors and how it rebuilds its bundle. */
@@ -54,9 +54,15 @@ export async function detectLinuxLayout(root = '/'): Promise<LinuxLayout | null>
   return null;
 }
 
-/** The anchor file of `cert` in `layout` (`.crt`: update-ca-certificates ignores other names). */
-export function anchorFile(layout: LinuxLayout, cert: TrustedCert): string {
-  return path.join(layout.anchorDir, `${cert.label}.crt`);
+/** The anchor files of ours in `layout`, main slot first (`.crt`: update-ca-certificates ignores other names). */
+export function anchorFiles(layout: LinuxLayout, cert: TrustedCert): readonly [string, string] {
+  const [main, next] = trustSlots(cert);
+  return [path.join(layout.anchorDir, `${main}.crt`), path.join(layout.anchorDir, `${next}.crt`)];
+}
+
+async function holds(file: string, cert: TrustedCert): Promise<boolean> {
+  const text = await fs.readFile(file, 'utf8').catch(() => null);
+  return text !== null && text.trim() === cert.pem.trim();
 }
 
 /** The system trust store for `layout`. */
@@ -65,15 +71,22 @@ export function linuxSystemStore(layout: LinuxLayout): TrustStore {
     id: 'linux-system',
     description: `system bundle (${layout.family}: ${layout.anchorDir}, ${layout.update.command}) read by curl, git, OpenSSL, Python`,
     async isTrusted(cert) {
-      const text = await fs.readFile(anchorFile(layout, cert), 'utf8').catch(() => null);
-      return text !== null && text.trim() === cert.pem.trim();
+      const [main, next] = anchorFiles(layout, cert);
+      return (await holds(main, cert)) || (await holds(next, cert));
     },
     async install(cert) {
-      await fs.writeFile(anchorFile(layout, cert), cert.pem, { mode: 0o644 });
+      const [main, next] = anchorFiles(layout, cert);
+      await fs.writeFile(main, cert.pem, { mode: 0o644 });
+      const hadNext = await fs.rm(next).then(() => true, () => false);
+      // One rebuild; the bundle file is replaced whole, so a reader sees the old or the new set.
+      await runChecked(hadNext ? layout.updateAfterRemove : layout.update);
+    },
+    async trustBeside(cert) {
+      await fs.writeFile(anchorFiles(layout, cert)[1], cert.pem, { mode: 0o644 });
       await runChecked(layout.update);
     },
     async remove(cert) {
-      await fs.rm(anchorFile(layout, cert), { force: true });
+      for (const file of anchorFiles(layout, cert)) await fs.rm(file, { force: true });
       await runChecked(layout.updateAfterRemove);
     },
   };

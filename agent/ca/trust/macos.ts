@@ -36,6 +36,10 @@ export function macosStore(): TrustStore {
     async install(cert) {
       await runChecked(macosPlans.install(cert));
     },
+    // The keychain holds any number of ours side by side; install does not remove the old one either.
+    trustBeside(cert) {
+      return this.install(cert);
+    },
     async remove(cert) {
       const [untrust, remove] = macosPlans.remove(cert);
       if (untrust) await runPlan(untrust); // absent trust settings are not an error

@@ -1,7 +1,9 @@
 /**
  * A trust store the CA can be installed into, and the certificate as the stores name it. Every
  * store removes "ours" by a stable name (file name, NSS nickname) or by hash, so `untrust` after a
- * rotation or a re-issue still finds what an earlier `trust` left.
+ * rotation or a re-issue still finds what an earlier `trust` left. Stores that name entries keep
+ * two slots, the label and `<label>-next` (`trustSlots`), so a rotation can trust the new root beside
+ * the old one.
  */
 import { X509Certificate } from 'node:crypto';
 import { createHash } from 'node:crypto';
@@ -36,8 +38,18 @@ export interface TrustStore {
   readonly description: string;
   /** True when this exact certificate is trusted in the store. */
   isTrusted(cert: TrustedCert): Promise<boolean>;
-  /** Installs `cert` as a trusted root, replacing an earlier one of the same label. */
+  /** Installs `cert` as a trusted root, replacing every earlier one of ours: afterwards it is the only one. */
   install(cert: TrustedCert): Promise<void>;
+  /**
+   * Trusts `cert` beside the one of ours already there (a rotation's first step: clients accept
+   * both while the agent switches keys); the `install` that follows leaves `cert` alone.
+   */
+  trustBeside(cert: TrustedCert): Promise<void>;
   /** Removes every certificate of ours (by label, and `cert` by hash). */
   remove(cert: TrustedCert): Promise<void>;
+}
+
+/** The names a store may keep ours under: the label, and the second slot a rotation stages into. */
+export function trustSlots(cert: TrustedCert): readonly [string, string] {
+  return [cert.label, `${cert.label}-next`];
 }

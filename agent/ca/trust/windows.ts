@@ -33,6 +33,10 @@ export function windowsStore(admin: boolean): TrustStore {
     async install(cert) {
       await runChecked(windowsPlans.install(cert, admin));
     },
+    // The Root store holds any number of ours side by side (keyed by thumbprint).
+    trustBeside(cert) {
+      return this.install(cert);
+    },
     async remove(cert) {
       await runPlan(windowsPlans.remove(cert, admin));
     },

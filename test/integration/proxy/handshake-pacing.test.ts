@@ -135,6 +135,7 @@ describe('handshake pacing: the leaf request', () => {
         const inner = testCertificates(ca);
         return {
           prewarm: (hosts: readonly string[]) => inner.prewarm(hosts),
+          cannotIssue: (host: string) => inner.cannotIssue(host),
           secureContext: (host: string) => {
             asked.push(turn);
             return inner.secureContext(host);

@@ -12,8 +12,11 @@ import { startProxy, type ProxyEngine, type ProxyOptions } from '../../../agent/
 import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
 
-/** A CertificateSource from the test CA; `async` makes every leaf take the promise path. */
-export function testCertificates(ca: TestCa, options: { async?: boolean; fail?: boolean } = {}): CertificateSource & { issued: string[] } {
+/**
+ * A CertificateSource from the test CA; `async` makes every leaf take the promise path, `fail` makes
+ * every issuance fail after the fact, `refuse` makes the source say up front that it cannot issue.
+ */
+export function testCertificates(ca: TestCa, options: { async?: boolean; fail?: boolean; refuse?: boolean } = {}): CertificateSource & { issued: string[] } {
   const cache = new Map<string, tls.SecureContext>();
   const issued: string[] = [];
   const make = (host: string): tls.SecureContext => {
@@ -28,6 +31,7 @@ export function testCertificates(ca: TestCa, options: { async?: boolean; fail?: 
   };
   return {
     issued,
+    cannotIssue: (host) => (options.refuse === true ? new Error(`the CA's name constraints do not cover "${host}"`) : null),
     secureContext(host) {
       if (options.fail === true) return Promise.reject(new Error('no leaf for you'));
       return options.async === true ? Promise.resolve().then(() => make(host)) : make(host);
