@@ -21,7 +21,8 @@ import { SseParser, type SseEvent } from '../../shared/providers/sse.js';
 import type { Endpoint, ParsedRequest, ResponseReader } from '../../shared/providers/types.js';
 import type { AuditEntry, Decision, FiredRule } from '../../shared/schema/audit.js';
 import { auditEntry, capText, type EntryBase } from './gate-audit.js';
-import type { ResponseTap } from './seam.js';
+import { decisionHeader, errorAnswer } from './gate-respond.js';
+import type { Respond, ResponseTap } from './seam.js';
 
 /** Longest response body held or parsed for usage (bytes); larger bodies are estimated. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -72,6 +73,8 @@ class GateTap implements ResponseTap {
   private redactedOutput = false;
   private done = false;
   private extraRules: FiredRule[] = [];
+  /** The status the client got instead of upstream's (a refused response), for the record. */
+  private answered: number | null = null;
 
   constructor(private readonly ctx: TapContext) {
     this.reader = ctx.endpoint.adapter.reader(ctx.endpoint);
@@ -81,7 +84,8 @@ class GateTap implements ResponseTap {
     this.status = status;
     const type = String(headers['content-type'] ?? '');
     const encoding = String(headers['content-encoding'] ?? 'identity').toLowerCase();
-    // The engine asked for identity; a body still compressed cannot be read: pass it on untouched.
+    // The engine asked for identity and decodes what comes compressed anyway; a body still
+    // compressed here is one it cannot decode (it calls `unchecked` or `refuse`): pass it on untouched.
     if (encoding !== 'identity' && encoding !== '') return false;
     const ok = status >= 200 && status < 300;
     const rewriting = ok && this.ctx.outputRules.some((r) => r.action === 'redact' || r.action === 'block');
@@ -163,6 +167,27 @@ class GateTap implements ResponseTap {
       return;
     }
     this.finish(why, down);
+  }
+
+  unchecked(reason: string): void {
+    if (this.done) return;
+    // Nothing read so far reached the client (the engine passes the response as upstream sent it).
+    this.mode = 'other';
+    this.body = null;
+    this.parser = null;
+    this.guard = null;
+    this.extraRules.push({ id: 'output-guardrails', kind: 'not-checked', action: 'log', target: 'output', explanation: `${reason}: it was passed on without output checks` });
+  }
+
+  refuse(reason: string, sent: boolean): Respond {
+    if (!this.done) {
+      this.blocked = true;
+      if (!sent) this.answered = 502;
+      this.extraRules.push({ id: 'output-guardrails', kind: 'not-checked', action: 'block', target: 'output', explanation: `${reason}: output guardrails could not check it, so it was refused` });
+      this.finish(reason);
+    }
+    const message = `Outpost refused the response from ${this.ctx.base.request.host}: ${reason}, so its output could not be checked.`;
+    return errorAnswer(this.ctx.endpoint.adapter, 502, 'response_refused', message, decisionHeader('block', 'response_refused', ['output-guardrails']));
   }
 
   private observe(ev: SseEvent): void {
@@ -297,7 +322,7 @@ class GateTap implements ResponseTap {
       auditEntry(base, {
         decision,
         rules,
-        status: upstreamDown ? 502 : status,
+        status: upstreamDown ? 502 : (this.answered ?? status),
         error: error ?? (this.blocked ? 'response stopped by an output guardrail' : null),
         latencyMs: end - base.request.receivedAt,
         ttfbMs: this.ttfb === null ? null : this.ttfb - base.request.receivedAt,

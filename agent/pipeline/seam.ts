@@ -54,12 +54,14 @@ export type Admission = Forward | Respond;
 
 /**
  * Watches one response on its way to the client. The engine calls `head` once, `chunk` for each
- * chunk in order, then exactly one of `end` or `fail`.
+ * chunk in order, then exactly one of `end` or `fail` (or `refuse`, which ends it too).
  */
 export interface ResponseTap {
   /**
    * True when the tap must see the body decoded: the engine then asks upstream for
-   * `accept-encoding: identity`. A tap that needs nothing from the body says false.
+   * `accept-encoding: identity`, and decodes a body that comes compressed anyway (gzip, deflate, br,
+   * zstd where Node has it), so `head` and `chunk` see it decoded and the client gets it decoded
+   * too. A tap that needs nothing from the body says false: its bytes pass untouched.
    */
   readonly readsBody: boolean;
   /**
@@ -82,6 +84,22 @@ export interface ResponseTap {
   end(): Buffer | null;
   /** The exchange broke: `upstream` reset/refused/timed out, or the `client` went away. Records as failed. */
   fail(error: Error, side: 'upstream' | 'client'): void;
+  /**
+   * Fail-open: the engine passes this response on as upstream sent it, unread, because it cannot
+   * show the tap the body (`reason`: a content-coding it cannot decode, or a compressed body past
+   * the bound against decompression bombs). The tap notes `reason` for the record, drops what it
+   * held (none of it reached the client) and passes later chunks untouched. May come before `head`
+   * or after chunks; `end` or `fail` still follows.
+   */
+  unchecked(reason: string): void;
+  /**
+   * Fail-closed (or a compressed stream that passed the bound mid-way): the engine refuses this
+   * response for `reason` and ends the exchange; nothing else follows. The tap records it as
+   * blocked. `sent` false: the client has none of the response yet and gets the returned answer,
+   * in the provider's shape; true: the engine breaks the client's connection (a broken stream, not a
+   * short one that looks complete) and ignores the answer. May come before `head`.
+   */
+  refuse(reason: string, sent: boolean): Respond;
 }
 
 /**

@@ -10,6 +10,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ResolvedAgentConfig } from '../config/load.js';
+import { decompressionBounds } from '../../shared/schema/config.js';
 import type { ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
 import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './authority.js';
 import { ProxyError } from './errors.js';
@@ -46,7 +47,11 @@ export interface ProxyOptions {
    * `proxy` (listen address, port, body bound), `upstream` (resolve, caFile, corporate proxy) and,
    * when present and enabled, `transparent` (the SNI front door's port).
    */
-  readonly config: Pick<ResolvedAgentConfig, 'proxy' | 'upstream'> & Partial<Pick<ResolvedAgentConfig, 'transparent'>>;
+  readonly config: {
+    /** `decompression` defaults to the config schema's bounds. */
+    readonly proxy: Omit<ResolvedAgentConfig['proxy'], 'decompression'> & Partial<Pick<ResolvedAgentConfig['proxy'], 'decompression'>>;
+  } & Pick<ResolvedAgentConfig, 'upstream'> &
+    Partial<Pick<ResolvedAgentConfig, 'transparent'>>;
   readonly gate: Gate;
   readonly certificates: CertificateSource;
   /** The policy's interception lists for the PAC; a getter because policy changes at runtime. */
@@ -113,7 +118,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const perTurn = options.handshakesPerTurn === undefined ? DEFAULT_HANDSHAKES_PER_TURN : options.handshakesPerTurn;
   const pacer = perTurn === null ? null : new HandshakePacer(perTurn);
   const counters = { requests: 0, failed: 0, intercepted: 0, tunnelled: 0, blocked: 0 };
-  const ctx: ExchangeContext = { gate, upstream, maxBodyBytes: config.proxy.maxBodyBytes, counters, onError };
+  const ctx: ExchangeContext = { gate, upstream, maxBodyBytes: config.proxy.maxBodyBytes, decompression: config.proxy.decompression ?? decompressionBounds.parse({}), counters, onError };
   /** The gate's classification; a gate that throws must not take the agent down (fail mode decides). */
   const classify = (host: string): HostAction => {
     try {

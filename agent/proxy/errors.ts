@@ -8,7 +8,10 @@ export type ProxyErrorCode =
   | 'PROXY_UPSTREAM_PROXY_REFUSED'
   | 'PROXY_UPSTREAM_CONNECT'
   | 'PROXY_CLIENT_ABORTED'
-  | 'PROXY_LISTEN';
+  | 'PROXY_LISTEN'
+  | 'PROXY_DECODE_FAILED'
+  | 'PROXY_DECODED_TOO_LARGE'
+  | 'PROXY_RESPONSE_REFUSED';
 
 /** An engine error with a stable code. */
 export class ProxyError extends OutpostError<ProxyErrorCode> {

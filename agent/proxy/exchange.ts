@@ -12,12 +12,18 @@
  * complete it for the client (chunked terminator, or the last bytes of a length-delimited body) go
  * out only once the record is committed, so a response received in full is always recorded. The
  * head and every earlier chunk go out at once: a stream's first byte waits for nothing.
+ *
+ * A compressed body the tap reads (upstream ignored `accept-encoding: identity`) is decoded on its
+ * way (content-decoder.ts) and the client gets it decoded, without content-encoding or
+ * content-length. Identity, the common case, costs one header lookup.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Admission, Forward, Gate, InterceptedRequest, Respond, ResponseTap } from '../pipeline/seam.js';
+import type { DecompressionBounds } from '../../shared/schema/config.js';
+import { ContentDecoder, contentCodings, undecodable } from './content-decoder.js';
 import { ProxyError } from './errors.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
 import type { Upstream } from './upstream.js';
@@ -35,6 +41,8 @@ export interface ExchangeContext {
   readonly gate: Gate;
   readonly upstream: Upstream;
   readonly maxBodyBytes: number;
+  /** Bounds on decoding a compressed response for the tap (against decompression bombs). */
+  readonly decompression: DecompressionBounds;
   readonly counters: ExchangeCounters;
   /** Where a failing gate or tap is reported (the request itself goes on as the fail mode says). */
   readonly onError: (error: Error, where: string) => void;
@@ -47,6 +55,17 @@ const INTERNAL_ERROR: Respond = {
   headers: { 'content-type': 'application/json', 'x-outpost-decision': 'error' },
   body: JSON.stringify({ error: { message: 'Outpost hit an internal error handling this request.', type: 'internal_error', code: 'internal_error', param: null } }),
 };
+
+/**
+ * A compressed response as upstream sent it, kept while the client has none of it decoded: if the
+ * decoder passes its bound first, fail-open sends this instead, unread.
+ */
+interface AsSent {
+  readonly status: number;
+  readonly statusMessage: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly chunks: Buffer[];
+}
 
 /** Where the request goes. */
 export interface ExchangeTarget {
@@ -82,6 +101,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The bytes that complete a length-delimited body, held until the record is durable. */
   private tail: Buffer | null = null;
   private readonly receivedAt = performance.now();
+  /** Decodes a compressed body for the tap; null for identity (the common case). */
+  private decoder: ContentDecoder | null = null;
+  /** The response as sent, while the client has none of it decoded (see {@link AsSent}). */
+  private asSent: AsSent | null = null;
 
   constructor(
     private readonly ctx: ExchangeContext,
@@ -240,6 +263,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.ctx.gate.whenRecorded(() => {
       if (this.res.destroyed) return;
+      // A decoded response's head waits in `setHeader` until its first byte: the answer replaces it.
+      for (const name of this.res.getHeaderNames()) this.res.removeHeader(name);
       this.res.writeHead(answer.status, answer.headers);
       this.res.end(answer.body);
     });
@@ -286,6 +311,17 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (status < 200) return;
+    const coding = headers['content-encoding'];
+    if (coding !== undefined && this.tap?.readsBody === true && this.encodedHead(controller, status, headers, statusMessage ?? '', coding)) return;
+    this.head(controller, status, headers, statusMessage ?? '', false);
+  }
+
+  /**
+   * Upstream's head, for the tap and the client. `decoded`: the body is decoded on its way (its
+   * coding and length already dropped from `headers`); unless it is a stream, the client's head
+   * then waits (in `setHeader`) for the first byte, so a refusal before it can still answer.
+   */
+  private head(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>, statusMessage: string, decoded: boolean): void {
     let dropLength = false;
     if (this.tap !== null) {
       try {
@@ -302,7 +338,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     const length = headers['content-length'];
     // A governed length-delimited body is complete for the client at its last byte: count down to it.
     if (this.tap !== null && !dropLength && typeof length === 'string') this.remaining = Number(length);
-    this.res.writeHead(status, statusMessage ?? '', clientResponseHeaders(headers, this.target.govern ? this.decision : null, dropLength));
+    const out = clientResponseHeaders(headers, this.target.govern ? this.decision : null, dropLength);
+    if (decoded && !String(headers['content-type']).includes('text/event-stream')) {
+      this.res.statusCode = status;
+      if (statusMessage !== '') this.res.statusMessage = statusMessage;
+      for (const name in out) this.res.setHeader(name, out[name] as string | string[]);
+      return;
+    }
+    this.res.writeHead(status, statusMessage, out);
     // A stream's first event may be seconds away (a model thinking): send its head now. A
     // length-delimited body follows at once, so its head rides with the first chunk (one TLS
     // record and one syscall fewer per request).
@@ -310,7 +353,130 @@ class Exchange implements Dispatcher.DispatchHandler {
     void controller;
   }
 
+  /**
+   * A head with a content-coding, for a tap that reads the body. Decodable: the tap and the client
+   * see it decoded. Not (zstd on an older Node, an unknown or stacked coding): fail-closed refuses it,
+   * fail-open passes it on as sent, unread. False: the coding was only `identity` after all.
+   */
+  private encodedHead(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>, statusMessage: string, value: string | string[]): boolean {
+    const codings = contentCodings(value);
+    const coding = codings[0];
+    if (coding === undefined) return false;
+    const reason = undecodable(codings);
+    if (reason !== null) {
+      if (this.ctx.gate.failMode === 'closed') this.refuse(controller, reason);
+      else {
+        this.head(controller, status, headers, statusMessage, false);
+        this.tapUnchecked(reason);
+      }
+      return true;
+    }
+    this.decoder = new ContentDecoder(coding, this.ctx.decompression);
+    const decoded = { ...headers };
+    delete decoded['content-encoding'];
+    delete decoded['content-length'];
+    this.head(controller, status, decoded, statusMessage, true);
+    if (!this.settled && !this.res.headersSent) this.asSent = { status, statusMessage, headers, chunks: [] };
+    return true;
+  }
+
+  private tapUnchecked(reason: string): void {
+    try {
+      this.tap?.unchecked(reason);
+    } catch (err) {
+      this.tapFailed(err, 'unchecked');
+    }
+  }
+
+  /**
+   * The engine refuses upstream's response (fail-closed, or a decoded stream past its bound): the
+   * tap records it, the client gets the provider-shaped answer, or a broken stream once it has bytes.
+   */
+  private refuse(controller: Dispatcher.DispatchController, reason: string): void {
+    this.settled = true;
+    this.ctx.counters.failed++;
+    this.decoder?.close();
+    this.decoder = null;
+    this.asSent = null;
+    const error = new ProxyError('PROXY_RESPONSE_REFUSED', reason);
+    controller.abort(error);
+    const sent = this.res.headersSent;
+    let answer = INTERNAL_ERROR;
+    try {
+      if (this.tap !== null) answer = this.tap.refuse(reason, sent);
+    } catch (err) {
+      this.ctx.onError(err as Error, 'response tap refuse');
+    }
+    if (sent) this.res.destroy(error);
+    else this.sendAnswer(answer);
+  }
+
+  /** A compressed chunk: decoded, then on like any chunk. */
+  private decodeChunk(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const asSent = this.asSent;
+    asSent?.chunks.push(chunk);
+    let out: Buffer | null;
+    try {
+      out = (this.decoder as ContentDecoder).decode(chunk);
+    } catch (err) {
+      this.decodeFailed(controller, err as Error, false);
+      return;
+    }
+    if (out !== null) this.deliver(controller, out);
+    if (asSent !== null && this.res.headersSent) this.asSent = null;
+  }
+
+  /** Upstream ended a compressed body: its last decoded bytes. False when that ended the exchange. */
+  private decodeEnd(controller: Dispatcher.DispatchController): boolean {
+    const decoder = this.decoder as ContentDecoder;
+    let out: Buffer | null;
+    try {
+      out = decoder.finish();
+    } catch (err) {
+      this.decodeFailed(controller, err as Error, true);
+      return !this.settled;
+    }
+    this.decoder = null;
+    this.asSent = null;
+    if (out !== null) this.deliver(controller, out);
+    return !this.settled;
+  }
+
+  /**
+   * The decoder passed its bound (a decompression bomb, or more than the agent inspects) or met
+   * bytes that are not valid for the coding (upstream's fault, handled as a broken upstream). Past
+   * the bound, fail-open passes the response on as sent while the client has none of it decoded;
+   * otherwise it is refused (a decoded stream cannot switch back to the compressed bytes mid-way).
+   */
+  private decodeFailed(controller: Dispatcher.DispatchController, error: Error, ended: boolean): void {
+    this.decoder?.close();
+    this.decoder = null;
+    const asSent = this.asSent;
+    this.asSent = null;
+    if (!(error instanceof ProxyError && error.code === 'PROXY_DECODED_TOO_LARGE')) {
+      this.onResponseError(controller, error);
+      if (!ended) controller.abort(error);
+      return;
+    }
+    if (this.ctx.gate.failMode === 'open' && asSent !== null && !this.res.headersSent) this.passAsSent(asSent, error.message);
+    else this.refuse(controller, error.message);
+  }
+
+  /** Fail-open past the bound: the client gets the response as upstream sent it, unread. */
+  private passAsSent(asSent: AsSent, reason: string): void {
+    this.tapUnchecked(reason);
+    for (const name of this.res.getHeaderNames()) this.res.removeHeader(name);
+    this.res.writeHead(asSent.status, asSent.statusMessage, clientResponseHeaders(asSent.headers, this.decision, true));
+    for (const chunk of asSent.chunks) this.res.write(chunk);
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.decoder === null) this.deliver(controller, chunk);
+    else this.decodeChunk(controller, chunk);
+  }
+
+  /** A chunk of the body as the client gets it (decoded, if it came compressed): through the tap, out. */
+  private deliver(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const tap = this.tap;
     let out: Buffer | null = chunk;
     if (tap !== null) {
@@ -371,8 +537,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.controller?.resume();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(controller: Dispatcher.DispatchController): void {
     if (this.settled) return;
+    if (this.decoder !== null && !this.decodeEnd(controller)) return;
     this.settled = true;
     let rest: Buffer | null = null;
     const tap = this.tap;
@@ -402,6 +569,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.settled) return;
     this.settled = true;
+    this.decoder?.close();
     this.ctx.counters.failed++;
     this.tapFail(error, 'upstream');
     const request = this.request;
@@ -419,6 +587,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   clientClosed(): void {
     if (this.settled || this.res.writableFinished) return;
     this.settled = true;
+    this.decoder?.close();
     const error = new ProxyError('PROXY_CLIENT_ABORTED', 'client closed the connection before the response ended');
     this.ctx.counters.failed++;
     if (this.request !== null) this.tapFail(error, 'client');

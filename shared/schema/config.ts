@@ -13,6 +13,19 @@ const proxyUrl = z
   .url()
   .refine((u) => u.startsWith('http://') || u.startsWith('https://'), 'expected an http:// or https:// proxy URL');
 
+/**
+ * Bounds on decoding a compressed response for output guardrails (agent/proxy/content-decoder.ts),
+ * per response: against decompression bombs. Past them the response is refused (fail-closed) or
+ * passed on unchecked (fail-open), and the audit record says why.
+ */
+export const decompressionBounds = z.strictObject({
+  /** Most decoded bytes of one response. */
+  maxBytes: z.number().int().positive().default(256 * 1024 * 1024),
+  /** Most decoded bytes per compressed byte, past the first MiB (text and JSON compress about 3–20×). */
+  maxRatio: z.number().int().min(2).max(10_000).default(100),
+});
+export type DecompressionBounds = z.infer<typeof decompressionBounds>;
+
 export const agentConfig = z.strictObject({
   /** Where the agent keeps its CA, store and tokens. `OUTPOST_HOME` overrides it. */
   home: z.string().min(1).default('~/.outpost'),
@@ -22,6 +35,7 @@ export const agentConfig = z.strictObject({
       port: port.default(8787),
       /** Largest request body read before governance (bigger: 413 in the provider's shape). */
       maxBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
+      decompression: decompressionBounds.prefault({}),
     })
     .prefault({}),
   transparent: z

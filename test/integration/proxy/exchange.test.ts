@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gate, ResponseTap } from '../../../agent/pipeline/seam.js';
+import type { Gate, Respond, ResponseTap } from '../../../agent/pipeline/seam.js';
 import { dispatcherFor } from '../../support/clients.js';
 import { collectSse } from '../../support/sse.js';
 import { connectTls, startWorld, until, type ProxyWorld } from './harness.js';
@@ -32,6 +32,13 @@ class RecordingTap implements ResponseTap {
   }
   fail(error: Error, side: 'upstream' | 'client'): void {
     this.failure = { error, side };
+  }
+  unchecked(reason: string): void {
+    this.failure = { error: new Error(reason), side: 'unchecked' };
+  }
+  refuse(reason: string): Respond {
+    this.failure = { error: new Error(reason), side: 'refused' };
+    return { kind: 'respond', status: 502, headers: { 'content-type': 'application/json' }, body: '{"error":{"message":"refused"}}' };
   }
 }
 

@@ -20,6 +20,12 @@ const brokenTap: ResponseTap = {
   fail: () => {
     throw new Error('tap fail broke');
   },
+  unchecked: () => {
+    throw new Error('tap unchecked broke');
+  },
+  refuse: () => {
+    throw new Error('tap refuse broke');
+  },
 };
 
 describe('a failing gate never takes the agent down', () => {

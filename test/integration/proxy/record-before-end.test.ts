@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gate, ResponseTap } from '../../../agent/pipeline/seam.js';
+import type { Gate, Respond, ResponseTap } from '../../../agent/pipeline/seam.js';
 import { dispatcherFor } from '../../support/clients.js';
 import { startWorld, until, type ProxyWorld } from './harness.js';
 
@@ -26,6 +26,10 @@ class EndingTap implements ResponseTap {
     return null;
   }
   fail(): void {}
+  unchecked(): void {}
+  refuse(): Respond {
+    return { kind: 'respond', status: 502, headers: { 'content-type': 'application/json' }, body: '{}' };
+  }
 }
 
 const settle = (ms: number): Promise<'pending'> => new Promise((r) => setTimeout(() => r('pending'), ms));

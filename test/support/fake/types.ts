@@ -72,7 +72,22 @@ export interface FakeKnobs {
   cachedInputTokens: number;
   /** Anthropic cache_creation_input_tokens (default 0). */
   cacheCreationInputTokens: number;
+  /**
+   * Compress every answer with this content-coding whatever the request's `accept-encoding` (as a
+   * CDN in front of a provider may): JSON whole, SSE event by event, each event flushed so the
+   * stream still streams (default none).
+   */
+  compress: FakeCoding | null;
+  /**
+   * Answer a gzip decompression bomb instead: this many bytes of zeros once decoded, from about a
+   * thousandth as many (gzip members of 1 MiB each), under the route's content type (JSON or SSE;
+   * an SSE bomb starts with one ordinary text event). Default none.
+   */
+  bombBytes: number | null;
 }
+
+/** Content-codings the fake can answer with (zstd only where Node's zlib has it). */
+export type FakeCoding = 'gzip' | 'deflate' | 'br' | 'zstd';
 
 /** The defaults `reset()` restores. */
 export function defaultKnobs(): FakeKnobs {
@@ -88,6 +103,8 @@ export function defaultKnobs(): FakeKnobs {
     text: null,
     cachedInputTokens: 0,
     cacheCreationInputTokens: 0,
+    compress: null,
+    bombBytes: null,
   };
 }
 
