@@ -5,7 +5,7 @@
 import { createGate, type OutpostGate } from '../../../agent/pipeline/gate.js';
 import type { AuditEntry } from '../../../shared/schema/audit.js';
 import { policy, type PolicyInput } from '../../../shared/schema/policy.js';
-import { startWorld, type ProxyWorld } from '../proxy/harness.js';
+import { startWorld, type ProxyWorld, type WorldOptions } from '../proxy/harness.js';
 
 /** A running engine + gate + fake provider. */
 export interface GatewayWorld {
@@ -23,7 +23,7 @@ export interface GatewayWorld {
 export const HOSTS = ['api.openai.com', 'api.anthropic.com', 'generativelanguage.googleapis.com', 'api.mistral.ai', '*.openai.azure.com'];
 
 /** Starts the world with `input` as the policy. */
-export async function startGatewayWorld(input: Partial<PolicyInput>, secrets: Record<string, string> = {}): Promise<GatewayWorld> {
+export async function startGatewayWorld(input: Partial<PolicyInput>, secrets: Record<string, string> = {}, engine: Omit<WorldOptions, 'hosts' | 'gate'> = {}): Promise<GatewayWorld> {
   const audit: AuditEntry[] = [];
   const gate = createGate({
     policy: policy.parse({ version: 1, name: 'e2e', interception: { hosts: HOSTS }, ...input }),
@@ -31,7 +31,7 @@ export async function startGatewayWorld(input: Partial<PolicyInput>, secrets: Re
     secrets: { resolve: async (ref) => secrets[ref] ?? null },
     identity: { device: 'dev-e2e', user: 'jane@acme.example' },
   });
-  const world = await startWorld({ hosts: HOSTS, gate: () => gate });
+  const world = await startWorld({ ...engine, hosts: HOSTS, gate: () => gate });
   return {
     world,
     gate,

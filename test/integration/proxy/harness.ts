@@ -9,6 +9,7 @@ import type { CertificateSource } from '../../../agent/ca/certificate-source.js'
 import { createAllowAllGate } from '../../../agent/pipeline/allow-all-gate.js';
 import type { ConnectEvent, Gate } from '../../../agent/pipeline/seam.js';
 import { startProxy, type ProxyEngine, type ProxyOptions } from '../../../agent/proxy/engine.js';
+import type { DecompressionBounds } from '../../../shared/schema/config.js';
 import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
 
@@ -62,6 +63,8 @@ export interface WorldOptions {
   readonly certificates?: (ca: TestCa) => CertificateSource;
   readonly engine?: Partial<Omit<ProxyOptions, 'config'>>;
   readonly maxBodyBytes?: number;
+  /** The engine's bounds on decoding compressed responses (default: the config schema's). */
+  readonly decompression?: DecompressionBounds;
   readonly resolve?: Record<string, string>;
   readonly upstreamProxy?: string | null;
   /** Default: the test CA's file. */
@@ -84,7 +87,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld
   const gate = options.gate ? options.gate(base) : base;
   const engine = await startProxy({
     config: {
-      proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024 },
+      proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024, ...(options.decompression ? { decompression: options.decompression } : {}) },
       ...(options.transparent === true ? { transparent: { enabled: true, port: 0 } } : {}),
       upstream: { resolve: { ...provider.resolveMap(), ...options.resolve }, caFile: options.upstreamCaFile === undefined ? ca.caFile : options.upstreamCaFile, proxy: options.upstreamProxy ?? null },
     },
