@@ -13,6 +13,7 @@ import { bearerToken, secretHash } from '../http/bearer.js';
 import type { ApiErrorCode } from '../http/errors.js';
 import type { GatewayStore, StoreChange } from '../store/store.js';
 import type { WindowKey } from '../store/fleet-windows.js';
+import { FleetBudgets } from '../budgets/fleet-budgets.js';
 import { AgentSession } from './session.js';
 import { budgetMessage, policyMessage } from './messages.js';
 
@@ -38,9 +39,11 @@ export class AgentHub {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly heartbeatMs: number;
+  private readonly budgets: FleetBudgets;
 
   constructor(private readonly options: HubOptions) {
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.budgets = new FleetBudgets(options.store);
     this.heartbeat = setInterval(() => {
       for (const s of this.sessions.values()) s.tick();
     }, this.heartbeatMs);
@@ -84,6 +87,7 @@ export class AgentHub {
         gatewayVersion: this.options.gatewayVersion,
         heartbeatMs: this.heartbeatMs,
         helloTimeoutMs: this.options.helloTimeoutMs ?? 10_000,
+        budgets: this.budgets,
         onReady: (s) => {
           const older = this.sessions.get(s.deviceId);
           this.sessions.set(s.deviceId, s);
@@ -101,6 +105,7 @@ export class AgentHub {
   private async onChange(change: StoreChange): Promise<void> {
     switch (change.kind) {
       case 'policy': {
+        this.budgets.invalidate();
         const p = await this.options.store.policyVersion(change.version);
         if (p === null) return;
         // Serialised once for every agent.
@@ -133,10 +138,11 @@ export class AgentHub {
     const keys = [...this.pendingWindows.values()];
     this.pendingWindows.clear();
     if (keys.length === 0 || this.sessions.size === 0) return;
-    const windows = await this.options.store.fleetWindows(keys, 0);
+    const windows = await this.options.store.fleetWindows(keys, Math.min(...keys.map((k) => k.windowStart)));
+    const limits = await this.budgets.current();
     const now = Date.now();
     for (const s of this.sessions.values()) {
-      const m = budgetMessage(windows, s.deviceId, now);
+      const m = budgetMessage(windows, s.deviceId, now, limits);
       if (m.windows.length > 0) s.send(m);
     }
   }

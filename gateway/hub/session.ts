@@ -17,7 +17,9 @@ import {
 } from '../../shared/schema/protocol.js';
 import { GatewayStoreError } from '../store/errors.js';
 import type { CommandRow, DeviceRow, GatewayStore } from '../store/store.js';
+import type { FleetBudgets } from '../budgets/fleet-budgets.js';
 import { commandApplies } from './scope.js';
+import { periodStart } from '../../shared/core/periods.js';
 import { policyMessage, budgetMessage } from './messages.js';
 
 /** What a session needs from the gateway around it. */
@@ -28,6 +30,7 @@ export interface SessionDeps {
   readonly heartbeatMs: number;
   /** How long the agent has to send `hello` after the upgrade. */
   readonly helloTimeoutMs: number;
+  readonly budgets: FleetBudgets;
   /** Called once the session said hello (the hub indexes it then). */
   readonly onReady: (session: AgentSession) => void;
   readonly onClose: (session: AgentSession) => void;
@@ -144,7 +147,9 @@ export class AgentSession {
     const latest = await store.latestPolicy();
     if (latest !== null && (m.policyVersion === null || m.policyVersion < latest.version)) this.send(policyMessage(latest));
     this.send({ v: PROTOCOL_V, type: 'audit.ack', seq: await store.auditAck(this.device.id) });
-    const budgets = budgetMessage(await store.fleetWindows('all', 0), this.device.id, Date.now());
+    const now = Date.now();
+    await this.deps.budgets.grantOnConnect(this.device.id, now);
+    const budgets = budgetMessage(await store.fleetWindows('all', periodStart('1Y', now)), this.device.id, now, await this.deps.budgets.current());
     if (budgets.windows.length > 0) this.send(budgets);
     for (const c of await store.commandsInForce()) this.deliver(c);
   }
@@ -162,8 +167,16 @@ export class AgentSession {
   }
 
   private async onUsage(windows: Extract<AgentMessage, { type: 'usage.report' }>['windows']): Promise<void> {
-    const changed = await this.deps.store.reportUsage(this.device.id, windows);
-    if (changed.length > 0) await this.deps.store.publish({ kind: 'budget', windows: changed });
+    const { store, budgets } = this.deps;
+    const changed = await store.reportUsage(this.device.id, windows);
+    const toppedUp = await budgets.topUp(this.device.id, windows, Date.now());
+    // This device hears its grant at once, whatever changed (a refused request waits for it)…
+    const reported = windows.map((w) => ({ id: w.id, period: w.period, windowStart: w.windowStart }));
+    const state = budgetMessage(await store.fleetWindows(reported, Math.min(...reported.map((w) => w.windowStart))), this.device.id, Date.now(), await budgets.current());
+    if (state.windows.length > 0) this.send(state);
+    // …and every device (on every replica) hears the new totals.
+    const keys = new Map([...changed, ...toppedUp].map((k) => [`${k.id}\u0000${k.period}\u0000${k.windowStart}`, k]));
+    if (keys.size > 0) await store.publish({ kind: 'budget', windows: [...keys.values()] });
   }
 
   private onSocketClose(code: number, reason: string): void {

@@ -8,6 +8,8 @@ import type { AuditRecord } from '../../shared/schema/audit.js';
 import type { CommandAction, CommandScope, DeviceFacts, DeviceStatus, SpendWindow } from '../../shared/schema/protocol.js';
 import type { Period } from '../../shared/schema/common.js';
 import type { AuditFilter, SpendGrouping } from '../admin-api/schemas.js';
+import type { GrantWindow } from '../budgets/grants.js';
+import type { WindowKey } from './fleet-windows.js';
 
 /** One signed policy version. */
 export interface PolicyVersion {
@@ -86,6 +88,8 @@ export interface FleetWindow {
   readonly windowStart: number;
   readonly totalUsd: number;
   readonly byDevice: ReadonlyMap<string, number>;
+  /** Each device's grant (its cap on its own spend in the window). */
+  readonly caps: ReadonlyMap<string, number>;
 }
 
 /** An administrator's command, as issued. */
@@ -163,6 +167,11 @@ export interface GatewayStore {
 
   /** Records a device's cumulative spend per window; returns the windows whose total changed. */
   reportUsage(deviceId: string, windows: readonly SpendWindow[]): Promise<ReadonlyArray<{ id: string; period: Period; windowStart: number }>>;
+  /**
+   * Sets the device's grant in a window to `decide(window)`, reading and writing the window's grants
+   * atomically (one writer at a time, across replicas); answers the grant.
+   */
+  topUpGrant(deviceId: string, key: WindowKey, limitUsd: number, decide: (w: GrantWindow) => number): Promise<number>;
   /** Fleet spend of the windows starting at or after `sinceMs` (current windows). */
   fleetWindows(keys: ReadonlyArray<{ id: string; period: Period; windowStart: number }> | 'all', sinceMs: number): Promise<readonly FleetWindow[]>;
 

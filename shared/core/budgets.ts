@@ -21,6 +21,17 @@ interface Counter {
   readonly windowStart: number;
   spentUsd: number;
   reservedUsd: number;
+  /** Spend by the fleet's other devices in this window (central gateway), counted at admission. */
+  elsewhereUsd: number;
+  /** This device's cap on its own spend in this window, granted by the central gateway; null: none. */
+  grantUsd: number | null;
+}
+
+/** What the central gateway says about one window (`budget.state`, shared/schema/protocol.ts). */
+export interface FleetWindowState {
+  readonly fleetSpentUsd: number;
+  readonly deviceSpentUsd: number;
+  readonly grantUsd: number | null;
 }
 
 /** A reservation across levels; settle or release it exactly once. */
@@ -58,9 +69,14 @@ export class BudgetLedger {
       const c = this.counter(level, nowMs);
       // Full-or-nothing: with the estimate, this level must stay within its limit. A request with an
       // unknown price (estimate 0) still needs the level not to be exhausted.
-      const committed = c.spentUsd + c.reservedUsd;
+      const committed = c.spentUsd + c.reservedUsd + c.elsewhereUsd;
       if (committed + estimateUsd > level.limitUsd || committed >= level.limitUsd) {
-        return { ok: false, level, spentUsd: c.spentUsd, resetsAt: periodEnd(level.period, nowMs) };
+        return { ok: false, level, spentUsd: c.spentUsd + c.elsewhereUsd, resetsAt: periodEnd(level.period, nowMs) };
+      }
+      // In a fleet, this device's own spend stays within what the gateway granted it.
+      const own = c.spentUsd + c.reservedUsd;
+      if (c.grantUsd !== null && (own + estimateUsd > c.grantUsd || own >= c.grantUsd)) {
+        return { ok: false, level, spentUsd: c.spentUsd + c.elsewhereUsd, resetsAt: periodEnd(level.period, nowMs) };
       }
       held.push(c);
     }
@@ -90,6 +106,17 @@ export class BudgetLedger {
       if (periodStart(level.period, atMs) !== periodStart(level.period, nowMs)) continue;
       this.counter(level, nowMs).spentUsd += usd;
     }
+  }
+
+  /**
+   * Applies the central gateway's view of a window (`budget.state`): others' spend counts at admission
+   * and this device's own spend stays within its grant. A window that has passed is ignored.
+   */
+  setFleetWindow(id: string, period: Period, windowStart: number, state: FleetWindowState, nowMs: number): void {
+    if (windowStart !== periodStart(period, nowMs)) return;
+    const c = this.counter({ id, scope: '', limitUsd: 0, period }, nowMs);
+    c.elsewhereUsd = Math.max(0, state.fleetSpentUsd - state.deviceSpentUsd);
+    c.grantUsd = state.grantUsd;
   }
 
   /** Spent and reserved in the current window of a level. */
@@ -125,7 +152,7 @@ export class BudgetLedger {
     const start = periodStart(level.period, nowMs);
     let c = this.counters.get(key);
     if (c === undefined || c.windowStart !== start) {
-      c = { windowStart: start, spentUsd: 0, reservedUsd: 0 };
+      c = { windowStart: start, spentUsd: 0, reservedUsd: 0, elsewhereUsd: 0, grantUsd: null };
       this.counters.set(key, c);
     }
     return c;

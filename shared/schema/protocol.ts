@@ -88,6 +88,11 @@ export const spendWindow = z.object({
   /** Start of the window, epoch ms (calendar-aligned, UTC). */
   windowStart: z.number().int().nonnegative(),
   spentUsd: z.number().nonnegative(),
+  /**
+   * The device was refused a request estimated at this much for want of grant: the gateway tops its
+   * grant up to cover it if the fleet has that much unallocated, and answers `budget.state` either way.
+   */
+  needUsd: z.number().nonnegative().optional(),
 });
 export type SpendWindow = z.infer<typeof spendWindow>;
 
@@ -120,7 +125,9 @@ export const auditBatchMessage = z.object({
 /**
  * This device's own spend in each budget window it charged, cumulative within the window (so a
  * repeated or reordered report is harmless: the gateway keeps the larger value). Sent after each
- * settled cost, coalesced; answered by `budget.state` to every device concerned.
+ * settled cost (coalesced), and with `needUsd` when a request was refused for want of grant (also for
+ * a window with no grant yet: a new window, a `default:…` budget). Always answered by `budget.state`
+ * for the reported windows, with the device's grant.
  */
 export const usageReportMessage = z.object({
   v: protocolVersion,
@@ -185,9 +192,14 @@ export const auditAckMessage = z.object({
 });
 
 /**
- * Spend across the fleet for each budget window this device reported (or that the fleet shares
- * with it). `fleetSpentUsd` sums every device; `deviceSpentUsd` is this device's part as stored, so
- * the agent enforces its own live ledger plus `fleetSpentUsd - deviceSpentUsd` spent elsewhere.
+ * Fleet budgets, per window this device may charge. `fleetSpentUsd` sums every device's reported
+ * spend; `deviceSpentUsd` is this device's part as stored. `grantUsd` is this device's cap: its own
+ * cumulative spend in the window may reach it and no more (admit while own spent + reserved +
+ * estimate ≤ grantUsd). The gateway hands out grants only from what no device holds yet, so the
+ * fleet's total stays within `limitUsd` plus at most one request's estimation error per device, online
+ * or offline. Grants only grow; the gateway tops a device up as its reports show it using its grant.
+ * `grantUsd` null: the gateway's policy has no such budget, so there is nothing to share: the agent
+ * enforces its own policy's limit locally.
  */
 export const budgetStateMessage = z.object({
   v: protocolVersion,
@@ -197,8 +209,16 @@ export const budgetStateMessage = z.object({
       id: z.string().min(1),
       period,
       windowStart: z.number().int().nonnegative(),
+      /** The budget's limit in the gateway's current policy; null when the policy has no such budget. */
+      limitUsd: z.number().nonnegative().nullable(),
       fleetSpentUsd: z.number().nonnegative(),
       deviceSpentUsd: z.number().nonnegative(),
+      grantUsd: z.number().nonnegative().nullable(),
+      /**
+       * What no device holds yet (the limit minus every device's grant or spend): when this device's
+       * headroom plus this is below a request's estimate, asking is useless and the request is refused.
+       */
+      unallocatedUsd: z.number().nonnegative().nullable(),
     }),
   ),
 });

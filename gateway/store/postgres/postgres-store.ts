@@ -9,13 +9,13 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { AuditRecord } from '../../../shared/schema/audit.js';
-import type { Period } from '../../../shared/schema/common.js';
 import type { DeviceStatus, SpendWindow } from '../../../shared/schema/protocol.js';
 import type { AuditFilter, SpendGrouping } from '../../admin-api/schemas.js';
 import { advanceOver, initialChain, type ChainState } from '../chain-check.js';
 import { auditPageSql, postgresPlaceholder, spendSql } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
-import { foldWindows, type WindowKey } from '../fleet-windows.js';
+import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type WindowKey } from '../fleet-windows.js';
+import type { GrantWindow } from '../../budgets/grants.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, auditColumns, scopeKey, toCommand, toDevice, toStoredRecord, type AuditSqlRow, type CommandSqlRow, type DeviceSqlRow } from '../rows.js';
 import type {
   AdminEvent,
@@ -319,11 +319,25 @@ export class PostgresStore implements GatewayStore {
   }
 
   async fleetWindows(keys: readonly WindowKey[] | 'all', sinceMs: number): Promise<readonly FleetWindow[]> {
-    const r = await this.q<{ device_id: string; budget_id: string; period: Period; window_start: string; spent_usd: number }>(
-      'SELECT device_id, budget_id, period, window_start, spent_usd FROM usage WHERE window_start >= $1',
-      [sinceMs],
-    );
-    return foldWindows(r.rows, keys);
+    return foldWindows((await this.q<FleetSqlRow>(fleetRowsSql('$1'), [sinceMs])).rows, keys);
+  }
+
+  async topUpGrant(deviceId: string, key: WindowKey, limitUsd: number, decide: (w: GrantWindow) => number): Promise<number> {
+    return this.tx(async (c) => {
+      // One grant decision per window at a time, whichever replica makes it.
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`grant:${key.id}:${key.period}:${key.windowStart}`]);
+      const rows = await c.query<FleetSqlRow>(
+        `SELECT device_id, budget_id, period, window_start, spent_usd, NULL AS cap_usd FROM usage WHERE budget_id = $1 AND period = $2 AND window_start = $3
+         UNION ALL SELECT device_id, budget_id, period, window_start, NULL AS spent_usd, cap_usd FROM budget_grants WHERE budget_id = $1 AND period = $2 AND window_start = $3`,
+        [key.id, key.period, key.windowStart],
+      );
+      const cap = decide(grantWindow(rows.rows, key, limitUsd));
+      await c.query(
+        'INSERT INTO budget_grants VALUES ($1, $2, $3, $4, $5) ON CONFLICT (budget_id, period, window_start, device_id) DO UPDATE SET cap_usd = EXCLUDED.cap_usd',
+        [key.id, key.period, key.windowStart, deviceId, cap],
+      );
+      return cap;
+    });
   }
 
   async getSetting(name: string): Promise<unknown> {

@@ -89,4 +89,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     detail TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE budget_grants (
+    budget_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    device_id TEXT NOT NULL,
+    cap_usd DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (budget_id, period, window_start, device_id)
+  );
+  `,
 ];

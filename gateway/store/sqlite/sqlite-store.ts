@@ -8,10 +8,10 @@ import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import type { AuditRecord } from '../../../shared/schema/audit.js';
-import type { Period } from '../../../shared/schema/common.js';
 import type { DeviceStatus, SpendWindow } from '../../../shared/schema/protocol.js';
 import type { AuditFilter, SpendGrouping } from '../../admin-api/schemas.js';
-import { foldWindows, type WindowKey } from '../fleet-windows.js';
+import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type WindowKey } from '../fleet-windows.js';
+import type { GrantWindow } from '../../budgets/grants.js';
 import { advanceChain, initialChain, type ChainState } from '../chain-check.js';
 import { auditPageSql, spendSql, sqlitePlaceholder } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
@@ -51,6 +51,10 @@ interface PolicySqlRow {
   signed_at: string;
   origin: string;
 }
+
+/** One window's usage and grant rows (parameters: id, period, windowStart, twice). */
+const WINDOW_ROWS_SQL = `SELECT device_id, budget_id, period, window_start, spent_usd, NULL AS cap_usd FROM usage WHERE budget_id = ? AND period = ? AND window_start = ?
+  UNION ALL SELECT device_id, budget_id, period, window_start, NULL AS spent_usd, cap_usd FROM budget_grants WHERE budget_id = ? AND period = ? AND window_start = ?`;
 
 function toPolicy(r: PolicySqlRow): PolicyVersion {
   return { version: r.version, document: JSON.parse(r.document), signature: r.signature, signedAt: r.signed_at, origin: r.origin };
@@ -256,14 +260,19 @@ export class SqliteStore implements GatewayStore {
   }
 
   async fleetWindows(keys: readonly WindowKey[] | 'all', sinceMs: number): Promise<readonly FleetWindow[]> {
-    const rows = this.db.prepare('SELECT device_id, budget_id, period, window_start, spent_usd FROM usage WHERE window_start >= ?').all(sinceMs) as Array<{
-      device_id: string;
-      budget_id: string;
-      period: Period;
-      window_start: number;
-      spent_usd: number;
-    }>;
-    return foldWindows(rows, keys);
+    return foldWindows(this.db.prepare(fleetRowsSql('?')).all(sinceMs, sinceMs) as FleetSqlRow[], keys);
+  }
+
+  async topUpGrant(deviceId: string, key: WindowKey, limitUsd: number, decide: (w: GrantWindow) => number): Promise<number> {
+    const rows = this.db.prepare(WINDOW_ROWS_SQL);
+    return this.write(() => {
+      const p = [key.id, key.period, key.windowStart];
+      const cap = decide(grantWindow(rows.all(...p, ...p) as FleetSqlRow[], key, limitUsd));
+      this.db
+        .prepare('INSERT INTO budget_grants VALUES (?, ?, ?, ?, ?) ON CONFLICT (budget_id, period, window_start, device_id) DO UPDATE SET cap_usd = excluded.cap_usd')
+        .run(key.id, key.period, key.windowStart, deviceId, cap);
+      return cap;
+    });
   }
 
   async getSetting(name: string): Promise<unknown> {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../../gateway/store/sqlite/sqlite-store.js';
 import { openPostgresStore } from '../../../gateway/store/postgres/postgres-store.js';
+import { nextGrant } from '../../../gateway/budgets/grants.js';
 import type { GatewayStore, StoreChange } from '../../../gateway/store/store.js';
 import { makeChain } from '../../support/audit-entries.js';
 import { startTestPostgres, type TestPostgres } from '../../support/postgres.js';
@@ -88,6 +89,19 @@ describe.each([
     expect(fleet?.totalUsd).toBe(2.5);
     expect(fleet?.byDevice.get('d1')).toBe(2);
     expect(await store.fleetWindows('all', 2 * 86_400_000)).toEqual([]);
+  });
+
+  it('decides grants atomically: concurrent top-ups never hand out more than the limit', async () => {
+    const key = { id: 'g1', period: '1d' as const, windowStart: 86_400_000 };
+    const caps = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => store.topUpGrant(`dev-${i % 6}`, key, 1, (w) => nextGrant(w, `dev-${i % 6}`, 0.2))),
+    );
+    expect(caps.filter((c) => c > 0).length).toBeGreaterThan(0);
+    const [fleet] = await store.fleetWindows([key], 0);
+    const granted = [...(fleet?.caps.values() ?? [])].reduce((a, b) => a + b, 0);
+    // Asked for far more than there is: everything is handed out, and not a cent more.
+    expect(granted).toBeLessThanOrEqual(1 + 1e-9);
+    expect(granted).toBeGreaterThan(1 - 1e-9);
   });
 
   it('keeps every virtual-key revocation and the newest kill switch of each scope in force', async () => {
