@@ -134,6 +134,9 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     const degraded: string[] = [];
     if (audit.degraded) degraded.push(`audit: ${audit.reason ?? 'degraded'}`);
     if (ca.keychain.backend === 'file') degraded.push(`CA key in a file: ${ca.keychain.description}`);
+    // A root made while one already existed: its key was not where this start looked (a keychain
+    // that did not answer, a fallback that never held it). The new root was re-trusted where the old one was.
+    if (ca.root?.opened === 'created' && ca.root.replaced !== null) degraded.push(`the key of the previous CA root could not be read from ${ca.keychain.description}; a new root was made at start`);
     if (inForce.refused !== null) degraded.push('a newer policy was refused; the last good policy is in force');
     const coverage = ca.coverage();
     if (coverage.uncovered.length > 0) degraded.push(`CA cannot sign for ${coverage.uncovered.join(', ')} (${coverage.reason ?? ''}): requests to them are refused, not passed ungoverned`);
