@@ -10,6 +10,10 @@ import { detectLinuxLayout, type LinuxLayout } from '../../../agent/ca/trust/lin
 import { fromPem } from '../../../agent/ca/x509/pem.js';
 import { fileKeys, run, tempDir } from './fixtures.js';
 import { startTerminator, type Terminator } from './terminator.js';
+import { X509Certificate } from 'node:crypto';
+import { startTestAgent, type TestAgent } from '../../support/agent.js';
+import { fetchFor } from '../../support/clients.js';
+import { runOutpost } from '../../support/cli.js';
 
 // Changes the real system bundle (root only), so it always removes its certificate in afterAll.
 const layout: LinuxLayout | null = process.platform === 'linux' ? await detectLinuxLayout() : null;
@@ -107,4 +111,91 @@ describe.runIf(canRun)('trust on Linux: system bundle and NSS, with real curl an
     const { stdout } = await run('certutil', ['-L', '-d', `sql:${path.join(userHome, '.pki', 'nssdb')}`]);
     expect(stdout).not.toContain(cert.label);
   });
+});
+
+/** curl through `proxyUrl` with no CA flag (the system bundle decides): status and the issuer CN it met. */
+async function curlThrough(proxyUrl: string): Promise<{ status: string; issuer: string }> {
+  const env = { ...process.env };
+  for (const v of ['CURL_CA_BUNDLE', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy']) delete env[v];
+  try {
+    const { stdout, stderr } = await run('curl', ['-sS', '-v', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '20', '-x', proxyUrl, '-H', 'authorization: Bearer sk-user-own', `https://${HOST}/v1/models`], { env });
+    return { status: stdout, issuer: /issuer: .*CN=([^\n;]+)/.exec(stderr)?.[1]?.trim() ?? '' };
+  } catch (err) {
+    const lines = String((err as { stderr?: string }).stderr ?? err).split('\n');
+    return { status: lines.find((l) => l.startsWith('curl: (')) ?? 'failed', issuer: '' };
+  }
+}
+
+describe.runIf(canRun)('`outpost ca rotate` against a running agent with traffic flowing (system bundle and NSS)', () => {
+  let t: TestAgent;
+  let stores: TrustStore[];
+  let nssdb: string;
+
+  beforeAll(async () => {
+    t = await startTestAgent({ policy: { version: 1, name: 'rotate', interception: { hosts: [HOST] } } });
+    nssdb = path.join(t.home, '.pki', 'nssdb');
+    stores = await trustStores({ userHome: t.home });
+    // What `sudo outpost ca trust` does before the rotation.
+    const root = await t.agent.ca.trusted();
+    if (root === null) throw new Error('no root');
+    expect((await trustEverywhere(root, stores)).every((o) => o.ok)).toBe(true);
+  }, 60_000);
+  afterAll(async () => {
+    const now = await t?.agent.ca.trusted();
+    if (now && stores) await untrustEverywhere(now, stores);
+    await t?.close();
+  }, 60_000);
+
+  it('no request fails: the new root is trusted beside the old one before the switch, and alone after it', async () => {
+    const before = await t.agent.ca.trusted();
+    if (before === null) throw new Error('no root');
+    const oldIssuer = new X509Certificate(before.pem).subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3);
+    const first = await curlThrough(t.proxyUrl);
+    expect(first).toEqual({ status: '200', issuer: oldIssuer });
+
+    // A streamed response held open across the rotation must complete too.
+    t.provider.knobs.holdAfterEvents = 1;
+    const { client: fetch, close } = fetchFor({ proxyUrl: t.proxyUrl, ca: before.pem });
+    const streaming = fetch(`https://${HOST}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-user-own' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'across the rotation' }] }),
+    });
+    const response = await streaming;
+    expect(response.status).toBe(200);
+
+    // `outpost ca rotate` finds the running agent through its runtime file and asks it to rotate.
+    let rotated = false;
+    const rotation = runOutpost(['ca', 'rotate', '--json'], { OUTPOST_HOME: t.home }).finally(() => (rotated = true));
+    const seen: Array<{ status: string; issuer: string }> = [];
+    while (!rotated) seen.push(await curlThrough(t.proxyUrl));
+    for (let i = 0; i < 3; i++) seen.push(await curlThrough(t.proxyUrl));
+    const result = await rotation;
+    expect(result.stderr).toBe('');
+    const answer = JSON.parse(result.stdout) as { running: boolean; fingerprint256: string; pending: unknown[]; command: string | null };
+    expect(answer).toMatchObject({ running: true, pending: [], command: null });
+
+    t.provider.release();
+    expect(await response.text()).toContain('[DONE]');
+    await close();
+
+    const after = await t.agent.ca.trusted();
+    if (after === null) throw new Error('no root');
+    const newIssuer = new X509Certificate(after.pem).subject.split('\n').find((l) => l.startsWith('CN='))?.slice(3);
+    expect(newIssuer).not.toBe(oldIssuer);
+    expect(new X509Certificate(after.pem).fingerprint256).toBe(answer.fingerprint256);
+    // Every request succeeded, and the last ones met the new root.
+    expect(seen.filter((s) => s.status !== '200')).toEqual([]);
+    expect(seen.at(-1)?.issuer).toBe(newIssuer);
+
+    // The stores hold the new root alone: the old one and the staging slot are gone.
+    for (const store of stores) {
+      expect(await store.isTrusted(after)).toBe(true);
+      expect(await store.isTrusted(before)).toBe(false);
+    }
+    const anchors = (await fs.readdir(layout?.anchorDir ?? '')).filter((f) => f.startsWith(before.label));
+    expect(anchors).toEqual([`${before.label}.crt`]);
+    const { stdout } = await run('certutil', ['-L', '-d', `sql:${nssdb}`]);
+    expect(stdout.split('\n').filter((l) => l.startsWith(before.label))).toHaveLength(1);
+  }, 120_000);
 });
