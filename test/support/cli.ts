@@ -68,6 +68,8 @@ export interface StartOutpostOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Keep stderr for `stderr()` instead of passing it through. */
   readonly captureStderr?: boolean;
+  /** Run as this user and group (a test as root running the agent as an ordinary user). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /**
@@ -78,7 +80,7 @@ export interface StartOutpostOptions {
 export async function startOutpost(configFile: string, options: StartOutpostOptions = {}): Promise<RunningAgent> {
   const env = { ...process.env, ...options.env };
   delete env.OUTPOST_HOME;
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', options.captureStderr === true ? 'pipe' : 'inherit'], env });
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', options.captureStderr === true ? 'pipe' : 'inherit'], env, ...options.user });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = readline.createInterface({ input: child.stdout! });

@@ -13,7 +13,13 @@ import { startTerminator, type Terminator } from './terminator.js';
 import { X509Certificate } from 'node:crypto';
 import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { fetchFor } from '../../support/clients.js';
-import { runOutpost } from '../../support/cli.js';
+import { runOutpost, startOutpost } from '../../support/cli.js';
+import type { ChildProcess } from 'node:child_process';
+import { REPO_ROOT } from '../../support/handbook.js';
+import { createTestCa, type TestCa } from '../../support/test-ca.js';
+import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
+import { nssStore } from '../../../agent/ca/trust/nss.js';
+import { agentStatus, type AgentStatus } from '../../../shared/schema/control.js';
 
 // Changes the real system bundle (root only), so it always removes its certificate in afterAll.
 const layout: LinuxLayout | null = process.platform === 'linux' ? await detectLinuxLayout() : null;
@@ -197,5 +203,92 @@ describe.runIf(canRun)('`outpost ca rotate` against a running agent with traffic
     expect(anchors).toEqual([`${before.label}.crt`]);
     const { stdout } = await run('certutil', ['-L', '-d', `sql:${nssdb}`]);
     expect(stdout.split('\n').filter((l) => l.startsWith(before.label))).toHaveLength(1);
+  }, 120_000);
+});
+
+/** nobody: an ordinary user, without the rights the system store needs. */
+const NOBODY = { uid: 65534, gid: 65534 };
+/** Whether nobody can run the built CLI from where this checkout is (CI may clone under a private folder). */
+const nobodyCanRun = canRun && (await run(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(path.join(REPO_ROOT, 'dist/agent/cli/main.js'))}, require('fs').constants.R_OK)`], NOBODY).then(() => true, () => false));
+
+describe.runIf(nobodyCanRun)('re-trust the agent may not do itself: an agent running as an ordinary user widens its root', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let configFile: string;
+  let provider: FakeProvider;
+  let upstreamCa: TestCa;
+  let agent: ChildProcess | null = null;
+  let home: string;
+  let systemStore: TrustStore;
+
+  const writePolicy = (version: number, hosts: string[]): Promise<void> => fs.writeFile(path.join(tmp.dir, 'policy.json'), JSON.stringify({ version, name: `v${version}`, interception: { hosts } }));
+  const chownAll = (): Promise<unknown> => run('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, tmp.dir]);
+  async function status(controlUrl: string): Promise<AgentStatus> {
+    const token = (await fs.readFile(path.join(home, 'control.token'), 'utf8')).trim();
+    return agentStatus.parse(await (await fetch(`${controlUrl}/v1/status`, { headers: { authorization: `Bearer ${token}` } })).json());
+  }
+  async function stopAgent(): Promise<void> {
+    if (agent === null || agent.exitCode !== null) return;
+    const exited = new Promise((resolve) => agent?.once('exit', resolve));
+    agent.kill('SIGTERM');
+    await exited;
+  }
+
+  beforeAll(async () => {
+    tmp = await tempDir('outpost-retrust-user-');
+    await fs.chmod(tmp.dir, 0o755);
+    upstreamCa = await createTestCa();
+    provider = await startFakeProvider({ ca: upstreamCa });
+    home = path.join(tmp.dir, 'home');
+    await fs.copyFile(upstreamCa.caFile, path.join(tmp.dir, 'upstream-ca.pem'));
+    configFile = path.join(tmp.dir, 'agent.json');
+    await fs.writeFile(configFile, JSON.stringify({ home: 'home', policyFile: 'policy.json', proxy: { port: 0 }, control: { port: 0 }, ca: { keyStore: 'file' }, upstream: { resolve: provider.resolveMap(), caFile: 'upstream-ca.pem' }, log: { level: 'warn' } }));
+    await writePolicy(1, [HOST]);
+    await fs.mkdir(path.join(tmp.dir, 'user'));
+    await chownAll();
+    systemStore = (await trustStores({ userHome: path.join(tmp.dir, 'user') }))[0] as TrustStore;
+  }, 60_000);
+  afterAll(async () => {
+    await stopAgent();
+    const pem = await fs.readFile(path.join(home, 'ca', 'root.pem'), 'utf8').catch(() => null);
+    if (pem !== null) await untrustEverywhere(trustedCert(pem, path.join(home, 'ca', 'root.pem'), home), [systemStore]);
+    await provider?.close();
+    await upstreamCa?.dispose();
+    await tmp?.cleanup();
+  }, 60_000);
+
+  it('keeps the system store pending with the exact command in /v1/status until it is run, then clears it', async () => {
+    const env = { HOME: path.join(tmp.dir, 'user') };
+    const first = await startOutpost(configFile, { env, user: NOBODY });
+    agent = first.child;
+    await stopAgent();
+    // The administrator trusted that root system-wide, and the user in Chromium's NSS database.
+    const oldRoot = trustedCert(first.caPem, path.join(home, 'ca', 'root.pem'), home);
+    const userNss = nssStore(path.join(tmp.dir, 'user', '.pki', 'nssdb'));
+    expect((await trustEverywhere(oldRoot, [systemStore, userNss])).every((o) => o.ok)).toBe(true);
+    await chownAll();
+
+    await writePolicy(2, [HOST, 'api.anthropic.com']);
+    const second = await startOutpost(configFile, { env, user: NOBODY });
+    agent = second.child;
+    const newRoot = trustedCert(second.caPem, path.join(home, 'ca', 'root.pem'), home);
+    expect(newRoot.sha1).not.toBe(oldRoot.sha1);
+    // Its own NSS database it re-trusted; the system store needs root.
+    expect(await userNss.isTrusted(newRoot)).toBe(true);
+    const pending = await status(second.controlUrl);
+    expect(pending.ca.retrust).toEqual({
+      pending: [expect.objectContaining({ store: 'linux-system', error: expect.stringMatching(/EACCES|permission denied/i) })],
+      command: `sudo outpost ca trust --config ${configFile}`,
+    });
+    expect(pending.degraded.join('\n')).toContain(`run sudo outpost ca trust --config ${configFile}`);
+    // Meanwhile clients of the system bundle hold the old root: the hosts it covers keep working (same key).
+    expect((await curlThrough(second.proxyUrl)).status).toBe('200');
+
+    // The user runs the command (here already root, so without sudo).
+    const trusted = await runOutpost(['ca', 'trust', '--config', configFile], { HOME: path.join(tmp.dir, 'root-home') });
+    expect(trusted.stdout).toContain('trusted in: system bundle');
+    const done = await status(second.controlUrl);
+    expect(done.ca.retrust).toEqual({ pending: [], command: null });
+    expect(done.degraded.join('\n')).not.toContain('not trusted yet');
+    expect(await systemStore.isTrusted(newRoot)).toBe(true);
   }, 120_000);
 });
