@@ -51,7 +51,7 @@ export class AgentSession {
     hello: (m) => this.onHello(m),
     'audit.batch': (m) => this.onBatch(m.records),
     'usage.report': (m) => this.onUsage(m.windows),
-    status: (m) => this.deps.store.deviceStatus(this.device.id, new Date().toISOString(), m.status),
+    status: (m) => this.deps.store.deviceStatus(this.device.id, new Date().toISOString(), m.status, m.policyVersion),
     'command.result': (m) => this.deps.store.commandResult(m.id, this.device.id, m.ok, m.error, new Date().toISOString()),
   };
 

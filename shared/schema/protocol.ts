@@ -135,11 +135,13 @@ export const usageReportMessage = z.object({
   windows: z.array(spendWindow).max(10_000),
 });
 
-/** The device's status changed (CA trust, pause, degradation, a refused policy). */
+/** The device's status changed (CA trust, pause, degradation, a refused policy, a policy applied). */
 export const statusMessage = z.object({
   v: protocolVersion,
   type: z.literal('status'),
   status: deviceStatus,
+  /** The signed policy version the agent now enforces (after applying a pushed one). */
+  policyVersion: z.number().int().positive().nullable().optional(),
 });
 
 /** The outcome of a `command` on the device. */

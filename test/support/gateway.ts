@@ -8,6 +8,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { Writable } from 'node:stream';
+import { EventEmitter, once } from 'node:events';
 import { pino } from 'pino';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/server.js';
 import { resolveGatewayConfig } from '../../gateway/config.js';
@@ -171,3 +173,28 @@ export class SimAgent {
     this.ws.close();
   }
 }
+
+/** A pino logger whose lines a test can wait for. */
+export function capturedLogger(): { logger: pino.Logger; lines: string[]; waitFor(text: string): Promise<void> } {
+  const lines: string[] = [];
+  const events = new EventEmitter();
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      events.emit('line', chunk.toString());
+      done();
+    },
+  });
+  return {
+    logger: pino({ level: 'info' }, stream),
+    lines,
+    waitFor: async (text) => {
+      if (lines.some((l) => l.includes(text))) return;
+      for (;;) {
+        const [line] = (await once(events, 'line')) as [string];
+        if (line.includes(text)) return;
+      }
+    },
+  };
+}
+

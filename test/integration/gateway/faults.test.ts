@@ -1,35 +1,8 @@
-import { Writable } from 'node:stream';
-import { EventEmitter, once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { PROTOCOL_V } from '../../../shared/schema/protocol.js';
 import { makeChain } from '../../support/audit-entries.js';
-import { SimAgent, startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { SimAgent, capturedLogger, startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { canMount, mountSmallFs, type SmallFs } from '../audit/small-fs.js';
-
-/** A pino logger whose lines a test can wait for. */
-function capturedLogger(): { logger: pino.Logger; lines: string[]; waitFor(text: string): Promise<void> } {
-  const lines: string[] = [];
-  const events = new EventEmitter();
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      events.emit('line', chunk.toString());
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: 'info' }, stream),
-    lines,
-    waitFor: async (text) => {
-      if (lines.some((l) => l.includes(text))) return;
-      for (;;) {
-        const [line] = (await once(events, 'line')) as [string];
-        if (line.includes(text)) return;
-      }
-    },
-  };
-}
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -37,6 +10,25 @@ afterEach(async () => {
 });
 
 describe('gateway faults', () => {
+  it('logs a malformed message with its close code and never the device credential; the others carry on', async () => {
+    const log = capturedLogger();
+    const gw = await startTestGateway({}, { logger: log.logger });
+    cleanup.push(() => gw.close());
+    const device = await gw.enroll();
+    const bad = await SimAgent.connect(gw.url, device);
+    bad.send({ v: PROTOCOL_V, type: 'audit.batch', records: 'many' });
+    expect((await bad.closed).code).toBe(4000);
+    await log.waitFor('malformed message from agent');
+    const line = log.lines.find((l) => l.includes('malformed message from agent'))!;
+    expect(JSON.parse(line)).toMatchObject({ device: device.deviceId, code: 4000, reason: expect.stringContaining('$.records') });
+    await expect(SimAgent.open(gw.url, { deviceId: 'dev-x', credential: 'opd_wrong' })).rejects.toMatchObject({ status: 401 });
+    await log.waitFor('agent connection without a valid device credential');
+    const good = await SimAgent.connect(gw.url, await gw.enroll());
+    good.close();
+    expect(log.lines.join('')).not.toContain(device.credential);
+    expect(log.lines.join('')).not.toContain(gw.gateway.adminToken);
+  });
+
   it('a gateway restart between pushes: the agent reconnects and gets the version it missed', async () => {
     const first = await startTestGateway();
     const home = first.home;

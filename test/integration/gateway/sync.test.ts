@@ -143,3 +143,17 @@ describe('agent sync over the WebSocket', () => {
     second.close();
   });
 });
+
+describe('device status and liveness', () => {
+  it('shows what the agent reports: the policy it applied, a policy it refused and why, pause and degradation', async () => {
+    const device = await gw.enroll();
+    const agent = await SimAgent.connect(gw.url, device);
+    agent.send({ v: PROTOCOL_V, type: 'status', policyVersion: 1, status: { ...OK_STATUS, paused: true, degraded: ['the CA is not trusted by Firefox'], policyRejected: { version: 2, reason: 'bad signature' } } });
+    await expect
+      .poll(async () => (await gw.admin('GET', '/admin/v1/devices')).body.devices.find((d: { id: string }) => d.id === device.deviceId))
+      .toMatchObject({ policyVersion: 1, paused: true, degraded: ['the CA is not trusted by Firefox'], policyRejected: { version: 2, reason: 'bad signature' } });
+    agent.close();
+    await agent.closed;
+    await expect.poll(async () => (await gw.admin('GET', '/admin/v1/devices')).body.devices.find((d: { id: string }) => d.id === device.deviceId).online).toBe(false);
+  });
+});
