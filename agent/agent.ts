@@ -85,7 +85,17 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   };
   // Fail-closed auditing lives in the gate: while the log cannot record, requests are refused and
   // the refusals themselves recorded (queued in the log's memory until the store recovers).
-  const gate = createGate({ policy: inForce.policy, audit: sink, auditHealth: store.audit, secrets: createSecretResolver(ca.keychain), identity });
+  const gate = createGate({
+    policy: inForce.policy,
+    audit: sink,
+    auditHealth: store.audit,
+    secrets: createSecretResolver(ca.keychain),
+    identity,
+    onFailure: (f) => {
+      metrics.gateFailure(f.stage, f.failMode);
+      log.error({ stage: f.stage, failMode: f.failMode, err: f.message }, 'gate internal failure; the request was decided by the fail mode');
+    },
+  });
   const saved = store.state.loadCounters();
   if (saved !== null) {
     gate.importState(saved.document as ReturnType<OutpostGate['exportState']>);
@@ -142,6 +152,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     if (coverage.uncovered.length > 0) degraded.push(`CA cannot sign for ${coverage.uncovered.join(', ')} (${coverage.reason ?? ''}): requests to them are refused, not passed ungoverned`);
     const retrustCommand = ca.retrustCommand();
     if (retrustCommand !== null) degraded.push(`the CA certificate changed and is not trusted yet in ${ca.pendingTrust().map((p) => p.description).join('; ')}: run ${retrustCommand}`);
+    const g = gate.health();
+    if (g.degraded && g.last !== null) degraded.push(`gate: internal failure at ${g.last.at} (${g.last.stage}: ${g.last.message}); requests fail ${g.last.failMode}`);
     metrics.degraded.set(degraded.length > 0 ? 1 : 0);
     return {
       version: AGENT_VERSION,
@@ -163,6 +175,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       },
       engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts] },
       audit,
+      gate: { failures: g.failures, degraded: g.degraded, last: g.last },
       degraded,
     };
   };

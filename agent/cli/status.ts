@@ -16,6 +16,7 @@ function lines(s: AgentStatus): string {
     `traffic  ${s.engine.intercepted} intercepted, ${s.engine.tunnelled} tunnelled, ${s.engine.blocked} blocked, ${s.engine.connections} open connections`,
     `audit    ${s.audit.records ?? '?'} records${s.audit.degraded ? `, DEGRADED: ${s.audit.reason ?? ''}` : ''}${s.audit.pendingInMemory > 0 ? `, ${s.audit.pendingInMemory} waiting in memory` : ''}`,
   ];
+  if (s.gate.last !== null) out.push(`gate     ${s.gate.failures} internal failures, the last at ${s.gate.last.at} (${s.gate.last.stage}, failed ${s.gate.last.failMode}): ${s.gate.last.message}`);
   if (s.engine.pinnedHosts.length > 0) out.push(`pinned   ${s.engine.pinnedHosts.join(', ')} (tunnelled: their apps reject our CA)`);
   for (const d of s.degraded) out.push(`WARNING  ${d}`);
   return out.join('\n');

@@ -28,6 +28,12 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   private readonly cost = new Counter({ name: 'outpost_cost_usd_total', help: 'Cost accounted, in US dollars', registers: [this.registry] });
+  private readonly gateFailures = new Counter({
+    name: 'outpost_gate_failures_total',
+    help: 'Internal failures of the gate, each turned into an error-open or error-closed decision, by stage and fail mode',
+    labelNames: ['stage', 'fail_mode'] as const,
+    registers: [this.registry],
+  });
   /** Set by the agent from its parts' health (1 = degraded). */
   readonly degraded = new Gauge({ name: 'outpost_degraded', help: '1 when a part of the agent is degraded', registers: [this.registry] });
 
@@ -43,6 +49,11 @@ export class AgentMetrics {
     if (entry.inputTokens !== null) this.tokens.inc({ direction: 'input' }, entry.inputTokens);
     if (entry.outputTokens !== null) this.tokens.inc({ direction: 'output' }, entry.outputTokens);
     if (entry.costUsd !== null && entry.costUsd > 0) this.cost.inc(entry.costUsd);
+  }
+
+  /** Counts one internal failure of the gate. */
+  gateFailure(stage: string, failMode: 'open' | 'closed'): void {
+    this.gateFailures.inc({ stage, fail_mode: failMode });
   }
 
   /** The Prometheus text exposition. */

@@ -7,6 +7,11 @@
  * Every answer the gate gives is audited: admissions through the tap, refusals (the audit log
  * unable to record under fail-closed included), over-bound bodies and upstream failures here.
  *
+ * The gate never throws to the engine. An internal failure (a keychain that rejects, an adapter or
+ * detector that throws, an audit sink that throws) becomes a decision (gate-failure.ts): fail open
+ * forwards with every virtual key stripped (`error-open`), fail closed answers a provider-shaped
+ * 503 (`error-closed`); it is recorded with the error, counted (`onFailure`) and shown in `health()`.
+ *
  * The composition root builds it once and calls `setPolicy` on each new policy version:
  *
  *   const gate = createGate({ policy, audit, auditHealth: store.audit, secrets, identity });
@@ -17,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Governor, type GovernorState, type Grant, type RecordedSpend, type ReplayTotals, type RequestFacts } from '../../shared/core/decide.js';
 import { redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
+import type { DetectorFactories } from '../../shared/core/guardrails/registry.js';
 import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
 import type { Identity } from '../../shared/core/principals.js';
 import { findCredentials, VIRTUAL_KEY_PREFIX, type Credential } from '../../shared/core/virtual-keys.js';
@@ -27,6 +33,7 @@ import type { AuditEntry, FiredRule } from '../../shared/schema/audit.js';
 import type { Policy } from '../../shared/schema/policy.js';
 import { auditRedactionRules } from '../audit/privacy.js';
 import { auditEntry, capText, NO_USAGE, type EntryBase } from './gate-audit.js';
+import { DEGRADED_FOR_MS, failureText, stripVirtualKeys, type GateFailure, type GateFailureStage, type GateHealth } from './gate-failure.js';
 import { priceTableVersion } from './gate-price-version.js';
 import { decisionHeader, denialAnswer, errorAnswer } from './gate-respond.js';
 import { createTap } from './gate-tap.js';
@@ -66,6 +73,10 @@ export interface GateDeps {
   readonly now?: () => number;
   /** Default: `@pydantic/genai-prices`, its installed version recorded on each priced record. */
   readonly prices?: PriceTable;
+  /** Guardrail detectors by type. Default: the built-in registry (`DETECTORS`). */
+  readonly detectors?: DetectorFactories;
+  /** Hears every internal failure the gate turned into a decision (the agent logs and counts them). */
+  readonly onFailure?: (failure: GateFailure) => void;
 }
 
 /** The Gate plus what the composition root needs beyond the seam. */
@@ -83,6 +94,8 @@ export interface OutpostGate extends Gate {
   replay(records: Iterable<RecordedSpend>): ReplayTotals;
   /** The core, for status views (budgets, rate counters). */
   readonly governor: Governor;
+  /** Internal failures so far (status shows the gate degraded while the last one is recent). */
+  health(): GateHealth;
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'x-outpost-vk'] as const;
@@ -105,14 +118,57 @@ const CONNECT_OUTCOMES: Record<ConnectEvent['outcome'], { decision: AuditEntry['
   uncertified: { decision: 'error', rule: { id: 'ca', kind: 'ca-cannot-sign', action: 'deny' }, status: 502 },
 };
 
+/** A keychain lookup that rejected (or threw): the stage of the failure it becomes. */
+class KeychainFailure extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = cause instanceof Error && cause.name !== 'Error' ? cause.name : 'KeychainFailure';
+  }
+}
+
 /** Builds the gate. */
 export function createGate(deps: GateDeps): OutpostGate {
   const now = deps.now ?? Date.now;
-  const governor = new Governor(deps.policy, deps.identity, deps.prices ?? genaiPriceTable(priceTableVersion()));
+  const governor = new Governor(deps.policy, deps.identity, deps.prices ?? genaiPriceTable(priceTableVersion()), deps.detectors);
   let auditRules: readonly CompiledGuardrail[] = allRules();
   // Requests whose tap already recorded an upstream failure before any response byte (the engine
   // then asks `upstreamFailed` for the answer; the request must not be recorded twice).
   const failedInTap = new Set<string>();
+  let failures = 0;
+  let lastFailure: (GateFailure & { readonly at: string }) | null = null;
+  let lastFailureMs = 0;
+  // The last record the sink refused (null once one is taken again): under fail-closed, requests
+  // are refused while it is set, as when the audit log says it cannot record.
+  let sinkError: string | null = null;
+
+  /** Counts and reports one internal failure; never throws. */
+  function noteFailure(stage: GateFailureStage, message: string): void {
+    const failure: GateFailure = { stage, message, failMode: governor.compiled.policy.failMode };
+    failures++;
+    lastFailureMs = now();
+    lastFailure = { ...failure, at: new Date(lastFailureMs).toISOString() };
+    try {
+      deps.onFailure?.(failure);
+    } catch {
+      // a listener's failure is not the request's
+    }
+  }
+
+  /**
+   * Every record goes through here: a sink that throws is a failure of the gate, not of the
+   * request (its decision stands; fail-closed refuses the next ones until the sink takes a record).
+   */
+  function record(entry: AuditEntry): void {
+    try {
+      deps.audit.record(entry);
+      sinkError = null;
+    } catch (err) {
+      sinkError = failureText(err);
+      noteFailure('audit', `the audit sink refused a record: ${sinkError}`);
+    }
+    // Detector errors already became decisions (guardrails engine); they count as failures too.
+    for (const r of entry.rules) if (r.kind === 'detector-error') noteFailure('detector', r.explanation);
+  }
 
   /** The rules redacting recorded text: the policy's guardrails, plus built-in secrets and PII in `redacted` mode. */
   function allRules(): readonly CompiledGuardrail[] {
@@ -145,7 +201,7 @@ export function createGate(deps: GateDeps): OutpostGate {
   }
 
   function refuse(answer: Respond, b: EntryBase, rules: readonly FiredRule[], error: string): Respond {
-    deps.audit.record(auditEntry(b, { decision: 'block', rules, status: answer.status, error, latencyMs: performance.now() - b.request.receivedAt, ttfbMs: null, ...NO_USAGE }));
+    record(auditEntry(b, { decision: 'block', rules, status: answer.status, error, latencyMs: performance.now() - b.request.receivedAt, ttfbMs: null, ...NO_USAGE }));
     return answer;
   }
 
@@ -171,7 +227,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     if (endpoint === null || ref === null) {
       return errorAnswer(endpoint?.adapter ?? null, 403, 'provider_key_missing', 'Outpost: this virtual key has no provider key for this host on this device.', decisionHeader('block', 'provider_key_missing', []));
     }
-    return deps.secrets.resolve(ref).then((key): Admission => {
+    return resolveKey(ref).then((key): Admission => {
       if (key === null) return errorAnswer(endpoint.adapter, 403, 'provider_key_missing', `Outpost: the provider key ${ref} is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}`, decisionHeader('block', 'provider_key_missing', []));
       const headers = swapHeaders(request.headers, vkCred, endpoint, key);
       return { kind: 'forward', path: withoutQueryKey(request.path), headers, body: request.body, decision: 'pass', tap: null };
@@ -205,8 +261,7 @@ export function createGate(deps: GateDeps): OutpostGate {
   }
 
   /** Fail-closed auditing: the refusal while the audit log cannot record (itself recorded, queued by the log). */
-  function auditUnavailable(request: InterceptedRequest, endpoint: Endpoint | null, health: AuditHealth): Respond {
-    const why = health.health().reason ?? 'the audit log cannot record';
+  function auditUnavailable(request: InterceptedRequest, endpoint: Endpoint | null, why: string): Respond {
     const answer = errorAnswer(
       endpoint?.adapter ?? null,
       503,
@@ -218,11 +273,66 @@ export function createGate(deps: GateDeps): OutpostGate {
     return refuse(answer, base(request, endpoint, null, null, null), [rule], `audit unavailable: ${why}`);
   }
 
+  /**
+   * An internal failure as a decision: fail open forwards unchecked with every virtual key stripped
+   * (no tap: nothing is accounted), fail closed answers 503. Recorded either way. Never throws.
+   */
+  function failed(request: InterceptedRequest, err: unknown, stage: GateFailureStage): Admission {
+    try {
+      return failure(request, err, stage);
+    } catch {
+      // Even the failure path failed: nothing is known to be safe to forward.
+      return errorAnswer(null, 503, 'internal_error', 'Outpost hit an internal error handling this request, so it was not sent.', decisionHeader('error-closed', 'internal_error', ['gate']));
+    }
+  }
+
+  function failure(request: InterceptedRequest, err: unknown, stage: GateFailureStage): Admission {
+    const message = failureText(err);
+    const open = governor.compiled.policy.failMode === 'open';
+    noteFailure(stage, message);
+    let endpoint: Endpoint | null = null;
+    try {
+      endpoint = matchEndpoint(request.host, request.method, request.path);
+    } catch {
+      // the answer then takes the generic (OpenAI) error shape
+    }
+    const explanation = `the gate failed (${stage}: ${message}); fail mode ${open ? 'open: forwarded unchecked, virtual keys stripped' : 'closed: refused'}`;
+    const rule: FiredRule = { id: 'gate', kind: 'internal-error', action: open ? 'log' : 'deny', target: 'request', explanation };
+    let answer: Admission;
+    if (open) {
+      const { headers, path } = stripVirtualKeys(request, (v) => governor.compiled.keys.lookup(v) !== null);
+      answer = { kind: 'forward', path, headers, body: request.body, decision: decisionHeader('error-open', 'internal_error', ['gate']), tap: null };
+    } else {
+      const text = 'Outpost could not check this request (an internal error) and the policy fails closed, so it was not sent. Try again; if it persists, contact IT.';
+      answer = errorAnswer(endpoint?.adapter ?? null, 503, 'internal_error', text, decisionHeader('error-closed', 'internal_error', ['gate']));
+    }
+    try {
+      const b = base(request, endpoint, null, null, null);
+      record(auditEntry(b, { decision: 'error', rules: [rule], status: open ? null : 503, error: `gate failed (${stage}): ${message}`, latencyMs: performance.now() - request.receivedAt, ttfbMs: null, ...NO_USAGE }));
+    } catch (recordErr) {
+      noteFailure('audit', `cannot build the record of a failure: ${failureText(recordErr)}`);
+    }
+    return answer;
+  }
+
+  /** The seam's `admit`: the decision, with any internal failure turned into one (never a throw). */
   function admit(request: InterceptedRequest): Admission | Promise<Admission> {
+    let admission: Admission | Promise<Admission>;
+    try {
+      admission = decide(request);
+    } catch (err) {
+      return failed(request, err, 'admit');
+    }
+    if (admission instanceof Promise) return admission.catch((err: unknown) => failed(request, err, err instanceof KeychainFailure ? 'keychain' : 'admit'));
+    return admission;
+  }
+
+  function decide(request: InterceptedRequest): Admission | Promise<Admission> {
     const endpoint = matchEndpoint(request.host, request.method, request.path);
-    // HOT PATH: one boolean check before the real decision.
+    // HOT PATH: two boolean checks before the real decision.
     const health = deps.auditHealth;
-    if (health !== undefined && !health.canAccept()) return auditUnavailable(request, endpoint, health);
+    if (health !== undefined && !health.canAccept()) return auditUnavailable(request, endpoint, health.health().reason ?? 'the audit log cannot record');
+    if (sinkError !== null && governor.compiled.policy.failMode === 'closed') return auditUnavailable(request, endpoint, `the audit sink refused a record: ${sinkError}`);
     if (endpoint === null) return passThrough(request);
     const adapter = endpoint.adapter;
     let body: unknown;
@@ -251,21 +361,41 @@ export function createGate(deps: GateDeps): OutpostGate {
       const b = base(request, endpoint, parsed, result.principal?.id ?? null, parsed.texts);
       return refuse(denialAnswer(adapter, result.denial), b, result.rules, result.denial.code);
     }
-    if (result.providerKeyRef === null) return forward(request, endpoint, body, parsed, result, null, metered);
+    // A failure after the grant releases its reservations before it becomes a decision.
+    const go = (key: string | null): Admission => {
+      try {
+        return forward(request, endpoint, body, parsed, result, key, metered);
+      } catch (err) {
+        governor.abandon(result);
+        throw err;
+      }
+    };
+    if (result.providerKeyRef === null) return go(null);
     const ref = result.providerKeyRef;
-    return deps.secrets.resolve(ref).then(
+    return resolveKey(ref).then(
       (key) => {
-        if (key !== null) return forward(request, endpoint, body, parsed, result, key, metered);
+        if (key !== null) return go(key);
         governor.abandon(result);
         const b = base(request, endpoint, parsed, result.principal.id, parsed.texts);
         const message = `Outpost: the provider key "${ref}" for virtual key "${result.principal.vk?.id ?? ''}" is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}`;
         return refuse(errorAnswer(adapter, 403, 'provider_key_missing', message, decisionHeader('block', 'provider_key_missing', [])), b, result.rules, 'provider key missing');
       },
-      (err: Error) => {
+      (err: unknown) => {
         governor.abandon(result);
         throw err;
       },
     );
+  }
+
+  /** The keychain's answer; a rejection (or a throw) is a `KeychainFailure`. */
+  function resolveKey(ref: string): Promise<string | null> {
+    try {
+      return deps.secrets.resolve(ref).catch((err: unknown) => {
+        throw new KeychainFailure(err);
+      });
+    } catch (err) {
+      return Promise.reject(new KeychainFailure(err));
+    }
   }
 
   function forward(request: InterceptedRequest, endpoint: Endpoint, body: unknown, parsed: ParsedRequest, grant: Grant, key: string | null, metered: boolean): Admission {
@@ -290,7 +420,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       failMode: policy.failMode,
       recordOutput: policy.audit.recordPrompts !== 'none',
       base: b,
-      record: (e) => deps.audit.record(e),
+      record,
       upstreamDown: () => {
         // Bounded: the engine asks `upstreamFailed` right after, which removes the id.
         if (failedInTap.size >= 10_000) failedInTap.clear();
@@ -320,9 +450,17 @@ export function createGate(deps: GateDeps): OutpostGate {
     classify: (host) => governor.compiled.classify(host),
     admit,
     whenRecorded(callback) {
-      // A sink without the hook is durable when `record` returns.
-      if (deps.audit.whenDurable !== undefined) deps.audit.whenDurable(callback);
-      else callback();
+      // A sink without the hook is durable when `record` returns; one whose hook throws will not call back.
+      if (deps.audit.whenDurable === undefined) {
+        callback();
+        return;
+      }
+      try {
+        deps.audit.whenDurable(callback);
+      } catch (err) {
+        noteFailure('audit', `the audit sink cannot say when records are durable: ${failureText(err)}`);
+        callback();
+      }
     },
     connect(event: ConnectEvent) {
       const outcome = CONNECT_OUTCOMES[event.outcome];
@@ -350,7 +488,7 @@ export function createGate(deps: GateDeps): OutpostGate {
         prompt: null,
         headers: {},
       };
-      deps.audit.record(entry);
+      record(entry);
     },
     tooLarge(request, limitBytes) {
       const endpoint = matchEndpoint(request.host, request.method, request.path);
@@ -365,13 +503,14 @@ export function createGate(deps: GateDeps): OutpostGate {
       // itself failed under fail-closed, or the forward never got a tap). Other calls pass unrecorded.
       if (failedInTap.delete(request.id) || endpoint === null) return answer;
       const b = base(request, endpoint, null, null, null);
-      deps.audit.record(auditEntry(b, { decision: 'error', rules: [], status: answer.status, error: `upstream failed: ${error.message}`, latencyMs: performance.now() - request.receivedAt, ttfbMs: null, ...NO_USAGE }));
+      record(auditEntry(b, { decision: 'error', rules: [], status: answer.status, error: `upstream failed: ${error.message}`, latencyMs: performance.now() - request.receivedAt, ttfbMs: null, ...NO_USAGE }));
       return answer;
     },
     setPolicy(policy) {
       governor.setPolicy(policy);
       auditRules = allRules();
     },
+    health: () => ({ failures, last: lastFailure, degraded: lastFailure !== null && now() - lastFailureMs < DEGRADED_FOR_MS }),
     exportState: () => governor.exportState(now()),
     importState: (state) => governor.importState(state, now()),
     replay: (records) => governor.replay(records, now()),

@@ -208,16 +208,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     else this.forward(admission);
   }
 
-  /** The gate itself failed: fail open forwards untouched (no tap), fail closed answers an error. */
+  /**
+   * The gate threw, which its contract forbids (it turns its own failures into decisions). The
+   * request is answered with an error whatever the fail mode: forwarding it as the client sent it
+   * would hand its virtual key to the provider, and only the gate knows how to strip one.
+   */
   private admitFailed(error: Error): void {
-    const request = this.request;
-    if (this.settled || request === null) return;
-    if (this.ctx.gate.failMode === 'open') {
-      this.forward({ kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'error-open', tap: null });
-    } else {
-      this.ctx.counters.failed++;
-      this.respond(this.answer(() => this.ctx.gate.upstreamFailed(request, error)));
-    }
+    if (this.settled || this.request === null) return;
+    this.ctx.onError(error, 'gate admit');
+    this.ctx.counters.failed++;
+    this.respond(INTERNAL_ERROR);
   }
 
   /** One of the gate's own answers; if producing it throws, a generic provider-shaped 502. */

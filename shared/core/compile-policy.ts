@@ -5,6 +5,7 @@
 import type { Policy, RateLimit } from '../schema/policy.js';
 import type { BudgetLevel } from './budgets.js';
 import { compileGuardrails, type CompiledGuardrails } from './guardrails/engine.js';
+import { DETECTORS, type DetectorFactories } from './guardrails/registry.js';
 import { compileHostClassifier, type HostClass } from './hosts.js';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.js';
 import { indexTeams, PrincipalResolver, type Identity, type Principal } from './principals.js';
@@ -24,8 +25,8 @@ export interface CompiledPolicy {
   rateLimitFor(principal: Principal): RateLimit | null;
 }
 
-/** Compiles `policy` for the machine `identity`. */
-export function compilePolicy(policy: Policy, identity: Identity): CompiledPolicy {
+/** Compiles `policy` for the machine `identity`, its guardrails' detectors from `detectors`. */
+export function compilePolicy(policy: Policy, identity: Identity, detectors: DetectorFactories = DETECTORS): CompiledPolicy {
   const byScope = new Map<string, BudgetLevel[]>();
   for (const b of policy.budgets) {
     const list = byScope.get(b.scope) ?? [];
@@ -42,7 +43,7 @@ export function compilePolicy(policy: Policy, identity: Identity): CompiledPolic
     keys: compileVirtualKeys(policy.virtualKeys),
     principals: new PrincipalResolver(indexTeams(policy.teams), identity),
     defaultModels: policy.defaults.allowedModels ? compileModelPatterns(policy.defaults.allowedModels) : null,
-    guardrails: compileGuardrails(policy.guardrails, policy.failMode),
+    guardrails: compileGuardrails(policy.guardrails, policy.failMode, detectors),
     budgetsFor(principal) {
       const hit = budgetCache.get(principal.id);
       if (hit !== undefined) return hit;

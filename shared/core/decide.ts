@@ -13,6 +13,7 @@ import { BudgetLedger, type BudgetState, type BudgetTicket } from './budgets.js'
 import { compilePolicy, type CompiledPolicy } from './compile-policy.js';
 import { denial, type Denial } from './denials.js';
 import { evaluateGuardrails, type GuardrailOutcome } from './guardrails/engine.js';
+import { DETECTORS, type DetectorFactories } from './guardrails/registry.js';
 import type { Identity, Principal } from './principals.js';
 import type { PriceTable, TokenUsage } from './pricing.js';
 import { RateLimiter, type RateState, type RateTicket } from './rate-limits.js';
@@ -114,8 +115,10 @@ export class Governor {
     policy: Policy,
     private readonly identity: Identity,
     readonly prices: PriceTable,
+    /** The guardrail detectors by type (every policy version is compiled with them). */
+    private readonly detectors: DetectorFactories = DETECTORS,
   ) {
-    this.current = compilePolicy(policy, identity);
+    this.current = compilePolicy(policy, identity, detectors);
   }
 
   /** The compiled policy in force. */
@@ -125,7 +128,7 @@ export class Governor {
 
   /** Switches to a new policy version; counters are kept. */
   setPolicy(policy: Policy): void {
-    this.current = compilePolicy(policy, this.identity);
+    this.current = compilePolicy(policy, this.identity, this.detectors);
   }
 
   /** Decides on a request. Hot path. */

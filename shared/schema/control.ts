@@ -61,6 +61,13 @@ export const agentStatus = z.object({
     records: z.number().int().nullable(),
     reason: z.string().nullable(),
   }),
+  /** The gate's internal failures (each became an `error-open` or `error-closed` decision). */
+  gate: z.object({
+    failures: z.number().int(),
+    /** True while the last failure is recent. */
+    degraded: z.boolean(),
+    last: z.object({ at: z.string(), stage: z.string(), failMode: z.enum(['open', 'closed']), message: z.string() }).nullable(),
+  }),
   degraded: z.array(z.string()),
 });
 export type AgentStatus = z.infer<typeof agentStatus>;

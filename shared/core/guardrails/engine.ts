@@ -8,7 +8,7 @@
 import type { FiredRule } from '../../schema/audit.js';
 import type { Guardrail, GuardrailAction } from '../../schema/policy.js';
 import { redact } from './redact.js';
-import { buildDetector } from './registry.js';
+import { buildDetector, DETECTORS, type DetectorFactories } from './registry.js';
 import { cachedDetector } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
 
@@ -47,12 +47,12 @@ const RANK: Record<GuardrailAction, number> = { log: 1, warn: 2, redact: 3, bloc
 /** The outcome when no rule fired (shared, so the common case allocates nothing). */
 export const CLEAN: GuardrailOutcome = Object.freeze({ action: null, rules: [], blockedBy: null, redacted: null });
 
-/** Compiles the policy's guardrails once per policy version. */
-export function compileGuardrails(rules: readonly Guardrail[], failMode: 'open' | 'closed'): CompiledGuardrails {
+/** Compiles the policy's guardrails once per policy version, their detectors from `detectors`. */
+export function compileGuardrails(rules: readonly Guardrail[], failMode: 'open' | 'closed', detectors: DetectorFactories = DETECTORS): CompiledGuardrails {
   const input: CompiledGuardrail[] = [];
   const output: CompiledGuardrail[] = [];
   for (const rule of rules) {
-    const c: CompiledGuardrail = { id: rule.id, type: rule.type, action: rule.action, message: rule.message ?? null, detector: cachedDetector(buildDetector(rule)) };
+    const c: CompiledGuardrail = { id: rule.id, type: rule.type, action: rule.action, message: rule.message ?? null, detector: cachedDetector(buildDetector(rule, detectors)) };
     if (rule.on.includes('input')) input.push(c);
     if (rule.on.includes('output')) output.push(c);
   }

@@ -59,6 +59,32 @@ describe('a failing gate never takes the agent down', () => {
     }
   });
 
+  it('a gate whose admit throws (against its contract) gets an error answer, even under fail open: nothing is forwarded', async () => {
+    const errors: string[] = [];
+    const world = await startWorld({
+      failMode: 'open',
+      gate: (base): Gate => ({
+        ...base,
+        failMode: 'open',
+        admit: () => {
+          throw new Error('admit broke');
+        },
+      }),
+      engine: { onError: (_err, where) => errors.push(where) },
+    });
+    const dispatcher = dispatcherFor({ proxyUrl: world.engine.url, ca: world.ca.caPem });
+    try {
+      const res = await request('https://api.openai.com/v1/chat/completions', { dispatcher, method: 'POST', headers: { authorization: 'Bearer ovk-would-leak-1234', 'content-type': 'application/json' }, body: '{}' });
+      expect(res.statusCode).toBe(502);
+      expect(((await res.body.json()) as { error: { type: string } }).error.type).toBe('internal_error');
+      expect(world.provider.requests).toHaveLength(0);
+      expect(errors).toContain('gate admit');
+    } finally {
+      await dispatcher.close();
+      await world.close();
+    }
+  });
+
   it('fails closed: a tap error ends the exchange with a provider-shaped error', async () => {
     const world = await startWorld({
       failMode: 'closed',
