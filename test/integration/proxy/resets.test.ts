@@ -8,63 +8,16 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { Duplex } from 'node:stream';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlServer, type ControlServer } from '../../../agent/control/server.js';
 import { dispatcherFor } from '../../support/clients.js';
 import { listenOnFreePort, closeServer } from '../../support/ports.js';
+import { clientHello, dialRaw as dial, firstData, tlsOver } from '../../support/raw-tls.js';
 import { readHead, startWorld, until, type ProxyWorld } from './harness.js';
 
-/** The bytes of a real ClientHello for `servername` (what a TLS client sends first). */
-function clientHello(servername: string): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const sink = new Duplex({
-      read() {},
-      write(chunk: Buffer, _encoding, callback) {
-        resolve(chunk);
-        callback();
-        setImmediate(() => client.destroy());
-      },
-    });
-    const client = tls.connect({ socket: sink, servername });
-    client.on('error', () => {});
-  });
-}
-
-/** A connected raw socket to `port` whose errors the test ignores (the client side is ours to break). */
-async function dial(port: number): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return socket;
-}
-
-/** Resolves with the first bytes the peer sends. */
-function firstData(socket: net.Socket): Promise<Buffer> {
-  return new Promise((resolve) => socket.once('data', resolve));
-}
-
-/** A TLS client over `raw`, its bytes passing through a duplex the test controls (so `raw` can be reset at will). */
-function tlsOver(raw: net.Socket, servername: string, ca: string): tls.TLSSocket {
-  const pipe = new Duplex({
-    read() {
-      raw.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      if (raw.destroyed) callback();
-      else raw.write(chunk, () => callback());
-    },
-  });
-  raw.on('data', (d: Buffer) => pipe.push(d));
-  raw.on('close', () => pipe.destroy());
-  const socket = tls.connect({ socket: pipe, servername, ca });
-  socket.on('error', () => {});
-  return socket;
-}
-
-/** Answers with a governed chat completion request's head and body. */
+/** A governed chat completion request, head and body. */
 function chat(host: string, stream: boolean): string {
   const body = JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'hello' }] });
   return `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -21,6 +20,7 @@ import { fetchFor } from '../../support/clients.js';
 import { startOutpost, writeAgentConfig, type RunningAgent } from '../../support/cli.js';
 import { curl } from '../../support/curl.js';
 import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
+import { dialRaw as dial } from '../../support/raw-tls.js';
 
 /** api.openai.com is governed, api.deepseek.com blocked (as in the example policy), the rest tunnelled. */
 const POLICY = { version: 1, name: 'robustness', interception: { hosts: ['api.openai.com'], blockedHosts: ['api.deepseek.com'] } };
@@ -38,14 +38,6 @@ async function curlKilledMidStream(args: readonly string[]): Promise<void> {
   });
   child.kill('SIGKILL');
   await exited(child);
-}
-
-/** A raw socket to `port` whose errors are ours to ignore. */
-async function dial(port: number): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  await new Promise((resolve) => socket.once('connect', resolve));
-  return socket;
 }
 
 describe('`outpost start` outlives clients that hang up or reset', () => {
