@@ -47,11 +47,10 @@ export function dropSocket(this: net.Socket): void {
 export function onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-  // Once per connection: no more requests are read from a connection whose framing is lost (a
-  // resumed socket would feed the failed parser again, and Node would report the error again).
+  // Once per connection: bytes after the error feed the failed parser again and Node reports it
+  // again. The socket keeps reading (not paused), so that a client that resets is still noticed.
   if (answered.has(socket)) return;
   answered.add(socket);
-  socket.pause();
   answerInTurn(socket, `HTTP/1.1 ${status} ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
 }
 
@@ -97,8 +96,11 @@ function answerInTurn(socket: net.Socket, answer: string): void {
     socket.destroy();
     return;
   }
-  if (socket.writable) socket.end(answer, () => socket.destroy());
-  else socket.destroy();
+  // Written, then dropped at once, as Node's own clientError answer is: the bytes are with the
+  // kernel when `end` returns, and waiting for 'finish' could wait forever on a client that left
+  // (a TLS socket that read the client's FIN never finished its write).
+  if (socket.writable) socket.end(answer);
+  socket.destroy();
 }
 
 /** A complete plain-text HTTP/1.1 answer that closes the connection (CONNECT refusals). */

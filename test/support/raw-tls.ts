@@ -16,9 +16,16 @@ export async function dialRaw(port: number): Promise<net.Socket> {
   return socket;
 }
 
-/** Resolves with the next bytes the peer sends. */
+/** Resolves with the next bytes the peer sends; rejects if the socket closes first. */
 export function firstData(socket: net.Socket | tls.TLSSocket): Promise<Buffer> {
-  return new Promise((resolve) => socket.once('data', resolve));
+  return new Promise((resolve, reject) => {
+    const onClose = (): void => reject(new Error('the connection closed before any byte arrived'));
+    socket.once('close', onClose);
+    socket.once('data', (data: Buffer) => {
+      socket.off('close', onClose);
+      resolve(data);
+    });
+  });
 }
 
 /** The bytes of a real ClientHello for `servername` (what a TLS client sends first). */

@@ -90,7 +90,7 @@ describe('bad input never takes the agent down', () => {
     await until(() => world.engine.stats().connections === before + 1, 'the connection to be counted');
     socket.end('GET http://plain.example.org/ HTTP/1.1\r\nHost: plai');
     await readAll(socket);
-    await until(() => world.engine.stats().connections === before, 'the connection to be released');
+    await until(() => world.engine.stats().connections <= before, 'the connection to be released');
   });
 
   it('answers 502 in the provider’s shape when the upstream refuses', async () => {
