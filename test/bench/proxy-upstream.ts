@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 interface StartMessage {
   readonly cert: string;
   readonly key: string;
+  /** Idle keep-alive (ms; default 120 s); the soak bench shortens it so the agent's upstream pool drains while idle. */
+  readonly keepAliveMs?: number;
 }
 
 const JSON_BODY = Buffer.from(
@@ -41,7 +43,7 @@ const STREAM_FLAG = Buffer.from('"stream":true');
 const USAGE_FLAG = Buffer.from('"include_usage":true');
 
 process.once('message', (message: StartMessage) => {
-  const server = https.createServer({ cert: message.cert, key: message.key, keepAliveTimeout: 120_000 }, (req, res) => {
+  const server = https.createServer({ cert: message.cert, key: message.key, keepAliveTimeout: message.keepAliveMs ?? 120_000 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every `*.bench.js` next to this file (or those named on the command line),
- * prints a table per section and writes `bench-results/latest.json`.
+ * prints a table per section and writes `bench-results/latest.json` (a run of named sections
+ * replaces those sections there and keeps the others).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +23,15 @@ function table(section: BenchSection): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The sections of the last results file, or none. */
+async function previousSections(file: string): Promise<BenchSection[]> {
+  try {
+    return (JSON.parse(await fs.readFile(file, 'utf8')) as { sections?: BenchSection[] }).sections ?? [];
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const files = (await fs.readdir(here)).filter((f) => f.endsWith('.bench.js')).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
@@ -36,9 +46,14 @@ async function main(): Promise<void> {
   }
   const outDir = path.resolve(here, '../../../bench-results');
   await fs.mkdir(outDir, { recursive: true });
-  const record = { time: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, sections: results };
-  await fs.writeFile(path.join(outDir, 'latest.json'), `${JSON.stringify(record, null, 2)}\n`);
-  process.stdout.write(`results kept in ${path.join(outDir, 'latest.json')}\n`);
+  const outFile = path.join(outDir, 'latest.json');
+  const time = new Date().toISOString();
+  const measured = results.map((s) => ({ ...s, measuredAt: time }));
+  // A run of some sections (`run.js soak`) replaces those and keeps the others' last results.
+  const kept = only.length === 0 ? [] : (await previousSections(outFile)).filter((s) => !results.some((r) => r.title === s.title));
+  const record = { time, node: process.version, cpus: (await import('node:os')).cpus().length, sections: [...kept, ...measured] };
+  await fs.writeFile(outFile, `${JSON.stringify(record, null, 2)}\n`);
+  process.stdout.write(`results kept in ${outFile}\n`);
 }
 
 await main();
