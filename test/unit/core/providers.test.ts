@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matchEndpoint, PROVIDER_ADAPTERS } from '../../../shared/providers/registry.js';
-import { SseParser } from '../../../shared/providers/sse.js';
+import { StringDecoder } from 'node:string_decoder';
+import { parseEventBlock, SseParser, type SseEvent } from '../../../shared/providers/sse.js';
 import type { Endpoint } from '../../../shared/providers/types.js';
 
 function endpoint(host: string, path: string): Endpoint {
@@ -35,6 +36,61 @@ describe('SSE parser', () => {
     const p = new SseParser();
     expect(p.push(Buffer.from('data: {"x":1}\n'))).toEqual([]);
     expect(p.push(Buffer.from('\n'))).toHaveLength(1);
+  });
+  it('finds the same events as the simple whole-text scan, on random streams split anywhere', () => {
+    /** The parser as it was first written: rescans all pending text on every chunk (quadratic). */
+    class Reference {
+      private readonly decoder = new StringDecoder('utf8');
+      private pending = '';
+      push(chunk: Buffer): SseEvent[] {
+        const text = this.pending + this.decoder.write(chunk);
+        const out: SseEvent[] = [];
+        const boundary = /(?:\r\n|\n|\r(?=[^\n]))(?:\r\n|\n|\r(?=[^\n]))/g;
+        let from = 0;
+        let m: RegExpExecArray | null;
+        while ((m = boundary.exec(text)) !== null) {
+          out.push(parseEventBlock(text.slice(from, m.index), text.slice(from, m.index + m[0].length)));
+          from = m.index + m[0].length;
+        }
+        this.pending = text.slice(from);
+        return out;
+      }
+      rest(): string {
+        return this.pending + this.decoder.end();
+      }
+    }
+    const pieces = ['\r', '\n', '\r\n', 'data: x', 'data:', 'event: y', ': c', 'é', '😀', 'a', ' '];
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 2000; round++) {
+      let text = '';
+      const length = 1 + random(60);
+      for (let i = 0; i < length; i++) text += pieces[random(pieces.length)];
+      const bytes = Buffer.from(text);
+      const [a, b] = [new SseParser(), new Reference()];
+      const [got, want]: SseEvent[][] = [[], []];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + random(8);
+        const chunk = bytes.subarray(at, at + size);
+        at += size;
+        got.push(...a.push(chunk));
+        want.push(...b.push(chunk));
+      }
+      expect(got, JSON.stringify(text)).toEqual(want);
+      expect(a.rest(), JSON.stringify(text)).toBe(b.rest());
+    }
+  });
+
+  it('one long event in many chunks comes out whole at its blank line', () => {
+    const p = new SseParser();
+    const chunk = Buffer.alloc(16 * 1024, 97);
+    for (let i = 0; i < 256; i++) expect(p.push(chunk)).toEqual([]);
+    const events = p.push(Buffer.from('\n\n'));
+    expect(events).toHaveLength(1);
+    expect(events[0]?.raw.length).toBe(4 * 1024 * 1024 + 2);
   });
 });
 
