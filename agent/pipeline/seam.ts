@@ -86,8 +86,8 @@ export interface ResponseTap {
   fail(error: Error, side: 'upstream' | 'client'): void;
   /**
    * Fail-open: the engine passes this response on as upstream sent it, unread, because it cannot
-   * show the tap the body (`reason`: a content-coding it cannot decode, or a compressed body past
-   * the bound against decompression bombs). The tap notes `reason` for the record, drops what it
+   * show the tap the body (`reason`: a content-coding it cannot decode, bytes not valid for their
+   * coding, or a compressed body past the bound against decompression bombs). The tap notes `reason` for the record, drops what it
    * held (none of it reached the client) and passes later chunks untouched. May come before `head`
    * or after chunks; `end` or `fail` still follows.
    */

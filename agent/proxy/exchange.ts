@@ -419,7 +419,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     try {
       out = (this.decoder as ContentDecoder).decode(chunk);
     } catch (err) {
-      this.decodeFailed(controller, err as Error, false);
+      this.decodeFailed(controller, err as Error);
       return;
     }
     if (out !== null) this.deliver(controller, out);
@@ -433,7 +433,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     try {
       out = decoder.finish();
     } catch (err) {
-      this.decodeFailed(controller, err as Error, true);
+      this.decodeFailed(controller, err as Error);
       return !this.settled;
     }
     this.decoder = null;
@@ -444,25 +444,20 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /**
    * The decoder passed its bound (a decompression bomb, or more than the agent inspects) or met
-   * bytes that are not valid for the coding (upstream's fault, handled as a broken upstream). Past
-   * the bound, fail-open passes the response on as sent while the client has none of it decoded;
-   * otherwise it is refused (a decoded stream cannot switch back to the compressed bytes mid-way).
+   * bytes that are not valid for the coding: output guardrails cannot read the rest. Fail-open
+   * passes the response on as sent while the client has none of it decoded; otherwise it is
+   * refused (a decoded stream cannot switch back to the compressed bytes mid-way).
    */
-  private decodeFailed(controller: Dispatcher.DispatchController, error: Error, ended: boolean): void {
+  private decodeFailed(controller: Dispatcher.DispatchController, error: Error): void {
     this.decoder?.close();
     this.decoder = null;
     const asSent = this.asSent;
     this.asSent = null;
-    if (!(error instanceof ProxyError && error.code === 'PROXY_DECODED_TOO_LARGE')) {
-      this.onResponseError(controller, error);
-      if (!ended) controller.abort(error);
-      return;
-    }
     if (this.ctx.gate.failMode === 'open' && asSent !== null && !this.res.headersSent) this.passAsSent(asSent, error.message);
     else this.refuse(controller, error.message);
   }
 
-  /** Fail-open past the bound: the client gets the response as upstream sent it, unread. */
+  /** Fail-open, unreadable: the client gets the response as upstream sent it. */
   private passAsSent(asSent: AsSent, reason: string): void {
     this.tapUnchecked(reason);
     for (const name of this.res.getHeaderNames()) this.res.removeHeader(name);

@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Gate, Respond, ResponseTap } from '../../../agent/pipeline/seam.js';
 import type { AuditEntry } from '../../../shared/schema/audit.js';
+import { startTestAgent } from '../../support/agent.js';
 import { dispatcherFor } from '../../support/clients.js';
 import type { FakeCoding } from '../../support/fake/types.js';
 import { rawRequest, type RawResponse } from '../../support/raw-request.js';
@@ -185,6 +186,55 @@ describe('output guardrails on responses that upstream compresses anyway', () =>
     expect(openBytes.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))).toBe(true); // a zstd frame, untouched
     expect(lastRecord(open)).toMatchObject({ status: 200, tokensEstimated: true });
     expect(lastRecord(open).rules).toContainEqual(expect.objectContaining({ id: 'output-guardrails', kind: 'not-checked', action: 'log', explanation: expect.stringMatching(/content-encoding "zstd"/) }));
+  });
+});
+
+describe('compressed bodies that cannot be read', () => {
+  it('bytes that are not valid for their coding: refused fail-closed, passed as sent fail-open', async () => {
+    const [closed, open] = [await startGatewayWorld({ failMode: 'closed', guardrails: GUARDRAILS }), await startGatewayWorld({ failMode: 'open', guardrails: GUARDRAILS })];
+    const [toClosed, toOpen] = [dispatcherFor({ proxyUrl: closed.proxyUrl, ca: closed.caPem }), dispatcherFor({ proxyUrl: open.proxyUrl, ca: open.caPem })];
+    try {
+      for (const w of [closed, open]) Object.assign(w.world.provider.knobs, { compress: 'gzip', corrupt: true });
+      const ask = { json: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'contact?' }] } };
+      const refused = await rawRequest(toClosed, CHAT, ask);
+      expect(refused.statusCode).toBe(502);
+      expect(JSON.parse((await bodyBytes(refused)).toString('utf8'))).toMatchObject({ error: { code: 'response_refused', message: expect.stringMatching(/not valid gzip/) } });
+      const passed = await rawRequest(toOpen, CHAT, ask);
+      expect(passed.statusCode).toBe(200);
+      expect(passed.headers['content-encoding']).toBe('gzip');
+      expect((await bodyBytes(passed)).toString()).toBe('these bytes are not compressed');
+      await until(() => closed.audit.length === 1 && open.audit.length === 1, 'one record each');
+      expect(lastRecord(closed)).toMatchObject({ decision: 'block', status: 502, error: expect.stringMatching(/not valid gzip/) });
+      expect(lastRecord(open).rules).toContainEqual(expect.objectContaining({ id: 'output-guardrails', kind: 'not-checked', action: 'log', explanation: expect.stringMatching(/not valid gzip/) }));
+    } finally {
+      await toClosed.close();
+      await toOpen.close();
+      await closed.close();
+      await open.close();
+    }
+  });
+
+  it('the agent config bounds decoding (proxy.decompression), recorded in the audit log', async () => {
+    const t = await startTestAgent({
+      policy: { version: 1, name: 'bounded', failMode: 'closed', interception: { hosts: ['api.openai.com'] }, guardrails: GUARDRAILS },
+      config: { proxy: { port: 0, decompression: { maxBytes: 64 * 1024, maxRatio: 100 } } },
+    });
+    const dispatcher = dispatcherFor({ proxyUrl: t.proxyUrl, ca: t.caPem });
+    try {
+      t.provider.knobs.compress = 'br';
+      t.provider.knobs.text = 'an ordinary answer, only longer than this agent reads. '.repeat(2000);
+      const res = await rawRequest(dispatcher, CHAT, { json: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'long?' }] } });
+      const body = JSON.parse((await bodyBytes(res)).toString('utf8')) as { error: { code: string; message: string } };
+      expect(res.statusCode).toBe(502);
+      expect(body.error).toMatchObject({ code: 'response_refused', message: expect.stringMatching(/decoded past 64 KiB/) });
+      t.agent.store.audit.flushNow();
+      const [record] = t.agent.store.audit.recordsAfter(0).filter((r) => r.host === 'api.openai.com');
+      expect(record).toMatchObject({ decision: 'block', status: 502 });
+      expect(record?.rules).toContainEqual(expect.objectContaining({ id: 'output-guardrails', kind: 'not-checked', action: 'block' }));
+    } finally {
+      await dispatcher.close();
+      await t.close();
+    }
   });
 });
 

@@ -63,7 +63,7 @@ function compressWhole(coding: FakeCoding, bytes: Buffer): Buffer {
   return zstdFrame(bytes);
 }
 
-/** Answers a JSON body (compressed with `knobs.compress`, a bomb with `knobs.bombBytes`). */
+/** Answers a JSON body (compressed with `knobs.compress`, or garbage that claims it with `knobs.corrupt`; a bomb with `knobs.bombBytes`). */
 export function sendJson(exchange: Exchange, status: number, headers: OutgoingHttpHeaders, body: unknown): void {
   const { knobs } = exchange;
   if (knobs.bombBytes !== null) {
@@ -71,7 +71,7 @@ export function sendJson(exchange: Exchange, status: number, headers: OutgoingHt
     return;
   }
   const plain = Buffer.from(JSON.stringify(body));
-  const bytes = knobs.compress === null ? plain : compressWhole(knobs.compress, plain);
+  const bytes = knobs.compress === null ? plain : knobs.corrupt ? Buffer.from('these bytes are not compressed') : compressWhole(knobs.compress, plain);
   exchange.res.writeHead(status, { ...headers, 'content-length': bytes.length, ...(knobs.compress === null ? {} : { 'content-encoding': knobs.compress }) });
   exchange.res.end(bytes);
 }

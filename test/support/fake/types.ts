@@ -78,6 +78,8 @@ export interface FakeKnobs {
    * stream still streams (default none).
    */
   compress: FakeCoding | null;
+  /** With `compress`: a JSON answer's body is not valid for its coding (default false). */
+  corrupt: boolean;
   /**
    * Answer a gzip decompression bomb instead: this many bytes of zeros once decoded, from about a
    * thousandth as many (gzip members of 1 MiB each), under the route's content type (JSON or SSE;
@@ -104,6 +106,7 @@ export function defaultKnobs(): FakeKnobs {
     cachedInputTokens: 0,
     cacheCreationInputTokens: 0,
     compress: null,
+    corrupt: false,
     bombBytes: null,
   };
 }

@@ -71,7 +71,8 @@ describe('SSE parser', () => {
       for (let i = 0; i < length; i++) text += pieces[random(pieces.length)];
       const bytes = Buffer.from(text);
       const [a, b] = [new SseParser(), new Reference()];
-      const [got, want]: SseEvent[][] = [[], []];
+      const got: SseEvent[] = [];
+      const want: SseEvent[] = [];
       for (let at = 0; at < bytes.length; ) {
         const size = 1 + random(8);
         const chunk = bytes.subarray(at, at + size);

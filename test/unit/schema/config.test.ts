@@ -27,7 +27,14 @@ describe('the agent config', () => {
 
   it('has a default for every field, so {} is a whole config', () => {
     const c = agentConfig.parse({});
-    expect(c).toMatchObject({ home: '~/.outpost', policyFile: null, proxy: { port: 8787, maxBodyBytes: 32 * 1024 * 1024 }, ca: { mode: 'standalone', nameConstraints: true } });
+    expect(c).toMatchObject({ home: '~/.outpost', policyFile: null, proxy: { port: 8787, maxBodyBytes: 32 * 1024 * 1024, decompression: { maxBytes: 256 * 1024 * 1024, maxRatio: 100 } }, ca: { mode: 'standalone', nameConstraints: true } });
+  });
+
+  it('bounds decoding compressed responses, and names a bound that makes no sense', () => {
+    expect(agentConfig.parse({ proxy: { decompression: { maxRatio: 20 } } }).proxy.decompression).toEqual({ maxBytes: 256 * 1024 * 1024, maxRatio: 20 });
+    const r = agentConfig.safeParse({ proxy: { decompression: { maxRatio: 1 } } });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(r.error.issues[0]?.path).toEqual(['proxy', 'decompression', 'maxRatio']);
   });
 
   it('refuses a proxy that would listen on the network', () => {
