@@ -564,11 +564,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.settled) return;
     this.settled = true;
+    // A decoded body's head may still wait in `setHeader`, but upstream's head came and the tap
+    // recorded the failure with it: the exchange breaks as any started response does.
+    const started = this.decoder !== null;
     this.decoder?.close();
     this.ctx.counters.failed++;
     this.tapFail(error, 'upstream');
     const request = this.request;
-    if (!this.res.headersSent && request !== null) {
+    if (!this.res.headersSent && !started && request !== null) {
       const answer = this.answer(() => this.ctx.gate.upstreamFailed(request, error));
       this.res.shouldKeepAlive = false;
       this.sendAnswer(answer);

@@ -214,6 +214,22 @@ describe('compressed bodies that cannot be read', () => {
     }
   });
 
+  it('upstream reset halfway through a compressed body: one record, the client sees a broken exchange', async () => {
+    const w = await startGatewayWorld({ failMode: 'closed', guardrails: GUARDRAILS });
+    const dispatcher = dispatcherFor({ proxyUrl: w.proxyUrl, ca: w.caPem });
+    try {
+      Object.assign(w.world.provider.knobs, { compress: 'gzip', resetMidBody: true, text: 'a longer answer that the reset cuts. '.repeat(500) });
+      await expect(rawRequest(dispatcher, CHAT, { json: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'long?' }] } }).then(bodyBytes)).rejects.toThrow();
+      await until(() => w.audit.length > 0, 'the audit record');
+      // A second record (the gate's upstreamFailed) would come in the same call as the tap's.
+      expect(w.audit).toHaveLength(1);
+      expect(lastRecord(w)).toMatchObject({ error: expect.stringMatching(/upstream failed/) });
+    } finally {
+      await dispatcher.close();
+      await w.close();
+    }
+  });
+
   it('the agent config bounds decoding (proxy.decompression), recorded in the audit log', async () => {
     const t = await startTestAgent({
       policy: { version: 1, name: 'bounded', failMode: 'closed', interception: { hosts: ['api.openai.com'] }, guardrails: GUARDRAILS },

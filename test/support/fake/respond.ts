@@ -73,7 +73,8 @@ export function sendJson(exchange: Exchange, status: number, headers: OutgoingHt
   const plain = Buffer.from(JSON.stringify(body));
   const bytes = knobs.compress === null ? plain : knobs.corrupt ? Buffer.from('these bytes are not compressed') : compressWhole(knobs.compress, plain);
   exchange.res.writeHead(status, { ...headers, 'content-length': bytes.length, ...(knobs.compress === null ? {} : { 'content-encoding': knobs.compress }) });
-  exchange.res.end(bytes);
+  if (knobs.resetMidBody) exchange.res.write(bytes.subarray(0, bytes.length >> 1), () => resetConnection(exchange.res.socket));
+  else exchange.res.end(bytes);
 }
 
 /** One gzip member of 1 MiB of zeros (~1 KiB): members concatenate into one valid gzip body. */

@@ -80,6 +80,8 @@ export interface FakeKnobs {
   compress: FakeCoding | null;
   /** With `compress`: a JSON answer's body is not valid for its coding (default false). */
   corrupt: boolean;
+  /** A JSON answer is cut by a TCP reset after half its bytes (default false). */
+  resetMidBody: boolean;
   /**
    * Answer a gzip decompression bomb instead: this many bytes of zeros once decoded, from about a
    * thousandth as many (gzip members of 1 MiB each), under the route's content type (JSON or SSE;
@@ -107,6 +109,7 @@ export function defaultKnobs(): FakeKnobs {
     cacheCreationInputTokens: 0,
     compress: null,
     corrupt: false,
+    resetMidBody: false,
     bombBytes: null,
   };
 }
