@@ -33,5 +33,6 @@ export async function loadGatewayConfig(file: string | null): Promise<ResolvedGa
 export function resolveGatewayConfig(config: GatewayConfig, base: string, source: string | null): ResolvedGatewayConfig {
   const home = resolvePath(config.home, base);
   const store = config.store.kind === 'sqlite' ? { ...config.store, path: resolvePath(config.store.path, home) } : config.store;
-  return { ...config, home, store, source: source === null ? null : path.resolve(source) };
+  const fleetCa = config.fleetCa === null ? null : { certFile: resolvePath(config.fleetCa.certFile, base), keyFile: resolvePath(config.fleetCa.keyFile, base) };
+  return { ...config, home, store, fleetCa, source: source === null ? null : path.resolve(source) };
 }

@@ -24,6 +24,8 @@ import { ApiHttpError } from './http/errors.js';
 import { sendError } from './http/io.js';
 import { startRetention } from './audit/retention.js';
 import { GATEWAY_VERSION } from './version.js';
+import { DeviceCa } from './ca/device-ca.js';
+import { OrgSigner } from './ca/org-signer.js';
 
 /** Test and bench knobs beside the config. */
 export interface GatewayOptions {
@@ -52,12 +54,14 @@ export interface RunningGateway {
 export async function startGateway(config: ResolvedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.log.level);
   const [key, admin] = await Promise.all([loadOrCreateSigningKey(config.home), loadOrCreateAdminToken(config.home, config.adminToken)]);
+  const orgSigner = config.fleetCa === null ? null : await OrgSigner.load(config.fleetCa.certFile, config.fleetCa.keyFile);
   const store = options.store ?? (await openStore(config.store, logger));
   const publisher = new PolicyPublisher(store, key);
   const commands = new CommandIssuer(store);
   const admins = adminRouter({ store, publisher, commands, logger });
-  const agents = new Router([enrollRoute(store, key)]);
-  const hub = new AgentHub({ store, logger, gatewayVersion: GATEWAY_VERSION, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) });
+  const deviceCa = orgSigner === null ? null : new DeviceCa(orgSigner, store);
+  const agents = new Router([enrollRoute(store, key, deviceCa)]);
+  const hub = new AgentHub({ store, logger, gatewayVersion: GATEWAY_VERSION, deviceCa, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) });
   const stopRetention = startRetention(store, logger);
 
   const server = http.createServer((req, res) => {
@@ -103,6 +107,7 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
       `admin API: ${url}/admin/v1/ (bearer token from ${admin.source})`,
       `agents: enroll at ${config.publicUrl ?? url}/v1/agents/enroll, connect to /v1/agents/connect`,
       `store: ${store.kind}${config.store.kind === 'sqlite' ? ` ${config.store.path}` : ''}`,
+      `device CA: ${config.fleetCa === null ? 'standalone (each device makes its own root)' : `fleet, signed by ${config.fleetCa.certFile}`}`,
     ],
     close: () =>
       (closing ??= (async () => {

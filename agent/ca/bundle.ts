@@ -8,7 +8,7 @@
 import path from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { fromPem, toPem } from './x509/pem.js';
+import { fromPem, toPem } from '../../shared/x509/pem.js';
 import { readFileOrNull, writeFileAtomic } from './files.js';
 
 /** System bundles of the common Linux families (and BSD-style), in lookup order. */

@@ -31,7 +31,7 @@ import { trustedCert, type TrustStore, type TrustedCert } from './trust/types.js
 import { trustStores, type StoreOutcome } from './trust/index.js';
 import { Retrust, retrustCommand } from './trust/retrust.js';
 import { permits, type IssuingCa } from './issuing-ca.js';
-import { uncoveredHosts } from './name-constraints.js';
+import { uncoveredHosts } from '../../shared/x509/name-constraints.js';
 import { readFileOrNull } from './files.js';
 import { CaError } from './errors.js';
 

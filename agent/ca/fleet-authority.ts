@@ -12,11 +12,11 @@ import { X509Certificate } from 'node:crypto';
 import { generateEcKey, type KeyMaterial } from './keys.js';
 import { KeyName, type KeyStore } from './keystore.js';
 import { issuingCa, type IssuingCa } from './issuing-ca.js';
-import { createCsr } from './x509/csr.js';
-import { MAX_INTERMEDIATE_LIFETIME_MS } from './x509/intermediate.js';
+import { createCsr } from '../../shared/x509/csr.js';
+import { MAX_INTERMEDIATE_LIFETIME_MS } from '../../shared/x509/intermediate.js';
 import { readFileOrNull, writeFileAtomic } from './files.js';
 import { CaError } from './errors.js';
-import { covers, subtreesFor } from './name-constraints.js';
+import { covers, subtreesFor } from '../../shared/x509/name-constraints.js';
 
 /** Slack on the 30-day limit for an issuer that backdates notBefore for clock skew (one day). */
 const LIFETIME_SLACK_MS = 24 * 60 * 60 * 1000;

@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { KeyMaterial } from './keys.js';
-import { permittedDnsSubtrees, readCertificate, subjectKeyId } from './x509/certificate.js';
+import { permittedDnsSubtrees, readCertificate, subjectKeyId } from '../../shared/x509/certificate.js';
 import { CaError } from './errors.js';
 
 export interface IssuingCa {

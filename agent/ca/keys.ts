@@ -4,7 +4,7 @@
  * are as cheap, and every client Outpost serves (browsers, Node, Python strict, curl, git) accepts it.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
-import { keyIdentifier } from './x509/extensions.js';
+import { keyIdentifier } from '../../shared/x509/extensions.js';
 
 /** A private key with what certificates need of its public half. */
 export interface KeyMaterial {

@@ -14,6 +14,7 @@ import type { ApiErrorCode } from '../http/errors.js';
 import type { GatewayStore, StoreChange } from '../store/store.js';
 import type { WindowKey } from '../store/fleet-windows.js';
 import { FleetBudgets } from '../budgets/fleet-budgets.js';
+import type { DeviceCa } from '../ca/device-ca.js';
 import { AgentSession } from './session.js';
 import { budgetMessage, policyMessage } from './messages.js';
 
@@ -28,6 +29,8 @@ export interface HubOptions {
   /** Heartbeat interval (also the ping interval: two missed pongs drop the connection). */
   readonly heartbeatMs?: number;
   readonly helloTimeoutMs?: number;
+  /** Fleet CA mode: signs renewals; null in standalone mode. */
+  readonly deviceCa?: DeviceCa | null;
 }
 
 /** Agent connections of this replica. */
@@ -88,6 +91,7 @@ export class AgentHub {
         heartbeatMs: this.heartbeatMs,
         helloTimeoutMs: this.options.helloTimeoutMs ?? 10_000,
         budgets: this.budgets,
+        deviceCa: this.options.deviceCa ?? null,
         onReady: (s) => {
           const older = this.sessions.get(s.deviceId);
           this.sessions.set(s.deviceId, s);

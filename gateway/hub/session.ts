@@ -18,6 +18,8 @@ import {
 import { GatewayStoreError } from '../store/errors.js';
 import type { CommandRow, DeviceRow, GatewayStore } from '../store/store.js';
 import type { FleetBudgets } from '../budgets/fleet-budgets.js';
+import type { DeviceCa } from '../ca/device-ca.js';
+import { CsrRefusedError } from '../ca/org-signer.js';
 import { commandApplies } from './scope.js';
 import { periodStart } from '../../shared/core/periods.js';
 import { policyMessage, budgetMessage } from './messages.js';
@@ -31,6 +33,8 @@ export interface SessionDeps {
   /** How long the agent has to send `hello` after the upgrade. */
   readonly helloTimeoutMs: number;
   readonly budgets: FleetBudgets;
+  /** The organisation CA in fleet mode; null: standalone devices. */
+  readonly deviceCa: DeviceCa | null;
   /** Called once the session said hello (the hub indexes it then). */
   readonly onReady: (session: AgentSession) => void;
   readonly onClose: (session: AgentSession) => void;
@@ -53,6 +57,7 @@ export class AgentSession {
     'usage.report': (m) => this.onUsage(m.windows),
     status: (m) => this.deps.store.deviceStatus(this.device.id, new Date().toISOString(), m.status, m.policyVersion),
     'command.result': (m) => this.deps.store.commandResult(m.id, this.device.id, m.ok, m.error, new Date().toISOString()),
+    'ca.renew': (m) => this.onCaRenew(m.csrPem),
   };
 
   constructor(
@@ -177,6 +182,21 @@ export class AgentSession {
     // …and every device (on every replica) hears the new totals.
     const keys = new Map([...changed, ...toppedUp].map((k) => [`${k.id}\u0000${k.period}\u0000${k.windowStart}`, k]));
     if (keys.size > 0) await store.publish({ kind: 'budget', windows: [...keys.values()] });
+  }
+
+  private async onCaRenew(csrPem: string): Promise<void> {
+    const ca = this.deps.deviceCa;
+    if (ca === null) {
+      this.send({ v: PROTOCOL_V, type: 'ca.intermediate', intermediate: null, error: 'this gateway has no organisation CA (fleet CA mode is not configured)' });
+      return;
+    }
+    try {
+      this.send({ v: PROTOCOL_V, type: 'ca.intermediate', intermediate: await ca.issue(csrPem, this.device.hostname), error: null });
+      this.deps.logger.info({ device: this.device.id }, 'device intermediate renewed');
+    } catch (err) {
+      if (!(err instanceof CsrRefusedError)) throw err;
+      this.send({ v: PROTOCOL_V, type: 'ca.intermediate', intermediate: null, error: err.message });
+    }
   }
 
   private onSocketClose(code: number, reason: string): void {

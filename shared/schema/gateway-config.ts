@@ -20,6 +20,11 @@ export const gatewayConfig = z.strictObject({
       z.strictObject({ kind: z.literal('postgres'), url: z.string().min(1) }),
     ])
     .default({ kind: 'sqlite', path: 'gateway.db' }),
+  /**
+   * Fleet CA mode: the organisation root (PEM certificate and its PKCS#8 key) that signs each device's
+   * name-constrained intermediate from its CSR; null: devices make their own roots (standalone).
+   */
+  fleetCa: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -153,6 +153,16 @@ export const commandResultMessage = z.object({
   error: z.string().nullable().default(null),
 });
 
+/**
+ * Fleet CA mode: a CSR for a new intermediate (the device's own key, kept on the device), sent when
+ * the current one nears expiry or no longer covers the policy's hosts. Answered by `ca.intermediate`.
+ */
+export const caRenewMessage = z.object({
+  v: protocolVersion,
+  type: z.literal('ca.renew'),
+  csrPem: z.string().min(1).max(16_384),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Gateway → agent
 
@@ -257,6 +267,18 @@ export const commandMessage = z.object({
   action: commandAction,
 });
 
+/** A device intermediate signed by the organisation CA (PEM), or why not. */
+export const intermediateChain = z.object({ certificatePem: z.string(), chainPem: z.array(z.string()) });
+export type IntermediateChain = z.infer<typeof intermediateChain>;
+
+/** The answer to `ca.renew`: the new intermediate and the chain above it, or the reason it was refused. */
+export const caIntermediateMessage = z.object({
+  v: protocolVersion,
+  type: z.literal('ca.intermediate'),
+  intermediate: intermediateChain.nullable(),
+  error: z.string().nullable(),
+});
+
 /** Liveness, every `welcome.heartbeatMs`. */
 export const heartbeatMessage = z.object({
   v: protocolVersion,
@@ -274,6 +296,7 @@ export const agentMessages = {
   'usage.report': usageReportMessage,
   status: statusMessage,
   'command.result': commandResultMessage,
+  'ca.renew': caRenewMessage,
 } as const;
 
 /** Messages a gateway sends, by type. */
@@ -284,6 +307,7 @@ export const gatewayMessages = {
   'budget.state': budgetStateMessage,
   command: commandMessage,
   heartbeat: heartbeatMessage,
+  'ca.intermediate': caIntermediateMessage,
 } as const;
 
 export type AgentMessage = { [K in keyof typeof agentMessages]: z.infer<(typeof agentMessages)[K]> }[keyof typeof agentMessages];
@@ -384,8 +408,8 @@ export const enrollResponse = z.object({
   gatewayPublicKeyPem: z.string().min(1),
   /** The team the token bound the device to, if any. */
   team: z.string().nullable(),
-  /** Fleet CA mode: the device's intermediate and the chain above it, PEM, leaf-most first. */
-  intermediate: z.object({ certificatePem: z.string(), chainPem: z.array(z.string()) }).optional(),
+  /** Fleet CA mode: the device's intermediate and the chain above it (the organisation root), PEM. */
+  intermediate: intermediateChain.optional(),
 });
 export type EnrollResponse = z.infer<typeof enrollResponse>;
 

@@ -7,7 +7,7 @@ import { nssStore } from '../../../agent/ca/trust/nss.js';
 import { resolveAgentConfig } from '../../../agent/config/load.js';
 import { agentConfig } from '../../../shared/schema/config.js';
 import { policy as policySchema, type Policy } from '../../../shared/schema/policy.js';
-import { fromPem } from '../../../agent/ca/x509/pem.js';
+import { fromPem } from '../../../shared/x509/pem.js';
 import { run, tempDir } from './fixtures.js';
 
 function policyWith(hosts: string[]): Policy {

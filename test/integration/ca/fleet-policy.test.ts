@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { curl } from '../../support/curl.js';
 import { FleetAuthority } from '../../../agent/ca/fleet-authority.js';
-import { subtreesFor } from '../../../agent/ca/name-constraints.js';
+import { subtreesFor } from '../../../shared/x509/name-constraints.js';
 import { openCertificateAuthority } from '../../../agent/ca/certificate-authority.js';
 import { resolveAgentConfig } from '../../../agent/config/load.js';
 import { agentConfig } from '../../../shared/schema/config.js';
 import { policy as policySchema } from '../../../shared/schema/policy.js';
-import { fromPem } from '../../../agent/ca/x509/pem.js';
+import { fromPem } from '../../../shared/x509/pem.js';
 import { fileKeys, tempDir } from './fixtures.js';
 import { createOrgRoot, type OrgRoot } from './org-root.js';
 

@@ -3,14 +3,16 @@
  * later): a P-256 root with pathlen 1 that signs device intermediates from their CSRs.
  */
 import { generateEcKey } from '../../../agent/ca/keys.js';
-import { caSpec } from '../../../agent/ca/x509/profiles.js';
-import { signCertificate } from '../../../agent/ca/x509/certificate.js';
-import { signIntermediate, MAX_INTERMEDIATE_LIFETIME_MS } from '../../../agent/ca/x509/intermediate.js';
-import { toPem } from '../../../agent/ca/x509/pem.js';
+import { caSpec } from '../../../shared/x509/profiles.js';
+import { signCertificate } from '../../../shared/x509/certificate.js';
+import { signIntermediate, MAX_INTERMEDIATE_LIFETIME_MS } from '../../../shared/x509/intermediate.js';
+import { toPem } from '../../../shared/x509/pem.js';
 import type { IntermediateSigner } from '../../../agent/ca/fleet-authority.js';
 
 export interface OrgRoot {
   readonly certPem: string;
+  /** The root's key (PKCS#8 PEM), for a gateway configured with it. */
+  readonly keyPem: string;
   /** A signer for FleetAuthority; options change what it signs (for the refusal tests). */
   signer(options?: { permittedDns?: string[] | null; lifetimeMs?: number; notBefore?: Date }): IntermediateSigner;
 }
@@ -34,6 +36,7 @@ export async function createOrgRoot(): Promise<OrgRoot> {
   const certPem = toPem(der, 'CERTIFICATE');
   return {
     certPem,
+    keyPem: key.privatePem,
     signer: (options = {}) => async (csrPem) => ({
       orgRootPem: certPem,
       intermediatePem: await signIntermediate({

@@ -7,7 +7,7 @@ import { LeafIssuer } from '../../../agent/ca/issuer.js';
 import { trustedCert, type TrustedCert, type TrustStore } from '../../../agent/ca/trust/types.js';
 import { trustEverywhere, trustStores, untrustEverywhere } from '../../../agent/ca/trust/index.js';
 import { detectLinuxLayout, type LinuxLayout } from '../../../agent/ca/trust/linux-system.js';
-import { fromPem } from '../../../agent/ca/x509/pem.js';
+import { fromPem } from '../../../shared/x509/pem.js';
 import { fileKeys, run, tempDir } from './fixtures.js';
 import { startTerminator, type Terminator } from './terminator.js';
 import { X509Certificate } from 'node:crypto';

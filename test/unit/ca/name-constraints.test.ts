@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { covers, subtreesFor } from '../../../agent/ca/name-constraints.js';
+import { covers, subtreesFor } from '../../../shared/x509/name-constraints.js';
 import { permits } from '../../../agent/ca/issuing-ca.js';
 
 describe('name constraints from policy hosts', () => {
