@@ -129,6 +129,14 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
   const issuingCa = (): IssuingCa | null => root?.ca ?? fleet?.ca ?? null;
   const source = await LeafIssuer.create(issuingCa());
   let current = policy;
+  // One change at a time: a file reload, a gateway push, the daily upkeep and a rotation may
+  // overlap, and each reads the root before it replaces it.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(change: () => Promise<T>): Promise<T> => {
+    const run = tail.then(change, change);
+    tail = run.catch(() => undefined);
+    return run;
+  };
   /** Why the last attempt to widen the standalone root failed; null once it covers the policy. */
   let widenFailure: string | null = null;
 
@@ -199,7 +207,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
     root,
     fleet,
     trusted,
-    applyPolicy,
+    applyPolicy: (next) => serial(() => applyPolicy(next)),
     coverage() {
       const ca = issuingCa();
       const uncovered = ca === null ? [...hosts(current)] : uncoveredHosts(ca.permittedDns, hosts(current));
@@ -217,7 +225,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
       if (t) await retrust.recheck(t);
     },
     lastRetrust: () => retrust.lastOutcomes(),
-    async maintain() {
+    maintain: () => serial(async () => {
       let change: RootChange = 'unchanged';
       if (root) {
         const before = certFor(root.ca.certPem);
@@ -228,8 +236,8 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
       }
       if (change === 'unchanged') await refreshBundle();
       return change;
-    },
-    async rotate() {
+    }),
+    rotate: () => serial(async () => {
       if (!root) throw new CaError('ERR_OUTPOST_TRUST_UNSUPPORTED', 'fleet mode: the device intermediate is renewed through the gateway, not rotated locally');
       const before = certFor(root.ca.certPem);
       const was = await retrust.trustedBy(before);
@@ -252,11 +260,13 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
         await fs.rm(stagedFile, { force: true });
       }
       await prewarm(current);
-    },
-    installIntermediate,
+    }),
+    installIntermediate: (signed) => serial(() => installIntermediate(signed)),
+    // The signer's round trip runs outside the queue: only the install waits its turn.
     async renewIfDue(signer) {
       if (!fleet || !fleet.needsRenewal(hosts(current))) return false;
-      await installIntermediate(await signer(await fleet.csr()));
+      const signed = await signer(await fleet.csr());
+      await serial(() => installIntermediate(signed));
       return true;
     },
   };

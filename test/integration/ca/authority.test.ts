@@ -65,6 +65,14 @@ describe('the CA as the composition root uses it', () => {
     expect((await ca.trusted())?.sha1).toBe(before?.sha1);
   });
 
+  it('applies overlapping policies one at a time: the last one is covered', async () => {
+    const first = ca.applyPolicy(policyWith(['api.openai.com', 'api.mistral.ai']));
+    const last = ca.applyPolicy(policyWith(['api.openai.com', 'api.groq.com']));
+    await Promise.all([first, last]);
+    expect(ca.coverage()).toEqual({ uncovered: [], reason: null });
+    expect(ca.root?.ca.permittedDns).toEqual(['api.groq.com', 'api.openai.com']);
+  });
+
   it('rotates to a new key, re-trusts it, and drops leaves of the old root', async () => {
     const before = ca.root?.ca.key.keyId.toString('hex');
     await ca.rotate();
