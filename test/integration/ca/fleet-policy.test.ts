@@ -12,6 +12,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { curl } from '../../support/curl.js';
+import { runOutpost } from '../../support/cli.js';
 import { FleetAuthority } from '../../../agent/ca/fleet-authority.js';
 import { subtreesFor } from '../../../shared/x509/name-constraints.js';
 import { openCertificateAuthority } from '../../../agent/ca/certificate-authority.js';
@@ -71,7 +72,9 @@ describe('fleet mode: a policy that adds a host, before and after the next sync'
       coverage: { uncovered: [ANTHROPIC], reason: expect.stringContaining('the gateway signs a new one at the next sync') },
       retrust: { pending: [], command: null },
     });
-    expect(t.agent.status().degraded.join('\n')).toContain(`CA cannot sign for ${ANTHROPIC}`);
+    const cli = await runOutpost(['status'], { OUTPOST_HOME: home });
+    expect(cli.stdout).toContain(`WARNING  CA cannot sign for ${ANTHROPIC} (the device intermediate does not cover them yet: the gateway signs a new one at the next sync): requests to them are refused, not passed ungoverned`);
+    expect(cli.stdout).toContain(`constrained to ${OPENAI}`);
     expect(await callThrough(t, org.certPem, OPENAI)).toBe(200);
     expect(String(await callThrough(t, org.certPem, ANTHROPIC))).toMatch(/CONNECT tunnel failed, response 502/);
     expect(t.agent.proxy.stats().tunnelled).toBe(0);
