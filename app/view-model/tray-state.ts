@@ -2,11 +2,19 @@
  * Pure: what the tray shows for an agent state. The Electron main process renders it; tests check
  * it without Electron. States come from the agent's control API (`GET /v1/status`).
  */
+import type { AgentStatus } from '../../shared/schema/control.js';
 
 /** The agent as the tray sees it. */
 export type AgentHealth =
   | { readonly kind: 'starting' }
-  | { readonly kind: 'running'; readonly paused: boolean; readonly degraded: string | null; readonly blockedToday: number }
+  | {
+      readonly kind: 'running';
+      readonly paused: boolean;
+      readonly degraded: string | null;
+      readonly blockedToday: number;
+      /** Something only the user can do, in words with the exact command (`retrustAction`); shown first. */
+      readonly action?: string | null;
+    }
   | { readonly kind: 'unreachable'; readonly since: number };
 
 /** Icon, tooltip and the status line of the menu. */
@@ -24,6 +32,7 @@ export function trayView(health: AgentHealth): TrayView {
     case 'unreachable':
       return { icon: 'warning', tooltip: 'Outpost: the agent is not running', statusLine: 'Agent not running' };
     case 'running': {
+      if (health.action) return { icon: 'warning', tooltip: `Outpost: ${health.action}`, statusLine: `Action needed: ${health.action}` };
       if (health.degraded !== null) return { icon: 'warning', tooltip: `Outpost: ${health.degraded}`, statusLine: `Degraded: ${health.degraded}` };
       if (health.paused) return { icon: 'paused', tooltip: 'Outpost: protection paused', statusLine: 'Paused' };
       const blocked = health.blockedToday === 1 ? '1 request blocked today' : `${health.blockedToday} requests blocked today`;
@@ -34,4 +43,13 @@ export function trayView(health: AgentHealth): TrayView {
       return never;
     }
   }
+}
+
+/**
+ * The user's part of a re-trust the agent could not finish itself (the CA certificate changed and a
+ * store that trusted the old one needs administrator rights), from `/v1/status` (`ca.retrust`); null when none.
+ */
+export function retrustAction(retrust: AgentStatus['ca']['retrust']): string | null {
+  const command = retrust.command;
+  return command === null ? null : `Outpost's certificate changed; trust it again: run ${command}`;
 }
