@@ -38,7 +38,10 @@ export interface TrustStore {
   readonly description: string;
   /** True when this exact certificate is trusted in the store. */
   isTrusted(cert: TrustedCert): Promise<boolean>;
-  /** Installs `cert` as a trusted root, replacing every earlier one of ours: afterwards it is the only one. */
+  /**
+   * Installs `cert` as a trusted root. The stores that name ours (system bundle, NSS) keep it as
+   * their only one, whichever slot it sits in; macOS and Windows add it beside earlier ones.
+   */
   install(cert: TrustedCert): Promise<void>;
   /**
    * Trusts `cert` beside the one of ours already there (a rotation's first step: clients accept
