@@ -1,7 +1,8 @@
 /**
- * Fleet mode: the device intermediate follows the policy through the gateway. The gateway's CA is
- * stood in for by a real organisation root made in the test (`org-root.ts`, an in-process CA that
- * signs the device's CSR), since the central gateway's signer lands separately. A host the
+ * Fleet mode: the device intermediate follows the policy through the gateway. The organisation
+ * root is made in the test (`org-root.ts`); the intermediate that covers the new policy is signed
+ * by the gateway's own signer (`gateway/ca/org-signer.ts`, loaded from that root's files), called
+ * in-process where the sync client would carry the CSR over the WebSocket. A host the
  * intermediate does not cover is refused (never tunnelled) until the next sync brings an
  * intermediate that covers it; clients trust only the organisation root, which never changes.
  */
@@ -14,7 +15,7 @@ import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { curl } from '../../support/curl.js';
 import { runOutpost } from '../../support/cli.js';
 import { FleetAuthority } from '../../../agent/ca/fleet-authority.js';
-import { subtreesFor } from '../../../shared/x509/name-constraints.js';
+import { OrgSigner } from '../../../gateway/ca/org-signer.js';
 import { openCertificateAuthority } from '../../../agent/ca/certificate-authority.js';
 import { resolveAgentConfig } from '../../../agent/config/load.js';
 import { agentConfig } from '../../../shared/schema/config.js';
@@ -86,8 +87,15 @@ describe('fleet mode: a policy that adds a host, before and after the next sync'
 
   it('after the sync the new intermediate covers it: governed at once, the organisation root unchanged, nothing to re-trust', async () => {
     const caBefore = await fs.readFile(t.agent.ca.caFile, 'utf8');
-    // The stand-in gateway signs for the policy's hosts, as the gateway will.
-    const renewed = await t.agent.ca.renewIfDue(org.signer({ permittedDns: subtreesFor(t.agent.policy().policy.interception.hosts) }));
+    // The gateway's signer, constrained to the policy's hosts (what its ca.renew handler passes).
+    await fs.writeFile(path.join(home, 'org-root.key'), org.keyPem, { mode: 0o600 });
+    await fs.writeFile(path.join(home, 'org-root.crt'), org.certPem);
+    const gateway = await OrgSigner.load(path.join(home, 'org-root.crt'), path.join(home, 'org-root.key'));
+    const hosts = t.agent.policy().policy.interception.hosts;
+    const renewed = await t.agent.ca.renewIfDue(async (csrPem) => {
+      const chain = await gateway.sign(csrPem, 'test-device', hosts);
+      return { intermediatePem: chain.certificatePem, orgRootPem: gateway.rootPem };
+    });
     expect(renewed).toBe(true);
     expect(t.agent.status().ca).toMatchObject({ permittedDns: [ANTHROPIC, OPENAI], coverage: { uncovered: [], reason: null }, retrust: { pending: [], command: null } });
     expect(await fs.readFile(t.agent.ca.caFile, 'utf8')).toBe(caBefore);
