@@ -1,5 +1,5 @@
 /**
- * The agent's config file (`../shared/examples/agent.json`). Every field has a default, so `{}` is a
+ * The agent's config file (`examples/agent.json`). Every field has a default, so `{}` is a
  * valid config; `loadAgentConfig` (agent/config) resolves paths against the file's folder.
  */
 import { z } from 'zod';

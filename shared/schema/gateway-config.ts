@@ -1,4 +1,4 @@
-/** The central gateway's config file (`../shared/examples/gateway.json`). */
+/** The central gateway's config file (`examples/gateway.json`). */
 import { z } from 'zod';
 import { port } from './common.js';
 

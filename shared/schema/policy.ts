@@ -1,5 +1,5 @@
 /**
- * The policy document, as an administrator writes it (`../shared/examples/policy.json` is the
+ * The policy document, as an administrator writes it (`examples/policy.json` is the
  * published form and must stay valid). One schema per shape: every type below is `z.infer`red.
  * Objects are strict, so a misspelled field is an error instead of a silently ignored rule.
  */

@@ -1,11 +1,11 @@
 /**
- * The policy the governed bench subjects run: the handbook's example policy with its guardrails,
+ * The policy the governed bench subjects run: the repo's example policy (examples/policy.json) with its guardrails,
  * audit settings and budgets (raised so a benchmark never exhausts them), without its request-rate
  * limit (which would answer 429 to a load generator), and `*.bench.test` added for the
  * first-handshake measurement. Used by the in-process subject and by the whole agent (`outpost start`).
  */
 import fs from 'node:fs/promises';
-import { exampleFile } from '../support/handbook.js';
+import { exampleFile } from '../support/repo.js';
 
 /** The bench policy as a JSON document (validated by whoever loads it). */
 export async function benchPolicyDocument(): Promise<Record<string, unknown>> {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAiClient, anthropicClient } from '../support/clients.js';
 import { startTestAgent, type TestAgent } from '../support/agent.js';
-import { REPO_ROOT } from '../support/handbook.js';
+import { REPO_ROOT } from '../support/repo.js';
 import { agentStatus } from '../../shared/schema/control.js';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
-import { REPO_ROOT } from './handbook.js';
+import { REPO_ROOT } from './repo.js';
 
 const CLI = path.join(REPO_ROOT, 'dist/agent/cli/main.js');
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
-import { REPO_ROOT } from '../../support/handbook.js';
+import { REPO_ROOT } from '../../support/repo.js';
 import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 

@@ -16,7 +16,7 @@ import type { GovernorState } from '../../../shared/core/decide.js';
 import type { AuditRecord } from '../../../shared/schema/audit.js';
 import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { chatThrough } from '../../support/clients.js';
-import { exampleFile } from '../../support/handbook.js';
+import { exampleFile } from '../../support/repo.js';
 import { makeEntry } from '../../support/audit-entries.js';
 import { tempHome } from './temp-home.js';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, exampleFile } from '../../support/handbook.js';
+import { REPO_ROOT, exampleFile } from '../../support/repo.js';
 import { runOutpost, type CliResult } from '../../support/cli.js';
 
 /** Runs the built CLI with a throwaway home. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../shared/protocol/canonical-json.js';
 import { signPolicy, verifyPolicySignature } from '../../../shared/protocol/policy-signature.js';
 import { loadOrCreateSigningKey } from '../../../gateway/signing-key.js';
-import { exampleFile } from '../../support/handbook.js';
+import { exampleFile } from '../../support/repo.js';
 
 describe('signed policy', () => {
   it('serialises the same document to the same bytes whatever the key order', () => {

@@ -6,7 +6,7 @@ import { agentConfig } from '../../../shared/schema/config.js';
 import { gatewayConfig } from '../../../shared/schema/gateway-config.js';
 import { loadAgentConfig } from '../../../agent/config/load.js';
 import { InvalidDocumentError } from '../../../shared/schema/validate.js';
-import { exampleFile } from '../../support/handbook.js';
+import { exampleFile } from '../../support/repo.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 describe('the agent config', () => {
-  it('accepts the handbook example', async () => {
+  it('accepts the shipped example', async () => {
     const c = agentConfig.parse(JSON.parse(await fs.readFile(exampleFile('agent.json'), 'utf8')));
     expect(c.proxy).toMatchObject({ host: '127.0.0.1', port: 8787 });
     expect(c.upstream.resolve['api.openai.com']).toBe('127.0.0.1:9443');
@@ -82,7 +82,7 @@ describe('the agent config', () => {
 });
 
 describe('the gateway config', () => {
-  it('accepts the handbook example', async () => {
+  it('accepts the shipped example', async () => {
     const c = gatewayConfig.parse(JSON.parse(await fs.readFile(exampleFile('gateway.json'), 'utf8')));
     expect(c.store).toEqual({ kind: 'sqlite', path: 'gateway.db' });
     expect(c.listen.port).toBe(8790);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { policy } from '../../../shared/schema/policy.js';
 import { problemsOf } from '../../../shared/schema/validate.js';
 import { defaultPolicy } from '../../../shared/policy/default-policy.js';
-import { exampleFile } from '../../support/handbook.js';
+import { exampleFile } from '../../support/repo.js';
 
 const example = (): Record<string, unknown> => JSON.parse(fs.readFileSync(exampleFile('policy.json'), 'utf8')) as Record<string, unknown>;
 
@@ -15,7 +15,7 @@ function problemPaths(doc: unknown): string[] {
 }
 
 describe('the published policy format', () => {
-  it('accepts the handbook example and fills in the defaults', () => {
+  it('accepts the shipped example and fills in the defaults', () => {
     const p = policy.parse(example());
     expect(p.name).toBe('acme-default');
     expect(p.virtualKeys.map((v) => v.id)).toEqual(['vk-eng', 'vk-intern']);
