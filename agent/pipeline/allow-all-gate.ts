@@ -15,7 +15,7 @@ export interface AllowAllGateOptions {
   readonly onConnect?: (event: ConnectEvent) => void;
 }
 
-/** The provider's error body for `host`, in the shape its SDK parses (DESIGN.md, Errors to clients). */
+/** The provider's error body for `host`, in the shape its SDK parses (docs/architecture.md, "Errors to clients"). */
 export function providerError(host: string, status: number, type: string, message: string): Respond {
   let body: string;
   if (host.endsWith('anthropic.com') || host === 'claude.ai') {

@@ -1,6 +1,6 @@
 /**
  * Why the core refuses a request, as data. Each code is stable (it appears in the client's error,
- * the `x-outpost-decision` header and the audit record) and maps to one HTTP status (DESIGN.md
+ * the `x-outpost-decision` header and the audit record) and maps to one HTTP status (docs/architecture.md,
  * "Errors to clients").
  */
 import { OutpostError } from '../errors.js';

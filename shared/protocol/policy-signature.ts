@@ -1,7 +1,7 @@
 /**
  * Signed policy: the central gateway signs each policy version with its Ed25519 key; the agent
  * checks the signature against the gateway key it pinned at enrollment before it applies anything
- * (DESIGN.md "Sync protocol"). The signature covers the version and the canonical document, so a
+ * (the sync protocol, planned: docs/architecture.md). The signature covers the version and the canonical document, so a
  * replayed old version under a new number, or any edited field, fails.
  */
 import crypto from 'node:crypto';

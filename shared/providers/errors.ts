@@ -1,4 +1,4 @@
-/** Error bodies in each API family's own shape (DESIGN.md "Errors to clients"). */
+/** Error bodies in each API family's own shape (docs/architecture.md "Errors to clients"). */
 import type { ErrorShape } from './types.js';
 
 const JSON_TYPE = 'application/json';
