@@ -15,7 +15,7 @@ import readline from 'node:readline';
 import { verifyPolicySignature } from '../../shared/protocol/policy-signature.js';
 import { policy as policySchema } from '../../shared/schema/policy.js';
 import { PROTOCOL_V, type PolicyMessage } from '../../shared/schema/protocol.js';
-import { REPO_ROOT } from '../support/handbook.js';
+import { REPO_ROOT } from '../support/repo.js';
 import { SimAgent, enrollDevice } from '../support/gateway.js';
 import { makeChain } from '../support/audit-entries.js';
 import { startTestPostgres } from '../support/postgres.js';

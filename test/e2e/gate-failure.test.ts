@@ -11,7 +11,7 @@ import { fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatcherFor } from '../support/clients.js';
 import { startTestAgent, type TestAgent } from '../support/agent.js';
-import { REPO_ROOT } from '../support/handbook.js';
+import { REPO_ROOT } from '../support/repo.js';
 import { policy as policySchema, type PolicyInput } from '../../shared/schema/policy.js';
 
 const run = promisify(execFile);

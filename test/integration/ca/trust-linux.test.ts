@@ -15,7 +15,7 @@ import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { fetchFor } from '../../support/clients.js';
 import { runOutpost, startOutpost } from '../../support/cli.js';
 import type { ChildProcess } from 'node:child_process';
-import { REPO_ROOT } from '../../support/handbook.js';
+import { REPO_ROOT } from '../../support/repo.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
 import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
 import { nssStore } from '../../../agent/ca/trust/nss.js';

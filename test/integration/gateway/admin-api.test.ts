@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPolicySignature } from '../../../shared/protocol/policy-signature.js';
 import { policy as policySchema } from '../../../shared/schema/policy.js';
-import { exampleFile } from '../../support/handbook.js';
+import { exampleFile } from '../../support/repo.js';
 import { enrollDevice, startTestGateway, type TestGateway } from '../../support/gateway.js';
 
 let gw: TestGateway;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, exampleFile } from '../../support/handbook.js';
+import { REPO_ROOT, exampleFile } from '../../support/repo.js';
 import { runOutpost } from '../../support/cli.js';
 
 const CLI = path.join(REPO_ROOT, 'dist/agent/cli/main.js');

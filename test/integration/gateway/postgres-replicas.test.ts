@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_V } from '../../../shared/schema/protocol.js';
 import { periodStart } from '../../../shared/core/periods.js';
-import { exampleFile } from '../../support/handbook.js';
+import { exampleFile } from '../../support/repo.js';
 import { makeChain } from '../../support/audit-entries.js';
 import { SimAgent, startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { startTestPostgres, type TestPostgres } from '../../support/postgres.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { verifyPolicySignature } from '../../../shared/protocol/policy-signature.js';
 import { CLOSE_CODES, MAX_MESSAGE_BYTES, PROTOCOL_V, PROTOCOL_VERSION } from '../../../shared/schema/protocol.js';
-import { exampleFile } from '../../support/handbook.js';
+import { exampleFile } from '../../support/repo.js';
 import { makeChain } from '../../support/audit-entries.js';
 import { OK_STATUS, SimAgent, startTestGateway, type TestGateway } from '../../support/gateway.js';
 
