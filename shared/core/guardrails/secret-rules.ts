@@ -7,7 +7,7 @@
  * Pattern conventions: no capturing groups (the scanner adds one per rule), and a left boundary is
  * written as a lookbehind so a token glued to other word characters is not a match.
  */
-import { shannonEntropy } from './entropy.js';
+import { CREDENTIAL_ASSIGNMENT_RULE } from './credential-assignment.js';
 
 /** One credential format. */
 export interface SecretRule {
@@ -35,21 +35,6 @@ const B = '(?<![A-Za-z0-9_-])';
 const DIGITS = [...'0123456789'];
 const HEX_DIGITS = [...'0123456789abcdef'];
 const E = '(?![A-Za-z0-9_-])';
-
-/** The value part of `name = value`, without quotes. */
-function assignedValue(match: string): string {
-  const i = match.search(/[:=]/);
-  return match.slice(i + 1).replace(/^[\s"']+/, '');
-}
-
-/**
- * A generic assignment must look random: at least one letter and one digit, and entropy high enough
- * that prose ("password: correcthorse") or placeholders ("token = your_token_here") do not count.
- */
-function looksRandom(match: string): boolean {
-  const v = assignedValue(match);
-  return /[A-Za-z]/.test(v) && /\d/.test(v) && !/^(?:x+|your|example|placeholder|changeme|redacted)/i.test(v) && shannonEntropy(v) >= 3.3;
-}
 
 /** The rules, most specific first. */
 export const SECRET_RULES: readonly SecretRule[] = [
@@ -108,11 +93,6 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { kind: 'jwt', anchors: ['eyJ'], label: 'a JSON Web Token', pattern: `${B}eyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}` },
   { kind: 'connection-string-password', anchors: ['postgres', 'mysql', 'mariadb', 'mongodb', 'redis', 'amqp', 'mssql', 'sqlserver', 'clickhouse'], label: 'a connection string with a password', pattern: '(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\\+srv)?|rediss?|amqps?|mssql|sqlserver|clickhouse)://[^\\s:/@"\']+:[^\\s:/@"\']{3,}@[^\\s/"\']+', caseInsensitive: true },
   { kind: 'url-credentials', anchors: ['http'], label: 'a URL with a password', pattern: 'https?://[^\\s:/@"\']+:[^\\s:/@"\']{6,}@[A-Za-z0-9.-]+', caseInsensitive: true },
-  {
-    kind: 'generic-secret-assignment', anchors: ['key', 'secret', 'token', 'passw', 'pwd'], lead: 8,
-    label: 'a high-entropy secret assigned to a key, token or password',
-    pattern: '(?<![A-Za-z0-9])(?:api[_-]?key|secret[_-]?key|client[_-]?secret|access[_-]?token|auth[_-]?token|secret|password|passwd|pwd|token)["\']?\\s*[:=]\\s*["\']?[A-Za-z0-9_+/=.!@#$%^&*~-]{12,}',
-    caseInsensitive: true,
-    validate: looksRandom,
-  },
+  // Last: any specific format found at the same place wins over the generic assignment.
+  CREDENTIAL_ASSIGNMENT_RULE,
 ];

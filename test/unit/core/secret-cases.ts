@@ -61,6 +61,6 @@ export const CASES: Record<string, { sample: string; nearMiss: string }> = {
   jwt: { sample: `Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.${rand(URLSAFE, 43)}`, nearMiss: 'eyJhbGciOiJIUzI1NiJ9 alone is just a header' },
   'connection-string-password': { sample: `DATABASE_URL=postgres://app:${rand(ALNUM, 16)}@db.internal:5432/app`, nearMiss: 'postgres://db.internal:5432/app' },
   'url-credentials': { sample: `fetch("https://admin:${rand(ALNUM, 14)}@intranet.acme.example/api")`, nearMiss: 'https://intranet.acme.example/api?user=admin' },
-  'generic-secret-assignment': { sample: `client_secret = "${rand(ALNUM, 32)}"`, nearMiss: 'password = "correcthorsebatterystaple"' },
+  'credential-assignment': { sample: `client_secret = "${rand(ALNUM, 32)}"`, nearMiss: 'password = "correcthorsebatterystaple"' },
 };
 
