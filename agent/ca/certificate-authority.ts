@@ -156,11 +156,13 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
     await source.prewarm(hosts(p).filter((h) => !h.startsWith('*.') && permits(ca.permittedDns, h)));
   };
   /**
-   * The standalone root was re-issued or renewed with the same key: the issuer switches at once (a
-   * client still holding the old root accepts leaves for the hosts that root covers, since key and
-   * subject are the same), then the new root goes where the old one was trusted, then the bundle.
+   * The standalone root changed without a rotation's staging: the issuer switches at once, then the
+   * new root goes where the old one was trusted, then the bundle. For a re-issue or a renewal (same
+   * key and subject) a client still holding the old root keeps accepting leaves for the hosts it
+   * covers meanwhile. A root re-made at open because its key was unreachable has a new key, but
+   * nothing is served yet then.
    */
-  const sameKeyChange = async (before: TrustedCert): Promise<void> => {
+  const switchAndRetrust = async (before: TrustedCert): Promise<void> => {
     const was = await retrust.trustedBy(before);
     source.setCa(issuingCa() as IssuingCa);
     const after = await trusted();
@@ -179,7 +181,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
       } catch (err) {
         widenFailure = `the root could not be re-issued for them: ${(err as Error).message}`;
       }
-      if (change !== 'unchanged') await sameKeyChange(before);
+      if (change !== 'unchanged') await switchAndRetrust(before);
     }
     await prewarm(next);
     return change;
@@ -192,9 +194,9 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
     await prewarm(current);
   };
 
-  // A root replaced while opening (renewed near expiry, or re-made because its key was gone) is
-  // re-trusted where its predecessor was, like any later change.
-  if (root?.replaced) await sameKeyChange(certFor(root.replaced));
+  // A root replaced while opening (renewed near expiry, or re-made because its key was unreachable)
+  // is re-trusted where its predecessor was, like any later change.
+  if (root?.replaced) await switchAndRetrust(certFor(root.replaced));
   else await refreshBundle();
   if (options.followPolicy !== false) await applyPolicy(policy);
 
@@ -230,7 +232,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
       if (root) {
         const before = certFor(root.ca.certPem);
         if (await root.renewIfDue()) {
-          await sameKeyChange(before);
+          await switchAndRetrust(before);
           change = 'renewed';
         }
       }
