@@ -10,6 +10,7 @@ import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { fetchFor } from '../../support/clients.js';
 import { FAKE_AZURE_HOST } from '../../support/fake-provider.js';
 import { policy as policySchema, type PolicyInput } from '../../../shared/schema/policy.js';
+import { openAgentStore } from '../../../agent/store/agent-store.js';
 
 const OPENAI = 'api.openai.com';
 const ANTHROPIC = 'api.anthropic.com';
@@ -66,6 +67,21 @@ describe('the CA covers the policy in force, however it arrived', () => {
     expect(await anthropicThrough(again, again.caPem)).toBe(200);
     expect(recordsOf(again, ANTHROPIC)).toEqual([expect.objectContaining({ kind: 'request', decision: 'allow', status: 200 })]);
     expect(again.agent.proxy.stats()).toMatchObject({ tunnelled: 0 });
+  });
+
+  it('a gateway-managed agent starting on its stored policy: the CA covers it from the first request', async () => {
+    const first = track(await startTestAgent({ policy: policy(1, [OPENAI]) }));
+    const config = first.agent.config;
+    await first.stopAgent();
+    // The last policy the gateway sent, kept in the store (what a managed agent resumes offline).
+    const store = openAgentStore(config, { uploads: true });
+    store.state.saveLastGoodPolicy(policySchema.parse(policy(7, [OPENAI, ANTHROPIC])), 'gateway');
+    await store.close();
+
+    const managed = track(await startTestAgent({ home: first.home, config: { gateway: { url: 'https://gateway.example.test' } }, provider: { provider: first.provider, ca: first.upstreamCa } }));
+    expect(managed.agent.policy()).toMatchObject({ source: 'store (last good, from gateway)', policy: { version: 7 } });
+    expect(managed.agent.status().ca).toMatchObject({ permittedDns: [ANTHROPIC, OPENAI], coverage: { uncovered: [] } });
+    expect(await anthropicThrough(managed, managed.caPem)).toBe(200);
   });
 
   it('a client that kept the old root still reaches the hosts it covered, and is refused the new host by name constraints', async () => {
