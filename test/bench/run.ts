@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: runs every `*.bench.js` next to this file (or those named on the command line),
- * prints a table per section and writes `bench-results/latest.json` (a run of named sections
- * replaces those sections there and keeps the others).
+ * prints a table per section and writes `bench-results/latest.json` and the same as tables in
+ * `latest.txt` (a run of named sections replaces those sections there and keeps the others), then
+ * regenerates README.md's performance block from the JSON (`readme.ts`).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchModule, BenchSection } from './types.js';
+import { updateReadme } from './readme.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -53,7 +55,10 @@ async function main(): Promise<void> {
   const kept = only.length === 0 ? [] : (await previousSections(outFile)).filter((s) => !results.some((r) => r.title === s.title));
   const record = { time, node: process.version, cpus: (await import('node:os')).cpus().length, sections: [...kept, ...measured] };
   await fs.writeFile(outFile, `${JSON.stringify(record, null, 2)}\n`);
-  process.stdout.write(`results kept in ${outFile}\n`);
+  // The same sections as tables, for reading (written by the run, never by hand).
+  await fs.writeFile(path.join(outDir, 'latest.txt'), record.sections.map(table).join('\n'));
+  process.stdout.write(`results kept in ${outFile} (tables: latest.txt)\n`);
+  if (await updateReadme()) process.stdout.write('README.md performance section regenerated\n');
 }
 
 await main();
