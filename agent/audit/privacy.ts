@@ -104,3 +104,14 @@ export function allowListHeaders(headers: HeaderBag): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * The allow-listed headers as a record keeps them: a credential the built-in secrets detector finds
+ * in one (a key pasted into a user agent, which the gate refuses) is redacted, whatever the policy.
+ */
+export function recordedHeaders(headers: HeaderBag): Record<string, string> {
+  const out = allowListHeaders(headers);
+  const secrets = builtInAuditRules().filter((r) => r.type === 'secrets');
+  for (const name in out) out[name] = redactForAudit(secrets, [out[name] as string])[0] as string;
+  return out;
+}

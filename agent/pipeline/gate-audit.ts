@@ -1,9 +1,9 @@
 /**
  * Building audit entries for the gate. Fields by allow-list only: request headers through the audit
- * store's one allow-list (`allowListHeaders`, never credentials), prompts and outputs only as policy
+ * store's one allow-list (`recordedHeaders`: never credentials, and any secret in an allowed one redacted), prompts and outputs only as policy
  * `audit.recordPrompts` says (agent/audit/privacy.ts), always with every guardrail finding redacted.
  */
-import { allowListHeaders } from '../audit/privacy.js';
+import { recordedHeaders } from '../audit/privacy.js';
 import type { AuditEntry, Decision, FiredRule } from '../../shared/schema/audit.js';
 import type { Identity } from '../../shared/core/principals.js';
 import type { InterceptedRequest } from './seam.js';
@@ -81,6 +81,6 @@ export function auditEntry(base: EntryBase, outcome: EntryOutcome): AuditEntry {
     priceVersion: outcome.priceVersion,
     prompt: base.prompt(),
     output: outcome.output,
-    headers: allowListHeaders(r.headers),
+    headers: recordedHeaders(r.headers),
   };
 }

@@ -33,6 +33,7 @@ import type { AuditEntry, FiredRule } from '../../shared/schema/audit.js';
 import type { Policy } from '../../shared/schema/policy.js';
 import { auditRedactionRules } from '../audit/privacy.js';
 import { auditEntry, capText, NO_USAGE, type EntryBase } from './gate-audit.js';
+import { requestMetadata } from './gate-metadata.js';
 import { DEGRADED_FOR_MS, failureText, stripVirtualKeys, type GateFailure, type GateFailureStage, type GateHealth } from './gate-failure.js';
 import { priceTableVersion } from './gate-price-version.js';
 import { decisionHeader, denialAnswer, errorAnswer } from './gate-respond.js';
@@ -352,6 +353,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       model: parsed.model,
       credentials: findCredentials(request.headers, request.path),
       texts: parsed.texts,
+      metadata: requestMetadata(request.headers, request.path, !metered),
       promptChars: parsed.promptChars,
       maxOutputTokens: parsed.maxOutputTokens,
       metered,

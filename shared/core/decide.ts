@@ -29,6 +29,12 @@ export interface RequestFacts {
   readonly credentials: readonly Credential[];
   /** The prompt's text parts (system, messages, tool calls and results), for guardrails. */
   readonly texts: readonly string[];
+  /**
+   * What else the client sends that a credential could hide in: header lines and URL query
+   * parameters, except the credential the virtual-key swap owns. Scanned by the input `secrets`
+   * rules; a finding there cannot be redacted in place, so `redact` refuses like `block`.
+   */
+  readonly metadata?: readonly string[];
   /** Characters of prompt text, for the token estimate. */
   readonly promptChars: number;
   /** The output cap the request names, or null. */
@@ -205,6 +211,22 @@ export class Governor {
       return { ok: false, denial: denial('guardrail_blocked', message, fired), principal, rules: fired };
     }
 
+    // 5b. Credentials in the request's headers or URL.
+    const meta = facts.metadata;
+    let metaWarned = false;
+    if (meta !== undefined && meta.length > 0 && cp.guardrails.request.length > 0) {
+      const m = evaluateGuardrails(cp.guardrails.request, meta, 'request', policy.failMode);
+      if (m.action === 'block' || m.action === 'redact') {
+        for (const r of m.rules) fired.push(r.action === 'redact' ? { ...r, action: 'block', explanation: `${r.explanation} (a header or URL cannot be redacted in place: blocked)` } : r);
+        const by = m.blockedBy ?? cp.guardrails.request.find((r) => m.rules.some((f) => f.id === r.id && f.action === 'redact')) ?? null;
+        const found = m.rules.find((r) => r.id === by?.id);
+        const message = by?.message ?? `Outpost blocked this request: ${found?.explanation ?? 'a guardrail fired'} (rule "${by?.id ?? 'guardrails'}"). Remove it from the request's headers or URL and try again.`;
+        return { ok: false, denial: denial('guardrail_blocked', message, fired), principal, rules: fired };
+      }
+      if (m.rules.length > 0) fired.push(...m.rules);
+      metaWarned = m.action === 'warn';
+    }
+
     // 6. Rate limits (reserve tokens).
     const outTokens = facts.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS;
     const inTokens = estimateInputTokens(facts.promptChars);
@@ -227,7 +249,7 @@ export class Governor {
       return { ok: false, denial: denial('budget_exceeded', m, fired), principal, rules: fired };
     }
 
-    const decision = g.action === 'redact' ? 'redact' : g.action === 'warn' ? 'warn' : 'allow';
+    const decision = g.action === 'redact' ? 'redact' : g.action === 'warn' || metaWarned ? 'warn' : 'allow';
     return { ok: true, principal, vkCredential, providerKeyRef, decision, rules: fired, redacted: g.redacted, estimateTokens, estimateUsd, priced: rates !== null || !facts.metered, rate, budget };
   }
 

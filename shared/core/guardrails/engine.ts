@@ -12,8 +12,8 @@ import { buildDetector, DETECTORS, type DetectorFactories } from './registry.js'
 import { cachedDetector } from './scan-cache.js';
 import type { Detector, Finding } from './types.js';
 
-/** Where a guardrail runs. */
-export type GuardrailTarget = 'input' | 'output';
+/** Where a guardrail runs: the prompt, the response, or the request's headers and URL. */
+export type GuardrailTarget = 'input' | 'output' | 'request';
 
 /** A policy guardrail with its detector built. */
 export interface CompiledGuardrail {
@@ -28,6 +28,8 @@ export interface CompiledGuardrail {
 export interface CompiledGuardrails {
   readonly input: readonly CompiledGuardrail[];
   readonly output: readonly CompiledGuardrail[];
+  /** The input `secrets` rules, run over the request's headers and URL query too (credentials only: no PII or custom patterns there). */
+  readonly request: readonly CompiledGuardrail[];
   readonly failMode: 'open' | 'closed';
 }
 
@@ -56,7 +58,7 @@ export function compileGuardrails(rules: readonly Guardrail[], failMode: 'open' 
     if (rule.on.includes('input')) input.push(c);
     if (rule.on.includes('output')) output.push(c);
   }
-  return { input, output, failMode };
+  return { input, output, request: input.filter((r) => r.type === 'secrets'), failMode };
 }
 
 function describe(findings: readonly Finding[]): { kind: string; what: string } {
@@ -71,7 +73,7 @@ function describe(findings: readonly Finding[]): { kind: string; what: string } 
   return { kind: kinds, what };
 }
 
-const WHERE: Record<GuardrailTarget, string> = { input: 'the prompt', output: 'the response' };
+const WHERE: Record<GuardrailTarget, string> = { input: 'the prompt', output: 'the response', request: "the request's headers or URL" };
 
 /**
  * Runs `rules` over `texts`. Hot path: with nothing found, this allocates nothing and returns
