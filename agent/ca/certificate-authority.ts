@@ -105,7 +105,9 @@ export interface CertificateAuthority {
    * Fleet: when no intermediate is installed, a third of its life is left, or it does not cover the
    * policy's hosts, sends a CSR through
    * `signer` (the sync client's round trip to the gateway) and installs the answer. The sync client
-   * calls it after each connect and daily; resolves true when it renewed.
+   * calls it after each connect, after each policy it applies (a new host needs a wider
+   * intermediate; until then `coverage()` names it and the engine refuses it), and daily; resolves
+   * true when it renewed.
    */
   renewIfDue(signer: IntermediateSigner): Promise<boolean>;
 }
