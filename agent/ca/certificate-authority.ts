@@ -124,7 +124,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
 
   const root =
     config.ca.mode === 'standalone'
-      ? await RootAuthority.open({ home, keys, constrainTo: config.ca.nameConstraints ? hosts(policy) : null, ...clock })
+      ? await RootAuthority.open({ home, keys, constrainTo: config.ca.nameConstraints ? hosts(policy) : null, ...clock, ...(await fallbackFor(keychain, home)) })
       : null;
   const fleet = config.ca.mode === 'fleet' ? await FleetAuthority.open({ home, keys, requireNameConstraints: config.ca.nameConstraints, ...clock }) : null;
   const caFile = root ? root.certPath : FleetAuthority.orgRootPath(home);
@@ -274,4 +274,9 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
       return true;
     },
   };
+}
+
+/** With the OS keychain in use, the file fallback where a key made while it was unavailable may sit. */
+async function fallbackFor(keychain: Keychain, home: string): Promise<{ fallbackKeys?: KeyStore }> {
+  return keychain.backend === 'keychain' ? { fallbackKeys: new KeyStore(await openKeychain({ home, mode: 'file' })) } : {};
 }

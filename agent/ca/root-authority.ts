@@ -32,6 +32,12 @@ export interface RootAuthorityOptions {
   readonly keys: KeyStore;
   /** The policy's intercepted host patterns; null turns name constraints off. */
   readonly constrainTo: readonly string[] | null;
+  /**
+   * Where a root key made while the keychain was unavailable sits (the file fallback). When the
+   * keychain's key does not match root.pem but this one does, it moves into `keys`: the keychain
+   * came back, and the root the stores trust now stays (no new root, no new trust prompt).
+   */
+  readonly fallbackKeys?: KeyStore;
   /** Names the device in the subject; the OS host name by default. */
   readonly deviceName?: string;
   readonly now?: () => number;
@@ -63,18 +69,17 @@ export class RootAuthority {
    */
   static async open(options: RootAuthorityOptions): Promise<RootAuthority> {
     const certPem = await readFileOrNull(RootAuthority.certPath(options.home));
-    const key = await options.keys.load(KeyName.root);
-    if (certPem !== null && key !== null) {
-      let ca: IssuingCa | null = null;
-      try {
-        ca = issuingCa(certPem, key, 'root');
-      } catch (err) {
-        if (!(err instanceof CaError)) throw err;
-      }
+    let ca = certPem === null ? null : pair(certPem, await options.keys.load(KeyName.root));
+    if (certPem !== null && ca === null && options.fallbackKeys) {
+      ca = pair(certPem, await options.fallbackKeys.load(KeyName.root));
       if (ca !== null) {
-        const root = new RootAuthority(options, ca, 'unchanged', null);
-        return (await root.renewIfDue()) ? new RootAuthority(options, root.ca, 'renewed', certPem) : root;
+        await options.keys.save(KeyName.root, ca.key);
+        await options.fallbackKeys.delete(KeyName.root);
       }
+    }
+    if (ca !== null) {
+      const root = new RootAuthority(options, ca, 'unchanged', null);
+      return (await root.renewIfDue()) ? new RootAuthority(options, root.ca, 'renewed', certPem) : root;
     }
     const created = await persist(options, await signRoot(options, await generateEcKey(), wantedSubtrees(options)));
     return new RootAuthority(options, created, 'created', certPem);
@@ -129,6 +134,17 @@ export class RootAuthority {
 
   private now(): number {
     return (this.options.now ?? Date.now)();
+  }
+}
+
+/** The root for `certPem` and `key`, or null when there is no key or it is not the certificate's. */
+function pair(certPem: string, key: KeyMaterial | null): IssuingCa | null {
+  if (key === null) return null;
+  try {
+    return issuingCa(certPem, key, 'root');
+  } catch (err) {
+    if (err instanceof CaError) return null;
+    throw err;
   }
 }
 

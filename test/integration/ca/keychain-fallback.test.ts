@@ -2,7 +2,8 @@
  * The OS keychain unavailable at start (no Secret Service on the session bus): `outpost start`
  * with `ca.keyStore: auto` falls back to the 0600 key file, keeps intercepting, and says so in
  * `/v1/status`. Under `npm test` (a real GNOME keyring) the first start keeps the root key in the
- * keychain; the second cannot reach it, makes a new root, and says that too.
+ * keychain; the second cannot reach it, makes a new root, and says that too; the third, with the
+ * keychain back, moves that root's key into it and keeps that root (no flip back, no new prompt).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -75,10 +76,21 @@ describe('the keychain unavailable at start', () => {
     expect(status.degraded.join('\n')).not.toContain('CA key in a file');
   });
 
+  let fallbackRoot = '';
+
   it('falls back to the key file, keeps intercepting, and reports it', async () => {
-    const { status } = await run(NO_KEYCHAIN);
+    const { status, caPem } = await run(NO_KEYCHAIN);
+    fallbackRoot = caPem;
     expect(status.ca).toMatchObject({ keyStore: 'file', weakKeyStore: true });
     expect(status.degraded.join('\n')).toMatch(/CA key in a file: .*the OS keychain is not available/);
     if (inKeyring) expect(status.degraded.join('\n')).toContain('the key of the previous CA root could not be read');
+  });
+
+  it.runIf(inKeyring)('when the keychain is back, the key made meanwhile moves into it and that root stays', async () => {
+    const { status, caPem } = await run({});
+    expect(caPem).toBe(fallbackRoot);
+    expect(status.ca).toMatchObject({ keyStore: 'keychain', weakKeyStore: false });
+    expect(status.degraded).toEqual([]);
+    expect(await fs.readdir(path.join(home, 'keys')).catch(() => [])).toEqual([]);
   });
 });
