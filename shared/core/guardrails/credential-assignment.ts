@@ -117,8 +117,10 @@ export const CREDENTIAL_ASSIGNMENT_RULE: SecretRule = {
   kind: 'credential-assignment',
   label: 'a credential assigned to a secret-like name',
   anchors: ['key', 'secret', 'token', 'pass', 'pwd', 'credential', 'auth'],
-  // The match starts at the keyword; the rest of the name before it is taken in by `extendLeft`.
-  pattern: `(?:key|secret|token|pass(?:w(?:or)?d|phrase)?|pwd|credential|auth)[A-Za-z0-9_.-]{0,40}["'\`]?\\]?\\s{0,4}(?::=|=>|[:=])(?!=)\\s{0,4}["'\`]?(?:(?:bearer|basic|token)\\s+)?[A-Za-z0-9_+/=.!@#$%^&*~-]{${MIN_VALUE},256}`,
+  // The match starts at the name's first keyword (the lookbehind refuses a later one, so
+  // `AWS_SECRET_ACCESS_KEY=…` is one finding, not one per keyword); the rest of the name before it
+  // is taken in by `extendLeft`.
+  pattern: `(?<!(?:key|secret|token|pass|pwd|credential|auth)[A-Za-z0-9_.-]{0,40})(?:key|secret|token|pass(?:w(?:or)?d|phrase)?|pwd|credential|auth)[A-Za-z0-9_.-]{0,40}["'\`]?\\]?\\s{0,4}(?::=|=>|[:=])(?!=)\\s{0,4}["'\`]?(?:(?:bearer|basic|token)\\s+)?[A-Za-z0-9_+/=.!@#$%^&*~-]{${MIN_VALUE},256}`,
   caseInsensitive: true,
   validate: (match) => looksLikeCredential(assignedValue(match)),
   extendLeft: /[A-Za-z0-9_-]/,
