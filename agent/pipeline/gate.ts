@@ -142,6 +142,11 @@ export function createGate(deps: GateDeps): OutpostGate {
   // are refused while it is set, as when the audit log says it cannot record.
   let sinkError: string | null = null;
 
+  /** The endpoint a request is, custom hosts of the policy in force included. */
+  function endpointOf(host: string, method: string, path: string): Endpoint | null {
+    return matchEndpoint(host, method, path, governor.compiled.providerHosts);
+  }
+
   /** Counts and reports one internal failure; never throws. */
   function noteFailure(stage: GateFailureStage, message: string): void {
     const failure: GateFailure = { stage, message, failMode: governor.compiled.policy.failMode };
@@ -237,7 +242,7 @@ export function createGate(deps: GateDeps): OutpostGate {
 
   /** The endpoint shape of the host's main API (for the provider, its credential header and errors). */
   function hostEndpoint(host: string): Endpoint | null {
-    return matchEndpoint(host, 'POST', '/v1/chat/completions') ?? matchEndpoint(host, 'POST', '/v1/messages') ?? matchEndpoint(host, 'POST', '/v1beta/models/m:generateContent');
+    return endpointOf(host, 'POST', '/v1/chat/completions') ?? endpointOf(host, 'POST', '/v1/messages') ?? endpointOf(host, 'POST', '/v1beta/models/m:generateContent');
   }
 
   function providerAdapterForHost(host: string): ProviderAdapter | null {
@@ -293,7 +298,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     noteFailure(stage, message);
     let endpoint: Endpoint | null = null;
     try {
-      endpoint = matchEndpoint(request.host, request.method, request.path);
+      endpoint = endpointOf(request.host, request.method, request.path);
     } catch {
       // the answer then takes the generic (OpenAI) error shape
     }
@@ -329,7 +334,7 @@ export function createGate(deps: GateDeps): OutpostGate {
   }
 
   function decide(request: InterceptedRequest): Admission | Promise<Admission> {
-    const endpoint = matchEndpoint(request.host, request.method, request.path);
+    const endpoint = endpointOf(request.host, request.method, request.path);
     // HOT PATH: two boolean checks before the real decision.
     const health = deps.auditHealth;
     if (health !== undefined && !health.canAccept()) return auditUnavailable(request, endpoint, health.health().reason ?? 'the audit log cannot record');
@@ -493,13 +498,13 @@ export function createGate(deps: GateDeps): OutpostGate {
       record(entry);
     },
     tooLarge(request, limitBytes) {
-      const endpoint = matchEndpoint(request.host, request.method, request.path);
+      const endpoint = endpointOf(request.host, request.method, request.path);
       const answer = errorAnswer(endpoint?.adapter ?? null, 413, 'request_too_large', `Outpost: the request body is larger than the ${limitBytes} bytes it can check. Send a smaller request.`, decisionHeader('block', 'request_too_large', ['body-limit']));
       const b = base({ ...request, body: Buffer.alloc(0) }, endpoint, null, null, null);
       return refuse(answer, b, [{ id: 'body-limit', kind: 'request-too-large', action: 'deny', target: 'request', explanation: `the body exceeds the ${limitBytes} bytes the agent reads before deciding` }], 'request body too large');
     },
     upstreamFailed(request, error) {
-      const endpoint = matchEndpoint(request.host, request.method, request.path);
+      const endpoint = endpointOf(request.host, request.method, request.path);
       const answer = errorAnswer(endpoint?.adapter ?? null, 502, 'upstream_error', `Outpost could not reach ${request.host}: ${error.message}`, decisionHeader('error', 'upstream_error', []));
       // An AI call is recorded as failed once: by its tap when it had one, else here (the gate
       // itself failed under fail-closed, or the forward never got a tap). Other calls pass unrecorded.

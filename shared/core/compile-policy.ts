@@ -1,12 +1,13 @@
 /**
  * A policy compiled for the hot path, once per policy version: hashed virtual keys, model matchers,
- * host classifier, team index, budget levels per scope, guardrail detectors.
+ * host classifier, custom provider hosts, team index, budget levels per scope, guardrail detectors.
  */
 import type { Policy, RateLimit } from '../schema/policy.js';
 import type { BudgetLevel } from './budgets.js';
 import { compileGuardrails, type CompiledGuardrails } from './guardrails/engine.js';
 import { DETECTORS, type DetectorFactories } from './guardrails/registry.js';
-import { compileHostClassifier, type HostClass } from './hosts.js';
+import { compileHostClassifier, compileProviderHosts, type HostClass } from './hosts.js';
+import type { ProviderLookup } from '../schema/custom-provider.js';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.js';
 import { indexTeams, PrincipalResolver, type Identity, type Principal } from './principals.js';
 import { compileVirtualKeys, type VirtualKeyTable } from './virtual-keys.js';
@@ -15,6 +16,8 @@ import { compileVirtualKeys, type VirtualKeyTable } from './virtual-keys.js';
 export interface CompiledPolicy {
   readonly policy: Policy;
   readonly classify: (host: string) => HostClass;
+  /** The custom provider (policy `providers`) serving a host, for endpoint matching. */
+  readonly providerHosts: ProviderLookup;
   readonly keys: VirtualKeyTable;
   readonly principals: PrincipalResolver;
   readonly defaultModels: ModelMatcher | null;
@@ -40,6 +43,7 @@ export function compilePolicy(policy: Policy, identity: Identity, detectors: Det
   return {
     policy,
     classify: compileHostClassifier(policy.interception),
+    providerHosts: compileProviderHosts(policy.providers),
     keys: compileVirtualKeys(policy.virtualKeys),
     principals: new PrincipalResolver(indexTeams(policy.teams), identity),
     defaultModels: policy.defaults.allowedModels ? compileModelPatterns(policy.defaults.allowedModels) : null,

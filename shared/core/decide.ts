@@ -8,13 +8,15 @@
  * versions (a new policy keeps the spend so far).
  */
 import type { FiredRule } from '../schema/audit.js';
-import type { Policy, ProviderId } from '../schema/policy.js';
+import type { ProviderRef } from '../schema/custom-provider.js';
+import type { Policy } from '../schema/policy.js';
 import { BudgetLedger, type BudgetState, type BudgetTicket } from './budgets.js';
 import { compilePolicy, type CompiledPolicy } from './compile-policy.js';
 import { denial, type Denial } from './denials.js';
 import { evaluateGuardrails, type GuardrailOutcome } from './guardrails/engine.js';
 import { DETECTORS, type DetectorFactories } from './guardrails/registry.js';
 import type { Identity, Principal } from './principals.js';
+import { withPolicyPrices } from './policy-prices.js';
 import type { PriceTable, TokenUsage } from './pricing.js';
 import { RateLimiter, type RateState, type RateTicket } from './rate-limits.js';
 import { DEFAULT_OUTPUT_TOKENS, estimateInputTokens } from './tokens.js';
@@ -22,7 +24,8 @@ import { VIRTUAL_KEY_PREFIX, type CompiledVirtualKey, type Credential } from './
 
 /** What the provider adapter extracted from a request, for the decision. */
 export interface RequestFacts {
-  readonly provider: ProviderId;
+  /** A built-in provider id, or the policy's custom provider id. */
+  readonly provider: ProviderRef;
   /** Null when the endpoint names none (some web-app calls): the allow-list cannot apply. */
   readonly model: string | null;
   /** Every credential on the request (`findCredentials`). */
@@ -116,15 +119,18 @@ export class Governor {
   readonly limiter = new RateLimiter();
   readonly ledger = new BudgetLedger();
   private current: CompiledPolicy;
+  private pricing: PriceTable;
 
   constructor(
     policy: Policy,
     private readonly identity: Identity,
-    readonly prices: PriceTable,
+    /** The price database; each policy version puts its custom providers' prices in front of it. */
+    private readonly basePrices: PriceTable,
     /** The guardrail detectors by type (every policy version is compiled with them). */
     private readonly detectors: DetectorFactories = DETECTORS,
   ) {
     this.current = compilePolicy(policy, identity, detectors);
+    this.pricing = withPolicyPrices(basePrices, policy);
   }
 
   /** The compiled policy in force. */
@@ -132,9 +138,15 @@ export class Governor {
     return this.current;
   }
 
+  /** The prices in force: the policy's for its custom providers, else the price database's. */
+  get prices(): PriceTable {
+    return this.pricing;
+  }
+
   /** Switches to a new policy version; counters are kept. */
   setPolicy(policy: Policy): void {
     this.current = compilePolicy(policy, this.identity, this.detectors);
+    this.pricing = withPolicyPrices(this.basePrices, policy);
   }
 
   /** Decides on a request. Hot path. */
@@ -196,9 +208,9 @@ export class Governor {
     if (rates === null && facts.metered) {
       const model = facts.model ?? '(none)';
       if (policy.pricing.unknownModel === 'block') {
-        return this.refuse(denial('price_unknown', `Outpost: model "${model}" has no known price, and the policy blocks unpriced models. Use a listed model.`, [rule('pricing', 'unknown-price', 'deny', `no price for ${facts.provider}/${model} in ${this.prices.version}`)]), principal);
+        return this.refuse(denial('price_unknown', `Outpost: model "${model}" has no known price, and the policy blocks unpriced models. Use a listed model.`, [rule('pricing', 'unknown-price', 'deny', `no price for ${facts.provider}/${model} in ${this.prices.versionFor(facts.provider)}`)]), principal);
       }
-      fired.push(rule('pricing', 'unknown-price', 'warn', `no price for ${facts.provider}/${model} in ${this.prices.version}; allowed by policy and not charged to budgets`));
+      fired.push(rule('pricing', 'unknown-price', 'warn', `no price for ${facts.provider}/${model} in ${this.prices.versionFor(facts.provider)}; allowed by policy and not charged to budgets`));
     }
 
     // 5. Input guardrails.
@@ -254,11 +266,11 @@ export class Governor {
   }
 
   /** Settles a finished request with its real (or estimated) usage; returns what it cost. */
-  complete(grant: Grant, provider: ProviderId, model: string | null, usage: TokenUsage, nowMs: number): Settlement {
+  complete(grant: Grant, provider: ProviderRef, model: string | null, usage: TokenUsage, nowMs: number): Settlement {
     this.limiter.settle(grant.rate, usage.inputTokens + usage.outputTokens);
     const cost = model === null ? null : this.prices.cost(provider, model, usage, new Date(nowMs));
     this.ledger.settle(grant.budget, cost ?? 0);
-    return { costUsd: cost, priceVersion: cost === null ? null : this.prices.version };
+    return { costUsd: cost, priceVersion: cost === null ? null : this.prices.versionFor(provider) };
   }
 
   /** Releases a request that failed before costing anything. */

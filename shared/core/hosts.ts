@@ -3,6 +3,7 @@
  * allocation-free per lookup: exact names live in a Set, wildcard suffixes in an array, and a lookup
  * walks the host's parent domains without building substrings beyond one `slice` per level.
  */
+import type { CustomProvider, ProviderLookup } from '../schema/custom-provider.js';
 
 /** A compiled list of host patterns. */
 export interface HostMatcher {
@@ -65,5 +66,32 @@ export function compileHostClassifier(interception: InterceptionHosts): (host: s
     if (blocked.matches(h)) return 'block';
     if (bypass.matches(h)) return 'tunnel';
     return intercept.matches(h) ? 'intercept' : 'tunnel';
+  };
+}
+
+/** The lookup of no custom provider (a policy without `providers`). */
+export const NO_CUSTOM_PROVIDERS: ProviderLookup = () => null;
+
+/**
+ * Builds `lookup(host)` → the custom provider serving it, from the policy's `providers` (the schema
+ * lets a host belong to one provider only). An exact name is a map lookup; wildcard hosts are
+ * tried per provider. Classification is separate: declaring a provider already put its hosts in
+ * `interception.hosts`, so blocked and bypassed hosts keep their precedence.
+ */
+export function compileProviderHosts(providers: readonly CustomProvider[]): ProviderLookup {
+  if (providers.length === 0) return NO_CUSTOM_PROVIDERS;
+  const exact = new Map<string, CustomProvider>();
+  const wildcards: Array<{ readonly provider: CustomProvider; readonly hosts: HostMatcher }> = [];
+  for (const provider of providers) {
+    const patterns = provider.hosts.filter((h) => h.startsWith('*.'));
+    for (const h of provider.hosts) if (!h.startsWith('*.')) exact.set(h, provider);
+    if (patterns.length > 0) wildcards.push({ provider, hosts: compileHostPatterns(patterns) });
+  }
+  return (host) => {
+    const h = host.endsWith('.') ? host.slice(0, -1) : host;
+    const own = exact.get(h);
+    if (own !== undefined) return own;
+    for (const w of wildcards) if (w.hosts.matches(h)) return w.provider;
+    return null;
   };
 }

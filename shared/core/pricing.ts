@@ -6,6 +6,7 @@
  * with no known price is reported as such (null), for the policy to block it or allow and flag it.
  */
 import { calcPrice, type ModelPrice, type PriceCalculation, type PriceOptions, type Provider } from '@pydantic/genai-prices';
+import type { ProviderRef } from '../schema/custom-provider.js';
 import type { ProviderId } from '../schema/policy.js';
 
 /** Tokens of one request. `inputTokens` counts every input token, cached ones included. */
@@ -22,13 +23,16 @@ export interface TokenRates {
   readonly outputUsd: number;
 }
 
-/** A price source; `version` goes on every audit record it prices. */
+/** A price source; the version of the prices used goes on every audit record it prices. */
 export interface PriceTable {
+  /** The version of the table's own prices. */
   readonly version: string;
+  /** The version of the prices `provider` is priced with (a policy's own prices for its custom providers). */
+  versionFor(provider: ProviderRef): string;
   /** Rates for the estimate at admission, or null when the model has no known price. */
-  rates(provider: ProviderId, model: string, at: Date): TokenRates | null;
+  rates(provider: ProviderRef, model: string, at: Date): TokenRates | null;
   /** The real cost, or null when the model has no known price. */
-  cost(provider: ProviderId, model: string, usage: TokenUsage, at: Date): number | null;
+  cost(provider: ProviderRef, model: string, usage: TokenUsage, at: Date): number | null;
 }
 
 /** Our provider ids → the package's, most specific first (Azure falls back to OpenAI's list). */
@@ -52,8 +56,9 @@ function perToken(price: ModelPrice[string]): number {
   return 0;
 }
 
-function calc(provider: ProviderId, model: string, usage: Record<string, number>, at: Date): PriceCalculation | null {
-  for (const providerId of PACKAGE_PROVIDERS[provider]) {
+function calc(provider: ProviderRef, model: string, usage: Record<string, number>, at: Date): PriceCalculation | null {
+  // A provider the package does not know (a custom one this table is asked about) has no price.
+  for (const providerId of (PACKAGE_PROVIDERS as Partial<Record<ProviderRef, readonly string[]>>)[provider] ?? []) {
     const options: PriceOptions = { providerId, timestamp: at };
     const r = calcPrice(usage, model, options);
     if (r !== null) return r;
@@ -130,6 +135,7 @@ export function genaiPriceTable(version: string): PriceTable {
   const priced = new Map<string, PricedModel | null>();
   return {
     version,
+    versionFor: () => version,
     rates(provider, model, at) {
       const key = `${provider}/${model}`;
       const hit = rateCache.get(key);

@@ -4,7 +4,8 @@
  * credential is hashed, looked up, and the stored hash compared in constant time.
  */
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
-import type { ProviderId, RateLimit, Budget, VirtualKey } from '../schema/policy.js';
+import type { ProviderRef } from '../schema/custom-provider.js';
+import type { RateLimit, Budget, VirtualKey } from '../schema/policy.js';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.js';
 
 /** Where a credential was found on a request. */
@@ -28,7 +29,7 @@ export interface CompiledVirtualKey {
   readonly hash: Buffer;
   readonly owner: string;
   readonly models: ModelMatcher | null;
-  readonly providerKeys: Partial<Record<ProviderId, string>>;
+  readonly providerKeys: Readonly<Partial<Record<ProviderRef, string>>>;
   readonly rateLimit: RateLimit | null;
   readonly budget: Budget | null;
   readonly revoked: boolean;

@@ -4,13 +4,14 @@
  * what an error looks like to that family's SDKs. Adding a provider is adding a folder and a
  * registry entry.
  */
-import type { ProviderId } from '../schema/policy.js';
+import type { ProviderRef } from '../schema/custom-provider.js';
 import type { SseEvent } from './sse.js';
 
 /** A recognised API call. */
 export interface Endpoint {
   readonly adapter: ProviderAdapter;
-  readonly provider: ProviderId;
+  /** A built-in provider id, or the id of the policy's custom provider that serves the host. */
+  readonly provider: ProviderRef;
   /** The API within the family: `chat.completions`, `responses`, `messages`, `generateContent`… */
   readonly api: string;
   /** The model named by the path (Gemini, Azure deployments), or null. */
@@ -89,4 +90,13 @@ export interface ProviderAdapter {
   /** The header that carries the provider key, and its value for `key`. */
   credential(endpoint: Endpoint, key: string): readonly [string, string];
   error(status: number, code: string, message: string): ErrorShape;
+}
+
+/** An API family that custom hosts may speak (policy `providers[].api`). */
+export interface CustomHostAdapter extends ProviderAdapter {
+  /**
+   * The endpoint this request is on a host of the custom provider `provider`, or null. Paths are
+   * matched by suffix, so an API served under a prefix (`/v1`, `/openai/v1`, `/api`) is recognised.
+   */
+  matchCustom(provider: ProviderRef, method: string, path: string): Endpoint | null;
 }

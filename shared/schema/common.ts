@@ -6,29 +6,35 @@ import { z } from 'zod';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-/** True when `host` is a syntactically valid DNS name (lower case, no scheme, port or path). */
+/**
+ * True when `host` is a syntactically valid DNS name (lower case, no scheme, port or path). A
+ * single label (`llm`, an internal name a company's resolver answers) is a name too: custom AI
+ * hosts live under such names, and certificates and name constraints may carry them (a dNSName is
+ * any preferred-syntax name, RFC 5280 §4.2.1.6).
+ */
 export function isDnsName(host: string): boolean {
   if (host.length === 0 || host.length > 253) return false;
-  const labels = host.split('.');
-  return labels.length >= 2 && labels.every((label) => LABEL.test(label));
+  return host.split('.').every((label) => LABEL.test(label));
 }
 
 /**
- * A host as policy names it: `api.openai.com`, or `*.openai.azure.com` (any subdomain at any
- * depth, not the apex itself). A bare `*`, a wildcard in the middle, a scheme, a port or a path is
+ * A host as policy names it: `api.openai.com`, an internal name (`llm`, `ollama.corp`), or
+ * `*.openai.azure.com` (any subdomain at any depth, not the apex itself). A bare `*`, a wildcard
+ * over a single label (`*.com`, `*.corp`), a wildcard in the middle, a scheme, a port or a path is
  * refused: the classifier matches hosts only, and a broader pattern would decrypt unrelated traffic.
  */
 export const hostPattern = z
   .string()
   .transform((value) => value.trim().toLowerCase())
   .superRefine((value, ctx) => {
-    const bare = value.startsWith('*.') ? value.slice(2) : value;
-    if (!isDnsName(bare) || bare.includes('*')) {
+    const wildcard = value.startsWith('*.');
+    const bare = wildcard ? value.slice(2) : value;
+    if (!isDnsName(bare) || bare.includes('*') || (wildcard && !bare.includes('.'))) {
       ctx.addIssue({
         code: 'custom',
         message:
-          `"${value}" is not a host pattern: expected a DNS name such as "api.openai.com" or a ` +
-          `leading wildcard such as "*.openai.azure.com" (no scheme, port, path or inner "*")`,
+          `"${value}" is not a host pattern: expected a DNS name such as "api.openai.com" or "llm", or a ` +
+          `leading wildcard over two labels or more such as "*.openai.azure.com" (no scheme, port, path or inner "*")`,
       });
     }
   });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { hostPattern, period, positiveInt, usd } from './common.js';
+import { customProvider, providerRef } from './custom-provider.js';
 
 /** Who a rule applies to: `org`, `team:NAME`, `user:EMAIL`, `device:ID`, `vk:ID`. */
 export const principalRef = z
@@ -64,7 +65,8 @@ export const virtualKey = z
     keySha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits').optional(),
     owner: principalRef,
     allowedModels: z.array(modelPattern).optional(),
-    providerKeys: z.partialRecord(providerId, secretRef).optional(),
+    /** Provider id (built-in, or a custom provider of this policy) → the key to inject. */
+    providerKeys: z.record(providerRef, secretRef).optional(),
     rateLimit: rateLimit.optional(),
     budget: budget.optional(),
     revoked: z.boolean().default(false),
@@ -128,6 +130,8 @@ export const policy = z
       })
       .prefault({}),
     failMode: z.enum(['open', 'closed']).default('open'),
+    /** Custom AI hosts speaking a known API (custom-provider.ts); their hosts are intercepted. */
+    providers: z.array(customProvider).default([]),
     virtualKeys: z.array(virtualKey).default([]),
     /** Team membership, for budgets and limits scoped to a team. */
     teams: z.record(z.string().min(1), z.array(principalRef)).default({}),
@@ -171,7 +175,43 @@ export const policy = z
       }
       ids.set(g.id, i);
     });
+    checkProviders(p, ctx);
+  })
+  // A custom provider's hosts are intercepted by declaring it: every consumer of
+  // `interception.hosts` (classifier, CA name constraints, PAC, the gateway's fleet CA) sees them.
+  .transform((p) => {
+    const own = p.providers.flatMap((c) => c.hosts);
+    if (own.length === 0) return p;
+    return { ...p, interception: { ...p.interception, hosts: [...new Set([...p.interception.hosts, ...own])] } };
   });
+
+/** Custom providers: unique ids that are not built-in ones, a host in one provider only, and `providerKeys` naming known providers. */
+function checkProviders(
+  p: { providers: ReadonlyArray<{ id: string; hosts: readonly string[] }>; virtualKeys: ReadonlyArray<{ providerKeys?: Record<string, string> | undefined }> },
+  ctx: z.RefinementCtx,
+): void {
+  const builtIn = new Set<string>(providerId.options);
+  const ids = new Map<string, number>();
+  const hosts = new Map<string, string>();
+  p.providers.forEach((c, i) => {
+    if (builtIn.has(c.id)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'id'], message: `"${c.id}" is a built-in provider: give the custom provider its own id` });
+    const first = ids.get(c.id);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['providers', i, 'id'], message: `duplicate provider id "${c.id}" (also at providers[${first}])` });
+    ids.set(c.id, i);
+    c.hosts.forEach((h, j) => {
+      const owner = hosts.get(h);
+      if (owner !== undefined && owner !== c.id) ctx.addIssue({ code: 'custom', path: ['providers', i, 'hosts', j], message: `host "${h}" already belongs to provider "${owner}"` });
+      hosts.set(h, c.id);
+    });
+  });
+  p.virtualKeys.forEach((vk, i) => {
+    for (const name of Object.keys(vk.providerKeys ?? {})) {
+      if (!builtIn.has(name) && !ids.has(name)) {
+        ctx.addIssue({ code: 'custom', path: ['virtualKeys', i, 'providerKeys', name], message: `unknown provider "${name}": expected a built-in provider (${providerId.options.join(', ')}) or the id of one of the policy's providers` });
+      }
+    }
+  });
+}
 
 /** A validated policy with every default filled in. */
 export type Policy = z.infer<typeof policy>;

@@ -21,6 +21,9 @@ export { answerText, fakeTokenCount, splitIntoChunks } from './fake/text.js';
 /** The Azure OpenAI host the certificate covers (through `*.openai.azure.com`). */
 export const FAKE_AZURE_HOST = 'outpost-test.openai.azure.com';
 
+/** Custom AI hosts the fake serves (a company's vLLM or LiteLLM under its own names). */
+export const FAKE_CUSTOM_HOSTS = { openai: 'llm.corp.example', singleLabel: 'llm', anthropic: 'claude.corp.example' } as const;
+
 /** Every host the fake answers for, and which API family it speaks. */
 const HOST_APIS: ReadonlyMap<string, FakeApi> = new Map<string, FakeApi>([
   ['api.openai.com', openAiApi],
@@ -33,6 +36,11 @@ const HOST_APIS: ReadonlyMap<string, FakeApi> = new Map<string, FakeApi>([
   ['openrouter.ai', openAiApi],
   ['example-ai.test', openAiApi],
   [FAKE_AZURE_HOST, openAiApi],
+  // A company's own endpoints, for policy `providers` (custom hosts): an internal DNS name, a
+  // single-label name, and an Anthropic-compatible gateway.
+  [FAKE_CUSTOM_HOSTS.openai, openAiApi],
+  [FAKE_CUSTOM_HOSTS.singleLabel, openAiApi],
+  [FAKE_CUSTOM_HOSTS.anthropic, anthropicApi],
 ]);
 
 /** The hosts a fake provider answers for (all in its certificate and `resolveMap()`). */

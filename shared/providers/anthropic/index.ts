@@ -6,7 +6,7 @@
 import { anthropicError } from '../errors.js';
 import { asNumber, asObject, collect, LastEvent, replace, walkStrings, type TextVisit } from '../json-walk.js';
 import type { SseEvent } from '../sse.js';
-import type { EventInfo, ProviderAdapter, ResponseReader, UsageParts } from '../types.js';
+import type { CustomHostAdapter, EventInfo, ResponseReader, UsageParts } from '../types.js';
 
 function visitBlocks(content: unknown, fn: (t: string) => string | undefined, note: (w: string) => void): unknown {
   if (typeof content === 'string') return fn(content) ?? content;
@@ -102,11 +102,16 @@ function reader(): ResponseReader {
 }
 
 /** The Anthropic messages adapter. */
-export const anthropicAdapter: ProviderAdapter = {
+export const anthropicAdapter: CustomHostAdapter = {
   id: 'anthropic',
   match(host, method, path) {
     if (host !== 'api.anthropic.com' || method !== 'POST') return null;
     return path === '/v1/messages' ? { adapter: anthropicAdapter, provider: 'anthropic', api: 'messages', pathModel: null, pathStream: false } : null;
+  },
+  // A company's Anthropic-compatible gateway may serve the API under a prefix (`/anthropic/v1/messages`).
+  matchCustom(provider, method, path) {
+    if (method !== 'POST' || !path.endsWith('/v1/messages')) return null;
+    return { adapter: anthropicAdapter, provider, api: 'messages', pathModel: null, pathStream: false };
   },
   parse(_endpoint, body) {
     const o = asObject(body) ?? {};

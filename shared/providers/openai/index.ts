@@ -5,7 +5,7 @@
  */
 import { openAiError } from '../errors.js';
 import { asObject, collect, replace, type TextVisit } from '../json-walk.js';
-import type { Endpoint, ProviderAdapter, ResponseReader } from '../types.js';
+import type { CustomHostAdapter, Endpoint, ResponseReader } from '../types.js';
 import { openAiProviderFor } from './hosts.js';
 import { maxTokens, visitChat, visitEmbeddings, visitResponses } from './request.js';
 import { chatReader, embeddingsReader, responsesReader } from './response.js';
@@ -28,19 +28,31 @@ function api(endpoint: Endpoint): Api {
   return APIS[endpoint.api] as Api;
 }
 
+/**
+ * The endpoint for `path` under `provider`. Azure-style deployment paths
+ * (`/openai/deployments/{d}/…`) name the model for Azure OpenAI and custom hosts (Azure AI Foundry
+ * under a company's own domain serves the same paths).
+ */
+function endpointFor(provider: string, path: string, deployments: boolean): Endpoint | null {
+  for (const [name, a] of Object.entries(APIS)) {
+    if (!path.endsWith(a.suffix)) continue;
+    const deployment = deployments ? (AZURE_DEPLOYMENT.exec(path)?.[1] ?? null) : null;
+    return { adapter: openAiAdapter, provider, api: name, pathModel: deployment === null ? null : decodeURIComponent(deployment), pathStream: false };
+  }
+  return null;
+}
+
 /** The OpenAI family adapter. */
-export const openAiAdapter: ProviderAdapter = {
+export const openAiAdapter: CustomHostAdapter = {
   id: 'openai',
   match(host, method, path) {
     if (method !== 'POST') return null;
     const provider = openAiProviderFor(host);
     if (provider === null) return null;
-    for (const [name, a] of Object.entries(APIS)) {
-      if (!path.endsWith(a.suffix)) continue;
-      const deployment = provider === 'azure-openai' ? (AZURE_DEPLOYMENT.exec(path)?.[1] ?? null) : null;
-      return { adapter: openAiAdapter, provider, api: name, pathModel: deployment === null ? null : decodeURIComponent(deployment), pathStream: false };
-    }
-    return null;
+    return endpointFor(provider, path, provider === 'azure-openai');
+  },
+  matchCustom(provider, method, path) {
+    return method === 'POST' ? endpointFor(provider, path, true) : null;
   },
   parse(endpoint, body) {
     const o = asObject(body) ?? {};

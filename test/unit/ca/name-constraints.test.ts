@@ -23,4 +23,12 @@ describe('name constraints from policy hosts', () => {
     expect(permits(['openai.com'], 'evilopenai.com')).toBe(false);
     expect(permits(null, 'evilopenai.com')).toBe(true);
   });
+
+  it('keeps single-label custom hosts as their own subtrees, on label boundaries', () => {
+    expect(subtreesFor(['llm', 'llm.corp.example', '*.corp.example', 'ollama.corp'])).toEqual(['corp.example', 'llm', 'ollama.corp']);
+    expect(permits(['llm'], 'llm')).toBe(true);
+    expect(permits(['llm'], 'gpu1.llm')).toBe(true);
+    expect(permits(['llm'], 'xllm')).toBe(false);
+    expect(permits(['llm'], 'llm.evil.example')).toBe(false);
+  });
 });
