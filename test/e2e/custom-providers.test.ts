@@ -81,6 +81,11 @@ describe('custom AI hosts declared by policy, through the whole agent', () => {
     for (const name of ['DNS:llm', 'DNS:llm.corp.example', 'DNS:claude.corp.example']) expect(stdout.split(/\s+/)).toContain(name);
   });
 
+  it('sends browsers and apps to the agent for the custom hosts (the PAC file names them)', async () => {
+    const pac = await (await fetch(`${t.proxyUrl}/proxy.pac`)).text();
+    for (const host of Object.values(FAKE_CUSTOM_HOSTS)) expect(pac).toContain(`h == "${host}"`);
+  });
+
   it('the OpenAI SDK reaches llm.corp.example through the proxy: provider key swapped, priced by the policy, audited as corp-llm', async () => {
     const from = lastSeq();
     const r = await openai(FAKE_CUSTOM_HOSTS.openai).chat.completions.create({ model: 'llama-3.1-70b', messages: [{ role: 'user', content: 'summarise the quarterly plan' }] });
