@@ -173,7 +173,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         coverage,
         retrust: { pending: [...ca.pendingTrust()], command: retrustCommand },
       },
-      engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts] },
+      engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts], pinnedClients: [...s.pinnedClients], bypass: s.bypass },
       audit,
       gate: { failures: g.failures, degraded: g.degraded, last: g.last },
       degraded,

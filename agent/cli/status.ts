@@ -17,7 +17,12 @@ function lines(s: AgentStatus): string {
     `audit    ${s.audit.records ?? '?'} records${s.audit.degraded ? `, DEGRADED: ${s.audit.reason ?? ''}` : ''}${s.audit.pendingInMemory > 0 ? `, ${s.audit.pendingInMemory} waiting in memory` : ''}`,
   ];
   if (s.gate.last !== null) out.push(`gate     ${s.gate.failures} internal failures, the last at ${s.gate.last.at} (${s.gate.last.stage}, failed ${s.gate.last.failMode}): ${s.gate.last.message}`);
-  if (s.engine.pinnedHosts.length > 0) out.push(`pinned   ${s.engine.pinnedHosts.join(', ')} (tunnelled: their apps reject our CA)`);
+  for (const p of s.engine.pinnedClients) out.push(`pinned   ${p.client} for ${p.host} (rejects our CA; until ${new Date(p.expiresAt).toISOString()})`);
+  if (s.engine.bypass.total > 0) {
+    out.push(`bypass   ${s.engine.bypass.total} attempts: ${s.engine.bypass.counts.map((c) => `${c.count} ${c.kind} ${c.action}`).join(', ')}`);
+    const last = s.engine.bypass.recent.at(-1);
+    if (last !== undefined) out.push(`         latest ${last.at}: ${last.detail}${last.app === null ? '' : ` (${last.app})`}`);
+  }
   for (const d of s.degraded) out.push(`WARNING  ${d}`);
   return out.join('\n');
 }

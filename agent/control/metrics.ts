@@ -28,6 +28,13 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   private readonly cost = new Counter({ name: 'outpost_cost_usd_total', help: 'Cost accounted, in US dollars', registers: [this.registry] });
+  /** Bypass attempts (issue 20.4), from their `connect` records (rule `bypass-<kind>`). */
+  private readonly bypass = new Counter({
+    name: 'outpost_bypass_attempts_total',
+    help: 'Tries at reaching a governed host around governance (IP literal, fronting, pinned client, ...), by kind and decision',
+    labelNames: ['kind', 'decision'] as const,
+    registers: [this.registry],
+  });
   private readonly gateFailures = new Counter({
     name: 'outpost_gate_failures_total',
     help: 'Internal failures of the gate, each turned into an error-open or error-closed decision, by stage and fail mode',
@@ -46,6 +53,8 @@ export class AgentMetrics {
     const provider = entry.provider ?? 'none';
     this.requests.inc({ decision: entry.decision, provider, kind: entry.kind });
     if (entry.latencyMs !== null) this.latency.observe({ provider }, entry.latencyMs / 1000);
+    const rule = entry.kind === 'connect' ? entry.rules[0] : undefined;
+    if (rule?.id === 'bypass') this.bypass.inc({ kind: rule.kind.replace(/^bypass-/, ''), decision: entry.decision });
     if (entry.inputTokens !== null) this.tokens.inc({ direction: 'input' }, entry.inputTokens);
     if (entry.outputTokens !== null) this.tokens.inc({ direction: 'output' }, entry.outputTokens);
     if (entry.costUsd !== null && entry.costUsd > 0) this.cost.inc(entry.costUsd);

@@ -5,12 +5,14 @@
  */
 import type { Policy } from '../../shared/schema/policy.js';
 import { compileHostPatterns } from '../../shared/core/hosts.js';
-import type { Admission, ConnectEvent, Gate, HostAction, InterceptedRequest, Respond } from './seam.js';
+import type { Admission, BypassPolicy, ConnectEvent, Gate, HostAction, InterceptedRequest, Respond } from './seam.js';
 
 /** What the allow-all gate needs from a policy. */
 export interface AllowAllGateOptions {
   readonly interception: Pick<Policy['interception'], 'hosts' | 'blockedHosts' | 'bypassHosts'>;
   readonly failMode?: 'open' | 'closed';
+  /** Pinned clients and disagreeing names (default: the policy schema's defaults). */
+  readonly bypassPolicy?: Partial<BypassPolicy>;
   /** Receives CONNECT-level events (blocked, pinned); tests collect them. */
   readonly onConnect?: (event: ConnectEvent) => void;
 }
@@ -36,6 +38,7 @@ export function createAllowAllGate(options: AllowAllGateOptions): Gate {
   const onConnect = options.onConnect ?? ((): void => {});
   return {
     failMode: options.failMode ?? 'open',
+    bypassPolicy: { pinnedClients: 'tunnel-and-report', nameMismatch: 'stricter', noServerName: 'tunnel', ...options.bypassPolicy },
     classify(host: string): HostAction {
       if (bypass.matches(host)) return 'tunnel';
       if (blocked.matches(host)) return 'block';

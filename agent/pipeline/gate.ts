@@ -117,7 +117,17 @@ const CONNECT_OUTCOMES: Record<ConnectEvent['outcome'], { decision: AuditEntry['
   pinned: { decision: 'allow', rule: { id: 'pinning', kind: 'pinned-client', action: 'log' }, status: null },
   // The agent's own failure, not a policy verdict: the host is governed, but no leaf could be had.
   uncertified: { decision: 'error', rule: { id: 'ca', kind: 'ca-cannot-sign', action: 'deny' }, status: 502 },
+  // A bypass attempt's verdict follows what the engine did with it (connectOutcome).
+  bypass: { decision: 'allow', rule: { id: 'bypass', kind: 'bypass', action: 'log' }, status: null },
 };
+
+/** The record's verdict for a CONNECT event: a bypass attempt is `bypass-<kind>`, denied when it was blocked. */
+function connectOutcome(event: ConnectEvent): (typeof CONNECT_OUTCOMES)[ConnectEvent['outcome']] {
+  const attempt = event.attempt;
+  if (event.outcome !== 'bypass' || attempt === undefined) return CONNECT_OUTCOMES[event.outcome];
+  const blocked = attempt.action === 'blocked';
+  return { decision: blocked ? 'block' : 'allow', rule: { id: 'bypass', kind: `bypass-${attempt.kind}`, action: blocked ? 'deny' : 'log' }, status: null };
+}
 
 /** A keychain lookup that rejected (or threw): the stage of the failure it becomes. */
 class KeychainFailure extends Error {
@@ -454,6 +464,9 @@ export function createGate(deps: GateDeps): OutpostGate {
     get failMode() {
       return governor.compiled.policy.failMode;
     },
+    get bypassPolicy() {
+      return governor.compiled.policy.interception;
+    },
     classify: (host) => governor.compiled.classify(host),
     admit,
     whenRecorded(callback) {
@@ -470,7 +483,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       }
     },
     connect(event: ConnectEvent) {
-      const outcome = CONNECT_OUTCOMES[event.outcome];
+      const outcome = connectOutcome(event);
       const entry: AuditEntry = {
         id: randomUUID(),
         time: new Date(now()).toISOString(),

@@ -8,6 +8,8 @@
  * both allocation-light; a tap that only observes returns the very buffer it was given.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { BypassAction, BypassKind } from '../../shared/schema/control.js';
+import type { Policy } from '../../shared/schema/policy.js';
 
 /** An intercepted request, once its head and body have been read. */
 export interface InterceptedRequest {
@@ -109,10 +111,22 @@ export interface ResponseTap {
 export interface ConnectEvent {
   readonly host: string;
   readonly port: number;
-  readonly outcome: 'blocked' | 'pinned' | 'uncertified';
+  /** `bypass`: a try at reaching a governed host around governance, with what the agent did (`attempt`). */
+  readonly outcome: 'blocked' | 'pinned' | 'uncertified' | 'bypass';
   readonly app: string | null;
   readonly reason: string;
+  /** For `bypass`: what was tried and what the agent did. */
+  readonly attempt?: BypassAttempt;
 }
+
+/** One bypass attempt: its kind and what the agent did with the connection or request. */
+export interface BypassAttempt {
+  readonly kind: BypassKind;
+  readonly action: BypassAction;
+}
+
+/** How the policy treats pinned clients, names that disagree and IP literals without a server name. */
+export type BypassPolicy = Pick<Policy['interception'], 'pinnedClients' | 'nameMismatch' | 'noServerName'>;
 
 /** How a CONNECT's host is handled, decided before any TLS work. */
 export type HostAction = 'intercept' | 'tunnel' | 'block';
@@ -142,4 +156,6 @@ export interface Gate {
   whenRecorded(callback: () => void): void;
   /** The policy's fail mode (the PAC omits `; DIRECT` when closed). */
   readonly failMode: 'open' | 'closed';
+  /** Pinned clients, disagreeing names, IP literals without a server name: what the policy says. */
+  readonly bypassPolicy: BypassPolicy;
 }

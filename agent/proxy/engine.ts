@@ -16,12 +16,14 @@ import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './au
 import { ProxyError } from './errors.js';
 import { runExchange, type ExchangeContext, type ExchangeTarget } from './exchange.js';
 import { DEFAULT_HANDSHAKES_PER_TURN, HandshakePacer } from './handshake-pacer.js';
-import { intercept, TARGET, type InterceptHooks, type InterceptedSocket } from './intercept.js';
+import { TARGET, type InterceptedSocket } from './intercept.js';
 import { listen, onClientError, onHalfClose, plainAnswer } from './listeners.js';
 import { buildPac, type PacHosts } from './pac.js';
-import { PinningTracker } from './pinning.js';
+import { BypassLog } from './bypass-log.js';
+import { judgeNames, otherHost } from './names.js';
+import { PinningTracker, type PinnedClient, type PinningOptions } from './pinning.js';
+import { ConnectionRouter } from './router.js';
 import { acceptTransparent } from './transparent.js';
-import { tunnel } from './tunnel.js';
 import { Dialer, Resolver } from './upstream-dial.js';
 import { loadUpstreamTrust } from './upstream-trust.js';
 import { Upstream } from './upstream.js';
@@ -67,8 +69,8 @@ export interface ProxyOptions {
    * (npm run bench, CA through the engine); a lone handshake is never delayed.
    */
   readonly handshakesPerTurn?: number | null;
-  /** Handshake aborts after which a host counts as pinned (default 3). */
-  readonly pinningThreshold?: number;
+  /** When a client counts as pinned, and for how long (default: 3 aborts within 10 minutes, pinned for 1 hour). */
+  readonly pinning?: PinningOptions;
   readonly timeouts?: Partial<ProxyTimeouts>;
   /** Also listen on ::1 when the host is 127.0.0.1 or localhost (default true). */
   readonly ipv6?: boolean;
@@ -87,8 +89,12 @@ export interface ProxyStats {
   readonly requests: number;
   /** Requests that ended in an upstream or client failure. */
   readonly failed: number;
-  /** Hosts tunnelled for this run because their clients pin certificates. */
+  /** Hosts some client of which counts as pinned now (that client alone is tunnelled or refused). */
   readonly pinnedHosts: readonly string[];
+  /** The pins in force: host, client, since, until. */
+  readonly pinnedClients: readonly PinnedClient[];
+  /** Bypass attempts stopped or let through since start (issue 20.4). */
+  readonly bypass: ReturnType<BypassLog['summary']>;
 }
 
 /** A running engine. */
@@ -104,7 +110,6 @@ export interface ProxyEngine {
   close(): Promise<void>;
 }
 
-const CONNECT_OK = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 
 /** Starts the engine; resolves once it listens. */
 export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
@@ -114,7 +119,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const trust = await loadUpstreamTrust(config.upstream.caFile);
   const dialer = new Dialer(new Resolver(config.upstream.resolve), config.upstream.proxy);
   const upstream = new Upstream({ trust, dialer });
-  const pinning = new PinningTracker(options.pinningThreshold ?? 3);
+  const pinning = new PinningTracker(options.pinning);
+  const bypass = new BypassLog();
   const perTurn = options.handshakesPerTurn === undefined ? DEFAULT_HANDSHAKES_PER_TURN : options.handshakesPerTurn;
   const pacer = perTurn === null ? null : new HandshakePacer(perTurn);
   const counters = { requests: 0, failed: 0, intercepted: 0, tunnelled: 0, blocked: 0 };
@@ -155,75 +161,29 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     return t.port === port && isLocalHost(t.host);
   };
 
-  const hooks: InterceptHooks = {
-    pinAbort(host, port, reason) {
-      const pinned = pinning.abort(host, reason);
-      if (pinned !== null) record({ host, port, outcome: 'pinned', app: null, reason: `${reason}; ${pinned.aborts} times: tunnelled from now on` });
-    },
-    secured(host) {
-      pinning.succeeded(host);
-    },
-    certificateFailed(host, error) {
-      onError(error, `certificate for ${host}`);
-    },
-  };
-
-  /** Refuses a governed host the CA cannot sign for: 502 with the reason on a CONNECT, else a close; one audit record. */
-  const refuseUncertified = (socket: net.Socket, host: string, hostPort: number, app: string | null, viaConnect: boolean, error: Error): void => {
-    counters.blocked++;
-    const reason = `Outpost cannot decrypt ${host}, which your organisation's policy governs (${error.message}); refused rather than passed on ungoverned`;
-    record({ host, port: hostPort, outcome: 'uncertified', app, reason });
-    if (viaConnect) socket.end(plainAnswer(502, 'Bad Gateway', `${reason}. Run "outpost status" for details.`));
-    else socket.destroy();
-  };
+  const router = new ConnectionRouter({ gate, classify, record, certificates, inner, pacer, dialer, pinning, bypass, counters, onError });
 
   /**
-   * Classify, then intercept, tunnel or block a connection whose destination is known: from a
-   * CONNECT (answered here in HTTP) or from the transparent door's SNI (`viaConnect` false: the
-   * client speaks TLS at once, `head` holds its ClientHello, and a refusal can only be a close).
+   * A Host header inside intercepted TLS that names another host than the connection's (issue
+   * 20.2): the policy's `nameMismatch` decides (by default the stricter name), audited with both
+   * names. Returns the target to govern the request as, or null when it was refused here.
    */
-  const route = (socket: net.Socket, head: Buffer, host: string, hostPort: number, app: string | null, viaConnect: boolean): void => {
-    const action = pinning.isPinned(host) ? 'tunnel' : classify(host);
-    switch (action) {
-      case 'block': {
-        counters.blocked++;
-        const reason = `${host} is not an approved AI service in your organisation's policy`;
-        record({ host, port: hostPort, outcome: 'blocked', app, reason });
-        if (viaConnect) socket.end(plainAnswer(403, 'Forbidden', `Outpost: ${reason}.`));
-        else socket.destroy();
-        return;
-      }
-      case 'tunnel':
-        counters.tunnelled++;
-        tunnel(socket, head, host, hostPort, dialer, !viaConnect);
-        return;
-      case 'intercept': {
-        // A host the policy governs is never tunnelled because the CA cannot sign for it, under
-        // either fail mode (fail open keeps traffic flowing when a check breaks on a request the
-        // agent can see; this one it could not see at all): refused with the reason, and audited.
-        const uncertified = certificates.cannotIssue(host);
-        if (uncertified !== null) {
-          refuseUncertified(socket, host, hostPort, app, viaConnect, uncertified);
-          return;
-        }
-        counters.intercepted++;
-        if (viaConnect) socket.write(CONNECT_OK);
-        const target: ExchangeTarget = { host, port: hostPort, secure: true, govern: true };
-        intercept(socket, head, target, certificates, inner, {
-          ...hooks,
-          certificateFailed(h, error) {
-            hooks.certificateFailed(h, error);
-            // The 200 is out and the client is mid-handshake: a close is the only refusal left.
-            refuseUncertified(socket, host, hostPort, app, false, error);
-          },
-        }, pacer);
-        return;
-      }
-      default: {
-        const never: never = action;
-        throw new Error(`unknown host action ${String(never)}`);
-      }
-    }
+  const hostAgrees = (req: http.IncomingMessage, res: http.ServerResponse, target: ExchangeTarget): ExchangeTarget | null => {
+    const other = otherHost(req.headers.host, target.host);
+    if (other === null) return target;
+    const verdict = judgeNames({ host: target.host, action: 'intercept' }, { host: other, action: classify(other) }, gate.bypassPolicy.nameMismatch);
+    const app = req.headers['user-agent'] ?? null;
+    const detail = `TLS for ${target.host} carried a request with Host: ${other}`;
+    const refused = verdict.action === 'block';
+    const attempt = { kind: 'host-mismatch', action: refused ? 'blocked' : 'intercepted' } as const;
+    const reason = refused ? `${detail}: refused (policy nameMismatch: ${gate.bypassPolicy.nameMismatch})` : `${detail}: governed as ${verdict.host}`;
+    bypass.note(attempt, verdict.host, reason, app);
+    record({ host: verdict.host, port: target.port, outcome: 'bypass', app, reason, attempt });
+    if (!refused) return verdict.host === target.host ? target : { ...target, host: verdict.host };
+    counters.blocked++;
+    res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' });
+    res.end(`Outpost: ${reason}.\n`);
+    return null;
   };
 
   // CONNECT: classify before any TLS work.
@@ -239,7 +199,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       socket.end(plainAnswer(508, 'Loop Detected', 'Outpost will not CONNECT to itself'));
       return;
     }
-    route(socket, head, authority.host, authority.port, req.headers['user-agent'] ?? null, true);
+    router.connect(socket, head, authority, req.headers['user-agent'] ?? null);
   });
 
   // Plain-HTTP forward proxying, and the PAC file when the agent itself is asked.
@@ -292,12 +252,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
 
   // HOT PATH: every intercepted request enters here.
   inner.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const target = (req.socket as InterceptedSocket)[TARGET];
-    if (target === undefined) {
+    const connection = (req.socket as InterceptedSocket)[TARGET];
+    if (connection === undefined) {
       res.destroy();
       return;
     }
-    runExchange(ctx, req, res, target, req.url ?? '/');
+    const target = hostAgrees(req, res, connection);
+    if (target !== null) runExchange(ctx, req, res, target, req.url ?? '/');
   });
 
   inner.on('upgrade', (req: http.IncomingMessage, socket: InterceptedSocket, head: Buffer) => {
@@ -365,9 +326,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
         track(socket);
         acceptTransparent(
           socket,
-          (s, hello, host, hostPort) => {
+          (s, hello, host, hostPort, parsed) => {
             if (isLocalHost(host)) s.destroy();
-            else route(s, hello, host, hostPort, null, false);
+            else router.transparent(s, hello, host, hostPort, parsed);
           },
           (reason) => onError(new ProxyError('PROXY_BAD_AUTHORITY', `transparent connection without a usable ClientHello: ${reason}`, 400), 'transparent'),
         );
@@ -389,7 +350,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       blocked: counters.blocked,
       requests: counters.requests,
       failed: counters.failed,
-      pinnedHosts: pinning.hosts(),
+      pinnedHosts: [...new Set(pinning.list().map((p) => p.host))],
+      pinnedClients: pinning.list(),
+      bypass: bypass.summary(),
     }),
     close() {
       closed ??= (async () => {

@@ -5,7 +5,6 @@
  */
 import type http from 'node:http';
 import type net from 'node:net';
-import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ExchangeTarget } from './exchange.js';
@@ -31,12 +30,14 @@ export interface InterceptHooks {
 }
 
 /**
- * Wraps `socket` (the CONNECT's, after our 200) in TLS for `target` and gives it to `inner`. With a
+ * Wraps `socket` (the CONNECT's after our 200, or the transparent door's) in TLS for `target` and
+ * gives it to `inner`. The client's ClientHello, already read and parsed by the engine, waits in the
+ * socket's buffer (`unshift`), where the TLS socket reads it first. With a
  * `pacer`, the three costly steps wait for the pacer's per-turn budget (handshake-pacer.ts): asking
  * for the host's certificate (for a new host, building and signing its leaf), creating the TLS
  * socket, and the server's part of the handshake once the ClientHello is in.
  */
-export function intercept(socket: net.Socket, head: Buffer, target: ExchangeTarget, certs: CertificateSource, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null = null): void {
+export function intercept(socket: net.Socket, target: ExchangeTarget, certs: CertificateSource, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null = null): void {
   // Until the TLS socket exists, an early client error must not go unhandled.
   const onError = (): void => {
     socket.destroy();
@@ -52,7 +53,7 @@ export function intercept(socket: net.Socket, head: Buffer, target: ExchangeTarg
     paced(pacer, () => {
       socket.off('error', onError);
       if (socket.destroyed) return false;
-      terminate(socket, head, target, ctx, inner, hooks, pacer);
+      terminate(socket, target, ctx, inner, hooks, pacer);
       return true;
     });
   // A burst of CONNECTs is read in one poll phase; each new host's leaf costs ~0.1–0.2 ms of
@@ -72,18 +73,34 @@ export function intercept(socket: net.Socket, head: Buffer, target: ExchangeTarg
   });
 }
 
+/**
+ * Asks for `host`'s leaf right after a CONNECT's 200, paced like {@link intercept}'s first step,
+ * while the client's ClientHello is on its way: the engine reads that first (who the client is,
+ * what it names) and only then intercepts, which then finds the leaf ready or in flight. A failure
+ * here is left for that later request to meet.
+ */
+export function prefetchLeaf(host: string, certs: CertificateSource, pacer: HandshakePacer | null): void {
+  // Not skipped for a client gone meanwhile (its ClientHello read saw it half-close): the leaf
+  // stays cached for its next connection, as it would have before the read.
+  paced(pacer, () => {
+    try {
+      const context = certs.secureContext(host);
+      if (context instanceof Promise) context.catch(() => {});
+    } catch {
+      // Met again, and reported, when the connection is intercepted.
+    }
+    return true;
+  });
+}
+
 /** Runs `step` now without a pacer, else when the pacer's per-turn budget allows. */
 function paced(pacer: HandshakePacer | null, step: PacedStart): void {
   if (pacer === null) step();
   else pacer.admit(step);
 }
 
-function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, secureContext: tls.SecureContext, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null): void {
-  // Bytes the client sent right after CONNECT (a ClientHello sent without waiting for our 200)
-  // are in `head`, outside the socket's handle that TLS reads from: feed them through a stream.
-  const transport: Duplex = head.length === 0 ? socket : prepend(socket, head);
-  const bytesBefore = socket.bytesRead;
-  const tlsSocket: InterceptedSocket = new tls.TLSSocket(transport, {
+function terminate(socket: net.Socket, target: ExchangeTarget, secureContext: tls.SecureContext, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null): void {
+  const tlsSocket: InterceptedSocket = new tls.TLSSocket(socket, {
     isServer: true,
     secureContext,
     // HTTP/1.1 only: the one inner server speaks HTTP/1.1 (issue 4).
@@ -111,47 +128,23 @@ function terminate(socket: net.Socket, head: Buffer, target: ExchangeTarget, sec
     hooks.secured(target.host);
   });
   tlsSocket.on('error', (err: NodeJS.ErrnoException) => {
-    if (!secured && !reported && isCertificateRejection(err)) {
+    if (secured || reported) return;
+    if (isCertificateRejection(err)) {
       reported = true;
       hooks.pinAbort(target.host, target.port, `client rejected the certificate (${err.code ?? 'alert'})`);
+    } else if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') {
+      // A handshake that failed for another reason (no shared cipher, a protocol error) is not pinning.
+      reported = true;
     }
   });
   tlsSocket.once('close', () => {
-    // A client that read our ServerHello and certificate and hung up without an alert.
-    // (The ClientHello is in `head` when the transparent door or an eager client sent it early.)
-    if (!secured && !reported && (head.length > 0 || socket.bytesRead > bytesBefore)) {
+    // A client that sent a real ClientHello (the engine parsed it before TLS started; bytes that
+    // are not one never get here) and hung up during the handshake without an alert.
+    if (!secured && !reported) {
       reported = true;
       hooks.pinAbort(target.host, target.port, 'client closed the connection during the TLS handshake');
     }
     socket.destroy();
   });
   inner.emit('connection', tlsSocket);
-}
-
-/** A duplex over `socket` that first yields `head`. Rare path (clients wait for the 200). */
-function prepend(socket: net.Socket, head: Buffer): Duplex {
-  const duplex = new Duplex({
-    read(): void {
-      socket.resume();
-    },
-    write(chunk: Buffer, _enc, cb): void {
-      socket.write(chunk, cb);
-    },
-    final(cb): void {
-      socket.end();
-      cb();
-    },
-    destroy(err, cb): void {
-      socket.destroy();
-      cb(err);
-    },
-  });
-  duplex.push(head);
-  socket.on('data', (d: Buffer) => {
-    if (!duplex.push(d)) socket.pause();
-  });
-  socket.on('end', () => duplex.push(null));
-  socket.on('error', (err) => duplex.destroy(err));
-  socket.on('close', () => duplex.destroy());
-  return duplex;
 }

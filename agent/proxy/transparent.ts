@@ -6,34 +6,23 @@
  */
 import type net from 'node:net';
 import { parseAuthority } from './authority.js';
-import { parseClientHello } from './client-hello.js';
+import type { ClientHello } from './client-hello.js';
+import { readClientHello } from './hello-reader.js';
 
 /** What the transparent door does with a connection once it knows the host. */
-export type TransparentRoute = (socket: net.Socket, hello: Buffer, host: string, port: number) => void;
-
-/** How long a client may take to send its ClientHello before it is dropped (ms). */
-const HELLO_TIMEOUT_MS = 10_000;
+export type TransparentRoute = (socket: net.Socket, hello: Buffer, host: string, port: number, parsed: ClientHello) => void;
 
 /** Reads the ClientHello of an accepted connection, then hands it to `route` (or drops it). */
 export function acceptTransparent(socket: net.Socket, route: TransparentRoute, onInvalid: (reason: string) => void): void {
-  let buffered: Buffer = Buffer.alloc(0);
-  socket.setTimeout(HELLO_TIMEOUT_MS, () => socket.destroy());
-  socket.on('error', () => socket.destroy());
-  // A client that half-closes before its ClientHello is complete will never complete it: without
-  // this, the socket (allowHalfOpen) would stay held until the timeout.
-  const onEnd = (): void => {
-    socket.destroy();
-  };
-  const onData = (chunk: Buffer): void => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-    const result = parseClientHello(buffered);
-    if (result.kind === 'partial') return;
-    socket.off('data', onData);
-    socket.off('end', onEnd);
-    socket.pause();
-    socket.setTimeout(0);
+  readClientHello(socket, Buffer.alloc(0), (result, bytes) => {
     if (result.kind === 'invalid') {
       onInvalid(result.reason);
+      socket.destroy();
+      return;
+    }
+    // Without SO_ORIGINAL_DST (Node has none) a ClientHello without a name has no destination.
+    if (result.servername === null) {
+      onInvalid('no server name');
       socket.destroy();
       return;
     }
@@ -45,8 +34,6 @@ export function acceptTransparent(socket: net.Socket, route: TransparentRoute, o
       socket.destroy();
       return;
     }
-    route(socket, buffered, host, 443);
-  };
-  socket.on('data', onData);
-  socket.once('end', onEnd);
+    route(socket, bytes, host, 443, result);
+  });
 }

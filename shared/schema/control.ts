@@ -25,6 +25,36 @@ export const pendingTrust = z.object({
 });
 export type PendingTrust = z.infer<typeof pendingTrust>;
 
+/** A client that rejects the agent's certificate for a host (it pins its provider's). */
+export const pinnedClient = z.object({
+  host: z.string(),
+  client: z.string(),
+  aborts: z.number().int(),
+  reason: z.string(),
+  since: z.number(),
+  expiresAt: z.number(),
+});
+
+/**
+ * The ways a client may try to reach a governed host around governance: a CONNECT to an IP literal
+ * whose TLS names a governed host, an IP literal without a server name, a CONNECT name and TLS
+ * server name that disagree (domain fronting), a Host header that differs from the server name, a
+ * pinned client's connection, bytes that are not TLS on a CONNECT to a governed host.
+ */
+export const bypassKind = z.enum(['ip-literal', 'no-server-name', 'sni-mismatch', 'host-mismatch', 'pinned-client', 'not-tls']);
+export type BypassKind = z.infer<typeof bypassKind>;
+/** What the agent did with a bypass attempt's connection or request. */
+export const bypassAction = z.enum(['intercepted', 'tunnelled', 'blocked']);
+export type BypassAction = z.infer<typeof bypassAction>;
+
+/** Bypass attempts (issue 20.4): totals by kind and action, and the latest few. */
+export const bypassSummary = z.object({
+  total: z.number().int(),
+  counts: z.array(z.object({ kind: bypassKind, action: bypassAction, count: z.number().int() })),
+  recent: z.array(z.object({ kind: bypassKind, action: bypassAction, at: z.string(), host: z.string(), detail: z.string(), app: z.string().nullable() })),
+});
+export type BypassSummary = z.infer<typeof bypassSummary>;
+
 /** `GET /v1/status`. Each part reports its own section; `degraded` lists what is wrong, in words. */
 export const agentStatus = z.object({
   version: z.string(),
@@ -52,7 +82,12 @@ export const agentStatus = z.object({
     intercepted: z.number().int(),
     tunnelled: z.number().int(),
     blocked: z.number().int(),
+    /** Hosts some client of which counts as pinned now (that client alone is tunnelled or refused). */
     pinnedHosts: z.array(z.string()),
+    /** The pins in force: which client, for which host, since and until when (epoch ms). */
+    pinnedClients: z.array(pinnedClient),
+    /** Bypass attempts the agent stopped or let through since it started (the central gateway sees them here and in the audit). */
+    bypass: bypassSummary,
   }),
   audit: z.object({
     writable: z.boolean(),

@@ -127,6 +127,20 @@ export const policy = z
         blockedHosts: z.array(hostPattern).default([]),
         /** Hosts never decrypted even if listed above (pinned apps): bytes are tunnelled. */
         bypassHosts: z.array(hostPattern).default([]),
+        /**
+         * A client that rejects the agent's certificate (it pins its provider's): `tunnel-and-report`
+         * tunnels that client alone (its process or TLS fingerprint, never the whole host) for a while
+         * and audits each connection; `block` refuses it. Under `failMode: "closed"` it is always refused.
+         */
+        pinnedClients: z.enum(['tunnel-and-report', 'block']).default('tunnel-and-report'),
+        /**
+         * The names of one connection disagree (the CONNECT host and the TLS server name, or the
+         * server name and the HTTP Host): `stricter` treats it as the stricter of the two (block, then
+         * intercept, then tunnel); `block` refuses it when either name is governed. Always audited.
+         */
+        nameMismatch: z.enum(['stricter', 'block']).default('stricter'),
+        /** A CONNECT to an IP address whose client names no server (no SNI): `tunnel` or `block`. Audited. */
+        noServerName: z.enum(['tunnel', 'block']).default('tunnel'),
       })
       .prefault({}),
     failMode: z.enum(['open', 'closed']).default('open'),

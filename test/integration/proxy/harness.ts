@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { CertificateSource } from '../../../agent/ca/certificate-source.js';
 import { createAllowAllGate } from '../../../agent/pipeline/allow-all-gate.js';
-import type { ConnectEvent, Gate } from '../../../agent/pipeline/seam.js';
+import type { BypassPolicy, ConnectEvent, Gate } from '../../../agent/pipeline/seam.js';
 import { startProxy, type ProxyEngine, type ProxyOptions } from '../../../agent/proxy/engine.js';
 import type { DecompressionBounds } from '../../../shared/schema/config.js';
 import { startFakeProvider, type FakeProvider } from '../../support/fake-provider.js';
@@ -59,6 +59,8 @@ export interface WorldOptions {
   readonly blockedHosts?: string[];
   readonly bypassHosts?: string[];
   readonly failMode?: 'open' | 'closed';
+  /** Pinned clients, names that disagree, IP literals without SNI (default: the schema's defaults). */
+  readonly bypassPolicy?: Partial<BypassPolicy>;
   readonly gate?: (base: Gate) => Gate;
   readonly certificates?: (ca: TestCa) => CertificateSource;
   readonly engine?: Partial<Omit<ProxyOptions, 'config'>>;
@@ -83,7 +85,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld
     blockedHosts: options.blockedHosts ?? ['api.deepseek.com'],
     bypassHosts: options.bypassHosts ?? [],
   };
-  const base = createAllowAllGate({ interception, failMode: options.failMode ?? 'open', onConnect: (e) => events.push(e) });
+  const base = createAllowAllGate({ interception, failMode: options.failMode ?? 'open', ...(options.bypassPolicy ? { bypassPolicy: options.bypassPolicy } : {}), onConnect: (e) => events.push(e) });
   const gate = options.gate ? options.gate(base) : base;
   const engine = await startProxy({
     config: {

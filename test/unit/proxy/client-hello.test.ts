@@ -18,7 +18,7 @@ async function realHello(servername: string): Promise<Buffer> {
 
 describe('reading SNI from a ClientHello', () => {
   it('finds the server name, lower-cased', async () => {
-    expect(parseClientHello(await realHello('API.OpenAI.com'))).toEqual({ kind: 'hello', servername: 'api.openai.com' });
+    expect(parseClientHello(await realHello('API.OpenAI.com'))).toMatchObject({ kind: 'hello', servername: 'api.openai.com', ech: false });
   });
 
   it('asks for more bytes until the record is complete', async () => {
