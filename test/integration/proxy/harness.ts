@@ -68,6 +68,8 @@ export interface WorldOptions {
   /** The engine's bounds on decoding compressed responses (default: the config schema's). */
   readonly decompression?: DecompressionBounds;
   readonly resolve?: Record<string, string>;
+  /** More names `upstream.resolve` sends to the fake provider (a CDN serving many names). */
+  readonly providerAliases?: string[];
   readonly upstreamProxy?: string | null;
   /** Default: the test CA's file. */
   readonly upstreamCaFile?: string | null;
@@ -91,7 +93,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld
     config: {
       proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024, ...(options.decompression ? { decompression: options.decompression } : {}) },
       ...(options.transparent === true ? { transparent: { enabled: true, port: 0 } } : {}),
-      upstream: { resolve: { ...provider.resolveMap(), ...options.resolve }, caFile: options.upstreamCaFile === undefined ? ca.caFile : options.upstreamCaFile, proxy: options.upstreamProxy ?? null },
+      upstream: { resolve: { ...provider.resolveMap(), ...Object.fromEntries((options.providerAliases ?? []).map((h) => [h, provider.address])), ...options.resolve }, caFile: options.upstreamCaFile === undefined ? ca.caFile : options.upstreamCaFile, proxy: options.upstreamProxy ?? null },
     },
     gate,
     certificates: options.certificates ? options.certificates(ca) : testCertificates(ca),
