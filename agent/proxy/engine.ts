@@ -326,11 +326,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
         track(socket);
         acceptTransparent(
           socket,
-          (s, hello, host, hostPort, parsed) => {
-            if (isLocalHost(host)) s.destroy();
-            else router.transparent(s, hello, host, hostPort, parsed);
-          },
-          (reason) => onError(new ProxyError('PROXY_BAD_AUTHORITY', `transparent connection without a usable ClientHello: ${reason}`, 400), 'transparent'),
+          (s, bytes, arrival, original) => router.transparent(s, bytes, arrival, original),
+          (reason) => onError(new ProxyError('PROXY_BAD_AUTHORITY', `transparent connection not routable: ${reason}`, 400), 'transparent'),
         );
       },
       transparent.port,

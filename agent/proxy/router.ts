@@ -18,16 +18,18 @@ import net from 'node:net';
 import type http from 'node:http';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { BypassAttempt, ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
-import { parseAuthority, type Authority } from './authority.js';
+import type { OriginalDestination } from '../system/original-dst.js';
+import { isLocalHost, parseAuthority, type Authority } from './authority.js';
 import type { BypassLog } from './bypass-log.js';
 import type { ClientHello, HelloResult } from './client-hello.js';
 import type { ExchangeTarget } from './exchange.js';
 import type { HandshakePacer } from './handshake-pacer.js';
 import { readClientHello } from './hello-reader.js';
-import { intercept, prefetchLeaf, type InterceptHooks } from './intercept.js';
+import { intercept, prefetchLeaf, TARGET, type InterceptedSocket, type InterceptHooks } from './intercept.js';
 import { plainAnswer } from './listeners.js';
 import { judgeNames } from './names.js';
 import { describeClient, type ClientIdentity, type PinningTracker } from './pinning.js';
+import type { TransparentArrival } from './transparent.js';
 import { tunnel } from './tunnel.js';
 import type { Dialer } from './upstream-dial.js';
 
@@ -112,15 +114,88 @@ export class ConnectionRouter {
     }
   }
 
-  /** The transparent door: the ClientHello is read, its server name is the destination. */
-  transparent(socket: net.Socket, bytes: Buffer, host: string, port: number, hello: ClientHello): void {
-    const asked: Asked = { host, port, literal: false, viaConnect: false, app: null };
-    const action = this.d.classify(host);
-    if (action === 'block') this.block(socket, host, asked, `${host} is not an approved AI service in your organisation's policy`);
+  /**
+   * The transparent door (issue 15). The name comes from the ClientHello (or a plain request's
+   * Host header); `original` is where the kernel says the connection was going (SO_ORIGINAL_DST;
+   * null when it was not redirected, e.g. a client dialling the listener itself). A tunnel goes to
+   * the original destination, never to wherever the name points; a name the policy governs is
+   * intercepted and governed as that name, a blocked one refused; a connection with no usable name
+   * is an address alone, decided like an IP-literal CONNECT without SNI (policy `noServerName`).
+   */
+  transparent(socket: net.Socket, bytes: Buffer, arrival: TransparentArrival, original: OriginalDestination | null): void {
+    if (arrival.kind === 'http') {
+      this.plain(socket, bytes, arrival.host, original);
+      return;
+    }
+    const port = original?.port ?? 443;
+    const name = arrival.kind === 'tls' ? hostName(arrival.hello.servername) : null;
+    if (name === null) {
+      this.addressOnly(socket, bytes, original, arrival.kind === 'tls' ? 'named no server (no SNI)' : `sent TLS the agent cannot read (${arrival.reason})`, false);
+      return;
+    }
+    if (isLocalHost(name)) {
+      socket.destroy();
+      return;
+    }
+    const asked: Asked = { host: name, port, literal: false, viaConnect: false, app: null };
+    const action = this.d.classify(name);
+    if (action === 'block') this.block(socket, name, asked, `${name} is not an approved AI service in your organisation's policy`);
     else if (action === 'tunnel') {
       this.d.counters.tunnelled++;
-      tunnel(socket, bytes, host, port, this.d.dialer, true);
-    } else this.govern(socket, bytes, hello, host, asked);
+      tunnel(socket, bytes, original?.address ?? name, port, this.d.dialer, true);
+    } else if (arrival.kind === 'tls') this.govern(socket, bytes, arrival.hello, name, asked);
+  }
+
+  /**
+   * Plain HTTP at the transparent door, named by its first request's Host header: governed by the
+   * inner HTTP server like an intercepted TLS connection (the same exchange path), tunnelled byte
+   * for byte to its original destination, or answered 403 (a plain client can read an answer).
+   */
+  private plain(socket: net.Socket, bytes: Buffer, header: string | null, original: OriginalDestination | null): void {
+    const port = original?.port ?? 80;
+    let name: string | null = null;
+    try {
+      if (header !== null) name = parseAuthority(header, port).host;
+    } catch {
+      name = null;
+    }
+    if (name === null) {
+      this.addressOnly(socket, bytes, original, header === null ? 'sent an HTTP request without Host' : `sent an HTTP request with Host ${JSON.stringify(header.slice(0, 100))}`, true);
+      return;
+    }
+    if (isLocalHost(name) && original === null) {
+      socket.destroy();
+      return;
+    }
+    const asked: Asked = { host: name, port, literal: false, viaConnect: true, app: null };
+    const action = this.d.classify(name);
+    if (action === 'block') {
+      this.block(socket, name, asked, `${name} is not an approved AI service in your organisation's policy`);
+      return;
+    }
+    if (action === 'tunnel') {
+      this.d.counters.tunnelled++;
+      tunnel(socket, bytes, original?.address ?? name, port, this.d.dialer, true);
+      return;
+    }
+    this.d.counters.intercepted++;
+    // The inner server reads the target from the socket, as for intercepted TLS.
+    (socket as unknown as InterceptedSocket)[TARGET] = { host: name, port, secure: false, govern: true };
+    socket.unshift(bytes);
+    this.d.inner.emit('connection', socket);
+    socket.resume();
+  }
+
+  /** A transparent connection with nothing to name it: its original address, by policy `noServerName`; dropped when there is none. */
+  private addressOnly(socket: net.Socket, bytes: Buffer, original: OriginalDestination | null, what: string, plain: boolean): void {
+    if (original === null) {
+      this.d.onError(new Error(`a transparent connection ${what} and its original destination is unknown`), 'transparent');
+      socket.destroy();
+      return;
+    }
+    const asked: Asked = { host: original.address, port: original.port, literal: true, viaConnect: plain, app: null };
+    this.d.counters.tunnelled++;
+    if (this.unnamed(socket, asked, what)) tunnel(socket, bytes, original.address, original.port, this.d.dialer, true);
   }
 
   /**

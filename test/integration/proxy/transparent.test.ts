@@ -50,10 +50,20 @@ describe('the transparent (SNI) front door', () => {
     await until(() => world.events.some((e) => e.host === 'api.deepseek.com' && e.outcome === 'blocked'), 'the blocked event');
   });
 
-  it('drops a connection that does not start with a ClientHello', async () => {
+  it('drops a connection that starts with neither a ClientHello nor an HTTP request', async () => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.write('SSH-2.0-OpenSSH_9.6\r\n\r\n');
     socket.resume();
     await new Promise((resolve) => socket.once('close', resolve));
+  });
+
+  it('answers plain HTTP to a blocked host 403 by its Host header, and records it', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.write('GET /v1/models HTTP/1.1\r\nHost: api.deepseek.com\r\n\r\n');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    await until(() => world.events.some((e) => e.host === 'api.deepseek.com' && e.port === 80 && e.outcome === 'blocked'), 'the blocked event');
   });
 });
