@@ -13,6 +13,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import { AgentMetrics } from './control/metrics.js';
 import { ensureControlToken } from './control/token.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './control/runtime.js';
+import { releaseRedirect } from './system/transparent-redirect.js';
 import { createLogger, type Logger } from './log.js';
 import { createGate, type OutpostGate } from './pipeline/gate.js';
 import { initialPolicy, keep, watchPolicyFile, type PolicyInForce } from './policy/source.js';
@@ -207,7 +208,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       return { caFile: ca.caFile, fingerprint256: now ? describeCertificate(now.pem).fingerprint256 : '', pending: [...ca.pendingTrust()], command: ca.retrustCommand() };
     },
   });
-  await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile });
+  await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile, transparentPort: proxy.transparentPort });
   log.info({ proxy: proxy.url, control: control.url, policy: inForce.policy.name }, 'agent started');
 
   let stopping: Promise<void> | null = null;
@@ -236,6 +237,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       (stopping ??= (async () => {
         unwatch();
         clearInterval(bundleTimer);
+        // Before the listener closes: a redirect must never point at a port nobody listens on.
+        if (proxy.transparentPort !== null) await releaseRedirect(proxy.transparentPort);
         await proxy.close();
         await control.close();
         await store.close();

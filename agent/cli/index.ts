@@ -12,6 +12,7 @@ import { registerCa } from './ca.js';
 import { registerAudit } from './audit.js';
 import { registerDemo } from './demo.js';
 import { registerGateway } from './gateway.js';
+import { registerTransparent } from './transparent.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerDemo(program);
   registerGateway(program);
+  registerTransparent(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

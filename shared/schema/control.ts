@@ -124,5 +124,7 @@ export const runtimeInfo = z.object({
   controlUrl: z.string(),
   caFile: z.string(),
   bundleFile: z.string(),
+  /** The transparent door's port; null when transparent.enabled is false. */
+  transparentPort: z.number().int().nullable().default(null),
 });
 export type RuntimeInfo = z.infer<typeof runtimeInfo>;

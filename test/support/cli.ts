@@ -70,6 +70,8 @@ export interface StartOutpostOptions {
   readonly captureStderr?: boolean;
   /** Run as this user and group (a test as root running the agent as an ordinary user). */
   readonly user?: { readonly uid: number; readonly gid: number };
+  /** A command the agent runs under, e.g. `['ip', 'netns', 'exec', NS]` (it must exec, keeping the pid). */
+  readonly prefix?: readonly string[];
 }
 
 /**
@@ -80,7 +82,8 @@ export interface StartOutpostOptions {
 export async function startOutpost(configFile: string, options: StartOutpostOptions = {}): Promise<RunningAgent> {
   const env = { ...process.env, ...options.env };
   delete env.OUTPOST_HOME;
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', options.captureStderr === true ? 'pipe' : 'inherit'], env, ...options.user });
+  const argv = [...(options.prefix ?? []), process.execPath, CLI, 'start', '--config', configFile];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', options.captureStderr === true ? 'pipe' : 'inherit'], env, ...options.user });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = readline.createInterface({ input: child.stdout! });
