@@ -30,5 +30,15 @@ describe('a client that pins certificates, through the whole agent', () => {
     const connects = t.agent.store.audit.recordsAfter(0).filter((r) => r.kind === 'connect');
     expect(connects).toEqual([expect.objectContaining({ host: 'api.openai.com', rules: [expect.objectContaining({ kind: 'pinned-client' })] })]);
     expect(t.agent.store.state.pinnedHosts().map((p) => p.host)).toEqual(['api.openai.com']);
+
+    // That client (curl, its TLS stack) is tunnelled now, each connection audited and in status;
+    // the pin is the client's, with an end.
+    expect(await curl()).toBe(60); // the origin's certificate, which the stranger CA does not sign either
+    const status = t.agent.status();
+    expect(status.engine.pinnedClients).toEqual([expect.objectContaining({ host: 'api.openai.com', client: expect.stringContaining('curl/') })]);
+    expect(status.engine.pinnedClients[0]!.expiresAt).toBeGreaterThan(Date.now());
+    expect(status.engine.bypass.counts).toEqual([{ kind: 'pinned-client', action: 'tunnelled', count: 1 }]);
+    t.agent.store.audit.flushNow();
+    expect(t.agent.store.audit.recordsAfter(0).filter((r) => r.kind === 'connect').at(-1)).toMatchObject({ host: 'api.openai.com', decision: 'allow', rules: [expect.objectContaining({ kind: 'bypass-pinned-client' })] });
   });
 });
