@@ -164,22 +164,26 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const router = new ConnectionRouter({ gate, classify, record, certificates, inner, pacer, dialer, pinning, bypass, counters, onError });
 
   /**
-   * A Host header inside intercepted TLS that names another host than the connection's (issue
-   * 20.2): the policy's `nameMismatch` decides (by default the stricter name), audited with both
-   * names. Returns the target to govern the request as, or null when it was refused here.
+   * A Host header that names another host than the connection's (issue 20.2): inside intercepted
+   * TLS (`action` intercept), or on plain-HTTP forwarding (`action` the URL host's). The policy's
+   * `nameMismatch` decides (by default the stricter name), audited with both names; two harmless
+   * names pass. Returns the target to send the request to, or null when it was refused here.
+   * Hot path: one string comparison when the Host names the connection's host.
    */
-  const hostAgrees = (req: http.IncomingMessage, res: http.ServerResponse, target: ExchangeTarget): ExchangeTarget | null => {
+  const hostAgrees = (req: http.IncomingMessage, res: http.ServerResponse, target: ExchangeTarget, action: HostAction): ExchangeTarget | null => {
     const other = otherHost(req.headers.host, target.host);
     if (other === null) return target;
-    const verdict = judgeNames({ host: target.host, action: 'intercept' }, { host: other, action: classify(other) }, gate.bypassPolicy.nameMismatch);
+    const named = { host: other, action: classify(other) };
+    if (action === 'tunnel' && named.action === 'tunnel') return target;
+    const verdict = judgeNames({ host: target.host, action }, named, gate.bypassPolicy.nameMismatch);
     const app = req.headers['user-agent'] ?? null;
-    const detail = `TLS for ${target.host} carried a request with Host: ${other}`;
+    const detail = `${target.secure ? `TLS for ${target.host}` : `a request for http://${target.host}`} carried Host: ${other}`;
     const refused = verdict.action === 'block';
-    const attempt = { kind: 'host-mismatch', action: refused ? 'blocked' : 'intercepted' } as const;
-    const reason = refused ? `${detail}: refused (policy nameMismatch: ${gate.bypassPolicy.nameMismatch})` : `${detail}: governed as ${verdict.host}`;
+    const attempt = { kind: 'host-mismatch', action: refused ? 'blocked' : verdict.action === 'intercept' ? 'intercepted' : 'tunnelled' } as const;
+    const reason = refused ? `${detail}: refused (policy nameMismatch: ${gate.bypassPolicy.nameMismatch})` : `${detail}: ${verdict.action === 'intercept' ? 'governed' : 'passed'} as ${verdict.host}`;
     bypass.note(attempt, verdict.host, reason, app);
     record({ host: verdict.host, port: target.port, outcome: 'bypass', app, reason, attempt });
-    if (!refused) return verdict.host === target.host ? target : { ...target, host: verdict.host };
+    if (!refused) return verdict.host === target.host ? target : { ...target, host: verdict.host, govern: verdict.action === 'intercept' };
     counters.blocked++;
     res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' });
     res.end(`Outpost: ${reason}.\n`);
@@ -237,7 +241,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       res.end(`Outpost: ${reason}.\n`);
       return;
     }
-    runExchange(ctx, req, res, { host: authority.host, port: authority.port, secure: false, govern: action === 'intercept' }, path);
+    const target = hostAgrees(req, res, { host: authority.host, port: authority.port, secure: false, govern: action === 'intercept' }, action);
+    if (target !== null) runExchange(ctx, req, res, target, path);
   });
 
   front.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
@@ -257,7 +262,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       res.destroy();
       return;
     }
-    const target = hostAgrees(req, res, connection);
+    const target = hostAgrees(req, res, connection, 'intercept');
     if (target !== null) runExchange(ctx, req, res, target, req.url ?? '/');
   });
 

@@ -246,6 +246,18 @@ describe('a Host header that differs from the server name', () => {
     expect(world.events.at(-1)?.reason).toContain('harmless.example');
   });
 
+  it('decides plain-HTTP forwarding by the Host too: an AI or blocked name behind a harmless URL', async () => {
+    const blocked = await curl(world.engine.url, null, [], 'http://harmless.example/v1/models', ['-H', 'Host: api.deepseek.com']);
+    expect(blocked.status).toBe(403);
+    expect(world.events.at(-1)).toMatchObject({ host: 'api.deepseek.com', attempt: { kind: 'host-mismatch', action: 'blocked' } });
+    expect(world.events.at(-1)?.reason).toContain('http://harmless.example');
+    await curl(world.engine.url, null, [], 'http://203.0.113.9:1/v1/models', ['-H', 'Host: api.openai.com', '--max-time', '5']);
+    expect(world.events.at(-1)).toMatchObject({ host: 'api.openai.com', attempt: { kind: 'host-mismatch', action: 'intercepted' } });
+    const events = world.events.length;
+    await curl(world.engine.url, null, [], 'http://127.0.0.1:1/', ['-H', 'Host: other.example']);
+    expect(world.events.length).toBe(events);
+  });
+
   it('lets a Host with the port or another case pass as the same host', async () => {
     const events = world.events.length;
     const out = await curl(world.engine.url, world.ca.caFile, [], 'https://api.openai.com/v1/models', ['-H', 'Host: API.OpenAI.com:443']);
