@@ -108,7 +108,18 @@ export function parseClientHello(data: Buffer): HelloResult {
       at += length;
     }
   }
-  return { kind: 'hello', servername, alpn, fingerprint: fingerprint(suites, extensions), ech };
+  // The fingerprint is hashed on first read: only a connection the agent governs needs it, and a
+  // tunnel's first record is parsed on its way through (the hash was most of the parse's ~8 µs).
+  let hashed: string | undefined;
+  return {
+    kind: 'hello',
+    servername,
+    alpn,
+    get fingerprint(): string {
+      return (hashed ??= fingerprint(suites, extensions));
+    },
+    ech,
+  };
 }
 
 /** A short hash of the sorted suites and extension types (SNI and ALPN left out, as JA4 does). */
