@@ -13,6 +13,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import { AgentMetrics } from './control/metrics.js';
 import { ensureControlToken } from './control/token.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './control/runtime.js';
+import { originalDestinationUnavailable } from './system/original-dst.js';
 import { releaseRedirect } from './system/transparent-redirect.js';
 import { createLogger, type Logger } from './log.js';
 import { createGate, type OutpostGate } from './pipeline/gate.js';
@@ -153,6 +154,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     if (coverage.uncovered.length > 0) degraded.push(`CA cannot sign for ${coverage.uncovered.join(', ')} (${coverage.reason ?? ''}): requests to them are refused, not passed ungoverned`);
     const retrustCommand = ca.retrustCommand();
     if (retrustCommand !== null) degraded.push(`the CA certificate changed and is not trusted yet in ${ca.pendingTrust().map((p) => p.description).join('; ')}: run ${retrustCommand}`);
+    const noOriginal = proxy.transparentPort === null ? null : originalDestinationUnavailable();
+    if (noOriginal !== null) degraded.push(`transparent door: ${noOriginal}; redirected connections are routed by SNI/Host alone`);
     const g = gate.health();
     if (g.degraded && g.last !== null) degraded.push(`gate: internal failure at ${g.last.at} (${g.last.stage}: ${g.last.message}); requests fail ${g.last.failMode}`);
     metrics.degraded.set(degraded.length > 0 ? 1 : 0);
@@ -174,7 +177,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         coverage,
         retrust: { pending: [...ca.pendingTrust()], command: retrustCommand },
       },
-      engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts], pinnedClients: [...s.pinnedClients], bypass: s.bypass },
+      engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts], pinnedClients: [...s.pinnedClients], bypass: s.bypass, doors: s.doors },
+      transparent: { port: proxy.transparentPort, originalDestination: proxy.transparentPort === null ? null : originalDestinationUnavailable() },
       audit,
       gate: { failures: g.failures, degraded: g.degraded, last: g.last },
       degraded,

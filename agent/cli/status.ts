@@ -13,6 +13,7 @@ function lines(s: AgentStatus): string {
     `proxy    ${s.proxy.address}  (PAC ${s.proxy.pac})`,
     `CA       ${s.ca.mode}, ${s.ca.caFile}, key in ${s.ca.keyStore}${s.ca.weakKeyStore ? ' (weaker than the OS keychain)' : ''}${s.ca.notAfter ? `, valid until ${s.ca.notAfter}` : ''}`,
     `         ${s.ca.permittedDns === null ? 'not name-constrained' : `constrained to ${s.ca.permittedDns.join(', ')}`}`,
+    `doors    proxy ${s.engine.doors.proxy} connections${s.transparent.port === null ? ', transparent off' : `, transparent (127.0.0.1:${s.transparent.port}) ${s.engine.doors.transparent}`}`,
     `traffic  ${s.engine.intercepted} intercepted, ${s.engine.tunnelled} tunnelled, ${s.engine.blocked} blocked, ${s.engine.connections} open connections`,
     `audit    ${s.audit.records ?? '?'} records${s.audit.degraded ? `, DEGRADED: ${s.audit.reason ?? ''}` : ''}${s.audit.pendingInMemory > 0 ? `, ${s.audit.pendingInMemory} waiting in memory` : ''}`,
   ];

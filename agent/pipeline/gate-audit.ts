@@ -82,5 +82,6 @@ export function auditEntry(base: EntryBase, outcome: EntryOutcome): AuditEntry {
     prompt: base.prompt(),
     output: outcome.output,
     headers: recordedHeaders(r.headers),
+    door: r.door ?? 'proxy',
   };
 }

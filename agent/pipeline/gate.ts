@@ -507,6 +507,7 @@ export function createGate(deps: GateDeps): OutpostGate {
         ...NO_USAGE,
         prompt: null,
         headers: {},
+        door: event.door ?? 'proxy',
       };
       record(entry);
     },

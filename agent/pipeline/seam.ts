@@ -8,6 +8,7 @@
  * both allocation-light; a tap that only observes returns the very buffer it was given.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { FrontDoor } from '../../shared/schema/audit.js';
 import type { BypassAction, BypassKind } from '../../shared/schema/control.js';
 import type { Policy } from '../../shared/schema/policy.js';
 
@@ -27,6 +28,8 @@ export interface InterceptedRequest {
   readonly app: string | null;
   /** `performance.now()` when the request head arrived. */
   readonly receivedAt: number;
+  /** The front door the connection came through (default `proxy`). */
+  readonly door?: FrontDoor;
 }
 
 /** Forward the request upstream (possibly rewritten) and watch the response through `tap`. */
@@ -117,6 +120,8 @@ export interface ConnectEvent {
   readonly reason: string;
   /** For `bypass`: what was tried and what the agent did. */
   readonly attempt?: BypassAttempt;
+  /** The front door the connection came through (default `proxy`). */
+  readonly door?: FrontDoor;
 }
 
 /** One bypass attempt: its kind and what the agent did with the connection or request. */

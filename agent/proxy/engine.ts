@@ -95,6 +95,8 @@ export interface ProxyStats {
   readonly pinnedClients: readonly PinnedClient[];
   /** Bypass attempts stopped or let through since start (issue 20.4). */
   readonly bypass: ReturnType<BypassLog['summary']>;
+  /** Connections accepted by each front door since start. */
+  readonly doors: { readonly proxy: number; readonly transparent: number };
 }
 
 /** A running engine. */
@@ -142,6 +144,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     }
   };
   const sockets = new Set<net.Socket>();
+  const doors = { proxy: 0, transparent: 0 };
   let port = 0;
   const pacFallback = options.pacFallback ?? (config.upstream.proxy === null ? 'DIRECT' : `PROXY ${new URL(config.upstream.proxy).host}`);
 
@@ -182,7 +185,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     const attempt = { kind: 'host-mismatch', action: refused ? 'blocked' : verdict.action === 'intercept' ? 'intercepted' : 'tunnelled' } as const;
     const reason = refused ? `${detail}: refused (policy nameMismatch: ${gate.bypassPolicy.nameMismatch})` : `${detail}: ${verdict.action === 'intercept' ? 'governed' : 'passed'} as ${verdict.host}`;
     bypass.note(attempt, verdict.host, reason, app);
-    record({ host: verdict.host, port: target.port, outcome: 'bypass', app, reason, attempt });
+    record({ host: verdict.host, port: target.port, outcome: 'bypass', app, reason, attempt, door: target.door ?? 'proxy' });
     if (!refused) return verdict.host === target.host ? target : { ...target, host: verdict.host, govern: verdict.action === 'intercept' };
     counters.blocked++;
     res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' });
@@ -317,6 +320,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   port = await open(
     (socket) => {
       track(socket);
+      doors.proxy++;
       front.emit('connection', socket);
     },
     config.proxy.port,
@@ -329,6 +333,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     transparentPort = await open(
       (socket) => {
         track(socket);
+        doors.transparent++;
         acceptTransparent(
           socket,
           (s, bytes, arrival, original) => router.transparent(s, bytes, arrival, original),
@@ -347,6 +352,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     transparentPort,
     stats: () => ({
       connections: sockets.size,
+      doors: { ...doors },
       intercepted: counters.intercepted,
       tunnelled: counters.tunnelled,
       blocked: counters.blocked,

@@ -27,6 +27,7 @@ import { ContentDecoder, contentCodings, undecodable } from './content-decoder.j
 import { ProxyError } from './errors.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
 import type { Upstream } from './upstream.js';
+import type { FrontDoor } from '../../shared/schema/audit.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -74,6 +75,8 @@ export interface ExchangeTarget {
   readonly secure: boolean;
   /** False for plain-HTTP forwarding of non-policy hosts: no gate, no tap, bytes only. */
   readonly govern: boolean;
+  /** The front door the connection came through (default `proxy`), for the audit record. */
+  readonly door?: FrontDoor;
 }
 
 /**
@@ -167,6 +170,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       body,
       app: h['user-agent'] ?? null,
       receivedAt: this.receivedAt,
+      door: this.target.door ?? 'proxy',
     };
   }
 

@@ -18,6 +18,7 @@ import net from 'node:net';
 import type http from 'node:http';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { BypassAttempt, ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
+import type { FrontDoor } from '../../shared/schema/audit.js';
 import type { OriginalDestination } from '../system/original-dst.js';
 import { isLocalHost, parseAuthority, type Authority } from './authority.js';
 import type { BypassLog } from './bypass-log.js';
@@ -66,6 +67,7 @@ interface Asked extends Authority {
   /** False for the transparent door (the client speaks TLS at once; a refusal is a close). */
   readonly viaConnect: boolean;
   readonly app: string | null;
+  readonly door: FrontDoor;
 }
 
 type Hello = Exclude<HelloResult, { kind: 'partial' }>;
@@ -76,7 +78,7 @@ export class ConnectionRouter {
 
   /** A CONNECT whose authority was parsed (and is not the agent itself). */
   connect(socket: net.Socket, head: Buffer, authority: Authority, app: string | null): void {
-    const asked: Asked = { ...authority, literal: net.isIP(authority.host) !== 0, viaConnect: true, app };
+    const asked: Asked = { ...authority, literal: net.isIP(authority.host) !== 0, viaConnect: true, app, door: 'proxy' };
     if (asked.literal) {
       // Dialled first like any tunnel (an unreachable address is answered 502), then decided by
       // the client's ClientHello; the dial is dropped when the connection is intercepted.
@@ -137,7 +139,7 @@ export class ConnectionRouter {
       socket.destroy();
       return;
     }
-    const asked: Asked = { host: name, port, literal: false, viaConnect: false, app: null };
+    const asked: Asked = { host: name, port, literal: false, viaConnect: false, app: null, door: 'transparent' };
     const action = this.d.classify(name);
     if (action === 'block') this.block(socket, name, asked, `${name} is not an approved AI service in your organisation's policy`);
     else if (action === 'tunnel') {
@@ -167,7 +169,7 @@ export class ConnectionRouter {
       socket.destroy();
       return;
     }
-    const asked: Asked = { host: name, port, literal: false, viaConnect: true, app: null };
+    const asked: Asked = { host: name, port, literal: false, viaConnect: true, app: null, door: 'transparent' };
     const action = this.d.classify(name);
     if (action === 'block') {
       this.block(socket, name, asked, `${name} is not an approved AI service in your organisation's policy`);
@@ -180,7 +182,7 @@ export class ConnectionRouter {
     }
     this.d.counters.intercepted++;
     // The inner server reads the target from the socket, as for intercepted TLS.
-    (socket as unknown as InterceptedSocket)[TARGET] = { host: name, port, secure: false, govern: true };
+    (socket as unknown as InterceptedSocket)[TARGET] = { host: name, port, secure: false, govern: true, door: 'transparent' };
     socket.unshift(bytes);
     this.d.inner.emit('connection', socket);
     socket.resume();
@@ -193,7 +195,7 @@ export class ConnectionRouter {
       socket.destroy();
       return;
     }
-    const asked: Asked = { host: original.address, port: original.port, literal: true, viaConnect: plain, app: null };
+    const asked: Asked = { host: original.address, port: original.port, literal: true, viaConnect: plain, app: null, door: 'transparent' };
     this.d.counters.tunnelled++;
     if (this.unnamed(socket, asked, what)) tunnel(socket, bytes, original.address, original.port, this.d.dialer, true);
   }
@@ -310,7 +312,7 @@ export class ConnectionRouter {
     this.d.counters.intercepted++;
     // The ClientHello goes back into the socket's buffer: the TLS socket reads it first, natively.
     socket.unshift(bytes);
-    const target: ExchangeTarget = { host, port: asked.port, secure: true, govern: true };
+    const target: ExchangeTarget = { host, port: asked.port, secure: true, govern: true, door: asked.door };
     intercept(socket, target, this.d.certificates, this.d.inner, this.hooks(socket, client, asked), this.d.pacer);
   }
 
@@ -324,7 +326,7 @@ export class ConnectionRouter {
           this.d.gate.bypassPolicy.pinnedClients === 'block' || this.d.gate.failMode === 'closed'
             ? 'this client is refused from now on'
             : `this client alone is tunnelled until ${new Date(pin.expiresAt).toISOString()}`;
-        this.d.record({ host, port, outcome: 'pinned', app: asked.app, reason: `${describeClient(client)}: ${reason}; ${pin.aborts} times: ${then}` });
+        this.d.record({ host, port, outcome: 'pinned', app: asked.app, door: asked.door, reason: `${describeClient(client)}: ${reason}; ${pin.aborts} times: ${then}` });
       },
       secured: (host) => this.d.pinning.succeeded(host, client),
       certificateFailed: (host, error) => {
@@ -338,7 +340,7 @@ export class ConnectionRouter {
   /** Counts and audits one bypass attempt. */
   private attempt(attempt: BypassAttempt, host: string, asked: Asked, reason: string): void {
     this.d.bypass.note(attempt, host, reason, asked.app);
-    this.d.record({ host, port: asked.port, outcome: 'bypass', app: asked.app, reason, attempt });
+    this.d.record({ host, port: asked.port, outcome: 'bypass', app: asked.app, door: asked.door, reason, attempt });
   }
 
   /**
@@ -348,7 +350,7 @@ export class ConnectionRouter {
   private block(socket: net.Socket, host: string, asked: Asked, reason: string | null): void {
     this.d.counters.blocked++;
     if (reason !== null) {
-      this.d.record({ host, port: asked.port, outcome: 'blocked', app: asked.app, reason });
+      this.d.record({ host, port: asked.port, outcome: 'blocked', app: asked.app, door: asked.door, reason });
       if (asked.viaConnect) {
         socket.end(plainAnswer(403, 'Forbidden', `Outpost: ${reason}.`));
         return;
@@ -361,7 +363,7 @@ export class ConnectionRouter {
   private refuseUncertified(socket: net.Socket, host: string, asked: Asked, unanswered: boolean, error: Error): void {
     this.d.counters.blocked++;
     const reason = `Outpost cannot decrypt ${host}, which your organisation's policy governs (${error.message}); refused rather than passed on ungoverned`;
-    this.d.record({ host, port: asked.port, outcome: 'uncertified', app: asked.app, reason });
+    this.d.record({ host, port: asked.port, outcome: 'uncertified', app: asked.app, door: asked.door, reason });
     if (unanswered) socket.end(plainAnswer(502, 'Bad Gateway', `${reason}. Run "outpost status" for details.`));
     else socket.destroy();
   }

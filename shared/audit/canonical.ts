@@ -15,6 +15,8 @@ import { auditEntry, firedRule, type AuditEntry, type AuditRecord, type FiredRul
 export const GENESIS_HASH = '0'.repeat(64);
 
 const ENTRY_KEYS = Object.keys(auditEntry.shape) as ReadonlyArray<keyof AuditEntry>;
+/** Fields added after records were first chained: left out when absent (older records hash as they did). */
+const OPTIONAL_KEYS: ReadonlySet<keyof AuditEntry> = new Set(ENTRY_KEYS.filter((k) => auditEntry.shape[k].safeParse(undefined).success));
 const RULE_KEYS = Object.keys(firedRule.shape) as ReadonlyArray<keyof FiredRule>;
 
 // Hot path: the key prefixes (`{"id":`, `,"time":`, …) are built once; each value is one JSON.stringify.
@@ -48,7 +50,8 @@ export function canonicalEntry(entry: AuditEntry): string {
   let out = '';
   for (let i = 0; i < ENTRY_KEYS.length; i++) {
     const k = ENTRY_KEYS[i] as keyof AuditEntry;
-    // `undefined` cannot occur for a validated entry; null keeps the key present either way.
+    if (entry[k] === undefined && OPTIONAL_KEYS.has(k)) continue;
+    // Otherwise `undefined` cannot occur for a validated entry; null keeps the key present either way.
     const value = k === 'rules' ? canonicalRules(entry.rules) : k === 'headers' ? canonicalHeaders(entry.headers) : JSON.stringify(entry[k] ?? null);
     out += `${ENTRY_PREFIX[i] as string}${value}`;
   }

@@ -43,7 +43,7 @@ export function toTextLine(r: AuditRecord): string {
   const rules = r.rules.length > 0 ? ` rules=${r.rules.map((x) => x.id).join(',')}` : '';
   const cost = r.costUsd === null ? '' : ` $${r.costUsd.toFixed(6)}`;
   const tokens = r.inputTokens === null && r.outputTokens === null ? '' : ` ${r.inputTokens ?? '?'}→${r.outputTokens ?? '?'} tok`;
-  return `#${r.seq} ${r.time} ${r.decision.padEnd(6)} ${r.status ?? '-'} ${r.host}${r.endpoint ? ` ${r.endpoint}` : ''}${r.model ? ` ${r.model}` : ''} ${r.principal ?? r.user}${r.app ? ` (${r.app})` : ''}${tokens}${cost}${rules}${r.error ? ` error="${r.error}"` : ''}`;
+  return `#${r.seq} ${r.time} ${r.decision.padEnd(6)} ${r.status ?? '-'} ${r.host}${r.door === 'transparent' ? ' [transparent]' : ''}${r.endpoint ? ` ${r.endpoint}` : ''}${r.model ? ` ${r.model}` : ''} ${r.principal ?? r.user}${r.app ? ` (${r.app})` : ''}${tokens}${cost}${rules}${r.error ? ` error="${r.error}"` : ''}`;
 }
 
 /**

@@ -5,6 +5,10 @@
  */
 import { z } from 'zod';
 
+/** The front door a connection came through: `proxy` (CONNECT, PAC, plain forwarding) or `transparent` (an OS redirect). */
+export const frontDoor = z.enum(['proxy', 'transparent']);
+export type FrontDoor = z.infer<typeof frontDoor>;
+
 export const decision = z.enum(['allow', 'redact', 'warn', 'block', 'error']);
 export type Decision = z.infer<typeof decision>;
 
@@ -51,6 +55,11 @@ export const auditEntry = z.strictObject({
   output: z.string().nullable(),
   /** Request headers kept by allow-list (user-agent, content-type, …), never credentials. */
   headers: z.record(z.string(), z.string()),
+  /**
+   * The front door the connection came through (issue 15). Absent in records written before it was
+   * recorded: the canonical form leaves an absent optional field out, so their hashes still verify.
+   */
+  door: frontDoor.optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntry>;
 

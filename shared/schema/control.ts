@@ -88,6 +88,15 @@ export const agentStatus = z.object({
     pinnedClients: z.array(pinnedClient),
     /** Bypass attempts the agent stopped or let through since it started (the central gateway sees them here and in the audit). */
     bypass: bypassSummary,
+    /** Connections accepted by each front door since start (every audit record names its door too). */
+    doors: z.object({ proxy: z.number().int(), transparent: z.number().int() }),
+  }),
+  /** The transparent front door (issue 15). */
+  transparent: z.object({
+    /** Its loopback port; null when transparent.enabled is false. */
+    port: z.number().int().nullable(),
+    /** Why the original destination of a redirected connection cannot be read here (routing by SNI/Host alone); null when it can. */
+    originalDestination: z.string().nullable(),
   }),
   audit: z.object({
     writable: z.boolean(),

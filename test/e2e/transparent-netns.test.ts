@@ -221,6 +221,19 @@ describe.skipIf(missing !== null)('transparent interception in a network namespa
     expect(provider.requests.length).toBe(before);
   });
 
+  it('status and the audit record show the front door each connection came through', async () => {
+    const status = JSON.parse((await inNs([process.execPath, CLI, 'status', '--config', configFile, '--json'])).stdout) as { engine: { doors: { transparent: number } }; transparent: { port: number; originalDestination: string | null } };
+    expect(status.engine.doors.transparent).toBeGreaterThan(0);
+    expect(status.transparent.originalDestination).toBeNull();
+    const records = (await run(process.execPath, [CLI, 'audit', 'tail', '-n', '5', '--json', '--config', configFile])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { host: string; door?: string; decision: string });
+    const governed = records.filter((r) => r.host === 'api.openai.com');
+    expect(governed.map((r) => r.decision)).toEqual(['allow', 'block']);
+    expect(governed.every((r) => r.door === 'transparent')).toBe(true);
+  });
+
   it('Node’s fetch (no proxy settings, another uid) is governed the same way', async () => {
     const env = { NODE_EXTRA_CA_CERTS: bundle };
     const ok = JSON.parse((await asClient([process.execPath, client, 'fetch', 'https://api.openai.com/v1/chat/completions', 'hello from fetch'], env)).stdout) as { status: number; decision: string; text: string };

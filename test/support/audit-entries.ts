@@ -34,6 +34,7 @@ export function makeEntry(over: Partial<AuditEntry> = {}): AuditEntry {
     prompt: 'hello',
     output: 'hi there',
     headers: { 'user-agent': 'OpenAI/JS 6.49.0', 'content-type': 'application/json' },
+    door: 'proxy',
     ...over,
   };
 }

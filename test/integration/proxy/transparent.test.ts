@@ -47,7 +47,7 @@ describe('the transparent (SNI) front door', () => {
     const socket = hello('api.deepseek.com', world.ca.caPem);
     const error = await new Promise<Error>((resolve) => socket.once('error', resolve));
     expect(error.message).toMatch(/socket disconnected|ECONNRESET/);
-    await until(() => world.events.some((e) => e.host === 'api.deepseek.com' && e.outcome === 'blocked'), 'the blocked event');
+    await until(() => world.events.some((e) => e.host === 'api.deepseek.com' && e.outcome === 'blocked' && e.door === 'transparent'), 'the blocked event, through the transparent door');
   });
 
   it('drops a connection that starts with neither a ClientHello nor an HTTP request', async () => {
@@ -64,6 +64,6 @@ describe('the transparent (SNI) front door', () => {
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
     await new Promise((resolve) => socket.once('close', resolve));
     expect(answer).toMatch(/^HTTP\/1\.1 403 /);
-    await until(() => world.events.some((e) => e.host === 'api.deepseek.com' && e.port === 80 && e.outcome === 'blocked'), 'the blocked event');
+    await until(() => world.events.some((e) => e.host === 'api.deepseek.com' && e.port === 80 && e.outcome === 'blocked' && e.door === 'transparent'), 'the blocked event');
   });
 });

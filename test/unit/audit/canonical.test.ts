@@ -14,6 +14,16 @@ describe('canonical serialisation of audit records', () => {
     expect(Object.keys(JSON.parse(canonicalEntry(e)) as object)).toEqual(Object.keys(auditEntry.shape));
   });
 
+  it('leaves out an optional field added later when it is absent: records chained before it still verify', () => {
+    const { door: _door, ...before } = makeEntry();
+    const body = canonicalEntry(before);
+    expect(body).not.toContain('"door"');
+    expect(body.endsWith(`"headers":${JSON.stringify({ 'content-type': 'application/json', 'user-agent': 'OpenAI/JS 6.49.0' })}}`)).toBe(true);
+    const withDoor = canonicalEntry({ ...before, door: 'transparent' });
+    expect(withDoor.endsWith(',"door":"transparent"}')).toBe(true);
+    expect(hashRecord(1, GENESIS_HASH, withDoor)).not.toBe(hashRecord(1, GENESIS_HASH, body));
+  });
+
   it('round-trips: the stored body parses back to the same entry', () => {
     const e = makeEntry();
     expect(JSON.parse(canonicalEntry(e))).toEqual(e);
