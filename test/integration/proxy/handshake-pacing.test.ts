@@ -166,11 +166,10 @@ describe('handshake pacing: the leaf request', () => {
     counting = true;
     setImmediate(count);
     try {
-      // The premise: unpaced, CONNECTs read together ask together. Under a loaded machine a burst
-      // can arrive spread over turns, so a few attempts are allowed to show it once.
-      let unpacedMax = 0;
-      for (let attempt = 0; attempt < 5 && unpacedMax <= 1; attempt++) unpacedMax = Math.max(unpacedMax, ...(await run(null)));
-      expect(unpacedMax).toBeGreaterThan(1);
+      // Unpaced, how many of a burst's leaf requests share a turn depends on how the kernel and the
+      // machine's load deliver the burst (from 1 to several here), so it is no premise to assert;
+      // the pacer's bound itself is proven deterministically in test/unit/proxy/handshake-pacer.test.ts.
+      // Here: the engine routes every leaf request through it (budget 1: never two in one turn).
       for (let attempt = 0; attempt < 3; attempt++) {
         const paced = await run(1);
         expect(Math.max(...paced)).toBe(1);
