@@ -19,6 +19,7 @@ import { DEFAULT_HANDSHAKES_PER_TURN, HandshakePacer } from './handshake-pacer.j
 import { TARGET, type InterceptedSocket } from './intercept.js';
 import { listen, onClientError, onHalfClose, plainAnswer } from './listeners.js';
 import { buildPac, type PacHosts } from './pac.js';
+import { AiAddressBook } from './ai-addresses.js';
 import { BypassLog } from './bypass-log.js';
 import { judgeNames, otherHost } from './names.js';
 import { PinningTracker, type PinnedClient, type PinningOptions } from './pinning.js';
@@ -113,6 +114,9 @@ export interface ProxyEngine {
 }
 
 
+/** How often the transparent door re-resolves the policy's AI hosts (ms). */
+const AI_ADDRESS_REFRESH_MS = 5 * 60_000;
+
 /** Starts the engine; resolves once it listens. */
 export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const { gate, certificates, config } = options;
@@ -164,7 +168,16 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     return t.port === port && isLocalHost(t.host);
   };
 
-  const router = new ConnectionRouter({ gate, classify, record, certificates, inner, pacer, dialer, pinning, bypass, counters, onError });
+  // The transparent door tunnels to original destinations: it must know the governed hosts' addresses
+  // (ai-addresses.ts). Re-resolved every few minutes; DNS answers move.
+  const aiAddresses = config.transparent?.enabled === true ? new AiAddressBook() : null;
+  const seedAddresses = (): void => {
+    aiAddresses?.seed(options.pacHosts().hosts, dialer.resolver).catch((err: unknown) => onError(err as Error, 'resolving the AI hosts'));
+  };
+  seedAddresses();
+  const seedTimer = aiAddresses === null ? null : setInterval(seedAddresses, AI_ADDRESS_REFRESH_MS);
+  seedTimer?.unref();
+  const router = new ConnectionRouter({ gate, classify, record, certificates, inner, pacer, dialer, pinning, bypass, counters, aiAddresses, onError });
 
   /**
    * A Host header that names another host than the connection's (issue 20.2): inside intercepted
@@ -364,6 +377,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     }),
     close() {
       closed ??= (async () => {
+        if (seedTimer !== null) clearInterval(seedTimer);
+        aiAddresses?.close();
         const stopped = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
         for (const s of sockets) s.destroy();
         for (const server of [front, inner]) {

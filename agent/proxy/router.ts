@@ -21,6 +21,7 @@ import type { BypassAttempt, ConnectEvent, Gate, HostAction } from '../pipeline/
 import type { FrontDoor } from '../../shared/schema/audit.js';
 import type { OriginalDestination } from '../system/original-dst.js';
 import { isLocalHost, parseAuthority, type Authority } from './authority.js';
+import type { AiAddressBook } from './ai-addresses.js';
 import type { BypassLog } from './bypass-log.js';
 import type { ClientHello, HelloResult } from './client-hello.js';
 import type { ExchangeTarget } from './exchange.js';
@@ -57,6 +58,8 @@ export interface RouterDeps {
   readonly pinning: PinningTracker;
   readonly bypass: BypassLog;
   readonly counters: RouteCounters;
+  /** Addresses of the policy's governed hosts, for the transparent door (null when it is off). */
+  readonly aiAddresses: AiAddressBook | null;
   readonly onError: (error: Error, where: string) => void;
 }
 
@@ -141,11 +144,35 @@ export class ConnectionRouter {
     }
     const asked: Asked = { host: name, port, literal: false, viaConnect: false, app: null, door: 'transparent' };
     const action = this.d.classify(name);
-    if (action === 'block') this.block(socket, name, asked, `${name} is not an approved AI service in your organisation's policy`);
-    else if (action === 'tunnel') {
-      this.d.counters.tunnelled++;
-      tunnel(socket, bytes, original?.address ?? name, port, this.d.dialer, true);
-    } else if (arrival.kind === 'tls') this.govern(socket, bytes, arrival.hello, name, asked);
+    if (action === 'block') {
+      this.block(socket, name, asked, `${name} is not an approved AI service in your organisation's policy`);
+      return;
+    }
+    if (arrival.kind !== 'tls') return;
+    if (action === 'intercept') {
+      // The address this client resolved for a governed name: a harmless name sent there later is fronting.
+      if (original !== null) this.d.aiAddresses?.learn(original.address, name);
+      this.govern(socket, bytes, arrival.hello, name, asked);
+      return;
+    }
+    const owner = original === null ? null : (this.d.aiAddresses?.hostAt(original.address) ?? null);
+    if (owner !== null && owner !== name && original !== null) {
+      // A harmless server name sent to a governed host's address: the policy's nameMismatch decides.
+      const verdict = judgeNames({ host: owner, action: this.d.classify(owner) }, { host: name, action }, this.d.gate.bypassPolicy.nameMismatch);
+      if (verdict.action !== 'tunnel') {
+        const detail = `TLS for ${name} was sent to ${authorityText({ host: original.address, port })}, an address of ${owner}`;
+        if (verdict.action === 'block') {
+          this.attempt({ kind: 'sni-mismatch', action: 'blocked' }, verdict.host, asked, `${detail}: refused (policy nameMismatch: ${this.d.gate.bypassPolicy.nameMismatch})`);
+          this.block(socket, verdict.host, asked, null);
+        } else {
+          this.attempt({ kind: 'sni-mismatch', action: 'intercepted' }, verdict.host, asked, `${detail}: governed as ${verdict.host}`);
+          this.govern(socket, bytes, arrival.hello, verdict.host, asked);
+        }
+        return;
+      }
+    }
+    this.d.counters.tunnelled++;
+    tunnel(socket, bytes, original?.address ?? name, port, this.d.dialer, true);
   }
 
   /**

@@ -13,6 +13,7 @@
  * namespace) is removed in afterAll, whatever failed.
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -257,13 +258,27 @@ describe.skipIf(missing !== null)('transparent interception in a network namespa
   });
 
   it('an SNI that names another host is tunnelled to the address, never to wherever the SNI points', async () => {
-    // A non-AI name sent to the provider's address: the tunnel goes to that address (whose
-    // certificate does not cover docs.example.org), and the docs host never sees the connection.
-    // Routed by SNI alone, it would have reached the docs host and succeeded.
+    // elsewhere.example.net resolves nowhere in the namespace: routed by its SNI, the connection
+    // would fail; routed by its original destination it reaches the docs host (its certificate,
+    // whose name the client does not check here).
+    const seen = JSON.parse((await asClient([process.execPath, client, 'tls', DOCS_IP, 'elsewhere.example.net', bundle, 'nocheck'])).stdout) as { issuer: string; body: string };
+    expect(seen).toEqual({ issuer: 'Docs Origin CA', body: 'docs over https\n' });
+  });
+
+  it('a harmless SNI sent to the AI provider’s address (domain fronting) is governed, never tunnelled ungoverned', async () => {
     const count = docsSeen.length;
-    const seen = JSON.parse((await asClient([process.execPath, client, 'tls', PROVIDER_IP, 'docs.example.org', bundle])).stdout) as { error?: string; issuer?: string };
-    expect(seen.error ?? '').toMatch(/certificate|altname|verify/i);
+    const before = provider.requests.length;
+    const seen = JSON.parse((await asClient([process.execPath, client, 'tls', PROVIDER_IP, 'docs.example.org', bundle, 'nocheck'])).stdout) as { issuer?: string; error?: string };
     expect(docsSeen.length).toBe(count);
+    const records = (await run(process.execPath, [CLI, 'audit', 'tail', '-n', '10', '--json', '--config', configFile])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { host: string; door?: string; rules: Array<{ kind: string }> });
+    const fronting = records.filter((r) => r.rules.some((x) => x.kind === 'bypass-sni-mismatch'));
+    expect(fronting.at(-1)).toMatchObject({ host: 'api.openai.com', door: 'transparent' });
+    // What reached the provider came through the agent's own TLS (the exchange path), not a tunnel.
+    expect(seen.issuer).toBe(new X509Certificate(agent!.caPem).subject.match(/CN=(.*)/)?.[1]);
+    expect(provider.requests.length - before).toBeLessThanOrEqual(1);
   });
 
   it('plain HTTP on port 80 is routed by its Host header (tunnelled to its original destination)', async () => {
@@ -286,7 +301,7 @@ describe.skipIf(missing !== null)('transparent interception in a network namespa
   });
 });
 
-/** The client process: `fetch URL PROMPT`, or `tls ADDRESS SERVERNAME CAFILE` (GET / over TLS, '' = no SNI). */
+/** The client process: `fetch URL PROMPT`, or `tls ADDRESS SERVERNAME CAFILE [nocheck]` (GET / over TLS, '' = no SNI). */
 const CLIENT_SCRIPT = `
 import fs from 'node:fs';
 import tls from 'node:tls';
@@ -295,7 +310,7 @@ if (mode === 'fetch') {
   const res = await fetch(a, { method: 'POST', headers: { authorization: 'Bearer sk-test-fetch', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: b }] }) });
   console.log(JSON.stringify({ status: res.status, decision: res.headers.get('x-outpost-decision'), text: await res.text() }));
 } else {
-  const options = { host: a, port: 443, ca: fs.readFileSync(c, 'utf8'), checkServerIdentity: b === '' ? () => undefined : tls.checkServerIdentity };
+  const options = { host: a, port: 443, ca: fs.readFileSync(c, 'utf8'), checkServerIdentity: b === '' || process.argv[6] === 'nocheck' ? () => undefined : tls.checkServerIdentity };
   if (b !== '') options.servername = b;
   const socket = tls.connect(options);
   socket.once('error', (err) => console.log(JSON.stringify({ error: err.message })));
