@@ -11,7 +11,8 @@ function render(health: AgentHealth): void {
   const view = trayView(health);
   tray ??= new Tray(nativeImage.createEmpty());
   tray.setToolTip(view.tooltip);
-  tray.setContextMenu(Menu.buildFromTemplate([{ label: view.statusLine, enabled: false }, { type: 'separator' }, { label: 'Quit Outpost', role: 'quit' }]));
+  const doors = view.doorsLine === undefined ? [] : [{ label: view.doorsLine, enabled: false }];
+  tray.setContextMenu(Menu.buildFromTemplate([{ label: view.statusLine, enabled: false }, ...doors, { type: 'separator' }, { label: 'Quit Outpost', role: 'quit' }]));
 }
 
 if (!app.requestSingleInstanceLock()) {

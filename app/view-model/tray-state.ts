@@ -14,6 +14,8 @@ export type AgentHealth =
       readonly blockedToday: number;
       /** Something only the user can do, in words with the exact command (`retrustAction`); shown first. */
       readonly action?: string | null;
+      /** The front doors in use (`doorsLine`), shown under the status line. */
+      readonly doors?: string;
     }
   | { readonly kind: 'unreachable'; readonly since: number };
 
@@ -22,10 +24,30 @@ export interface TrayView {
   readonly icon: 'ok' | 'paused' | 'warning' | 'off';
   readonly tooltip: string;
   readonly statusLine: string;
+  /** Which front doors bring traffic in (proxy, transparent), when the agent said. */
+  readonly doorsLine?: string;
 }
 
-/** Maps an agent state to the tray's icon, tooltip and status line. */
+/** Maps an agent state to the tray's icon, tooltip, status line and doors line. */
 export function trayView(health: AgentHealth): TrayView {
+  const view = statusView(health);
+  return health.kind === 'running' && health.doors !== undefined ? { ...view, doorsLine: health.doors } : view;
+}
+
+/**
+ * The front doors from `/v1/status`: the proxy's connections, and the transparent door's (or that
+ * it is off, or that it routes by name alone because the original destination is unreadable).
+ */
+export function doorsLine(status: Pick<AgentStatus, 'engine' | 'transparent'>): string {
+  const { proxy, transparent } = status.engine.doors;
+  const door =
+    status.transparent.port === null
+      ? 'transparent off'
+      : `transparent ${transparent} connections${status.transparent.originalDestination === null ? '' : ' (by name only)'}`;
+  return `Doors: proxy ${proxy} connections · ${door}`;
+}
+
+function statusView(health: AgentHealth): TrayView {
   switch (health.kind) {
     case 'starting':
       return { icon: 'off', tooltip: 'Outpost is starting', statusLine: 'Starting…' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retrustAction, trayView } from '../../../app/view-model/tray-state.js';
+import { doorsLine, retrustAction, trayView } from '../../../app/view-model/tray-state.js';
 
 describe('the tray view', () => {
   it('shows protection and counts blocked requests', () => {
@@ -9,6 +9,16 @@ describe('the tray view', () => {
       statusLine: 'Protected · 3 requests blocked today',
     });
     expect(trayView({ kind: 'running', paused: false, degraded: null, blockedToday: 1 }).statusLine).toBe('Protected · 1 request blocked today');
+  });
+
+  it('shows which front doors bring traffic in', () => {
+    const engine = { doors: { proxy: 12, transparent: 5 } } as const;
+    const on = doorsLine({ engine, transparent: { port: 8789, originalDestination: null } } as never);
+    expect(on).toBe('Doors: proxy 12 connections · transparent 5 connections');
+    expect(doorsLine({ engine, transparent: { port: 8789, originalDestination: 'not built' } } as never)).toBe('Doors: proxy 12 connections · transparent 5 connections (by name only)');
+    expect(doorsLine({ engine, transparent: { port: null, originalDestination: null } } as never)).toBe('Doors: proxy 12 connections · transparent off');
+    expect(trayView({ kind: 'running', paused: false, degraded: null, blockedToday: 0, doors: on }).doorsLine).toBe(on);
+    expect(trayView({ kind: 'running', paused: false, degraded: null, blockedToday: 0 }).doorsLine).toBeUndefined();
   });
 
   it('puts degradation before pause, and warns when the agent is gone', () => {
