@@ -40,8 +40,8 @@ const BODIES: Record<Kind, string> = {
 };
 const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench', 'user-agent': 'outpost-bench/1' };
 
-/** One measured cell. */
-interface Cell {
+/** One measured cell (also used by transparent.bench.ts). */
+export interface Cell {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
@@ -56,7 +56,7 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
@@ -74,7 +74,7 @@ async function once(dispatcher: Dispatcher, origin: string, kind: Kind): Promise
 }
 
 /** Closed-loop load: `concurrency` workers, each sending its next request when the last ends. */
-async function measure(dispatcher: Dispatcher, origin: string, kind: Kind, concurrency: number): Promise<Cell> {
+export async function measure(dispatcher: Dispatcher, origin: string, kind: Kind, concurrency: number): Promise<Cell> {
   const latencies: number[] = [];
   const firsts: number[] = [];
   let errors = 0;
