@@ -3,9 +3,12 @@
  * share CPU time with the proxy being measured on the same thread). Answers chat completions with a
  * fixed JSON body, or a fixed 10-event SSE stream when the request body asks for `"stream":true`,
  * ending with a usage chunk when it asks for one (`stream_options.include_usage`, as OpenAI does:
- * Outpost's gate asks for it on every chat stream).
+ * Outpost's gate asks for it on every chat stream). A request with `x-bench-stream-bytes: N` gets
+ * a stream of about N bytes of ~1 KB text deltas instead, written as fast as the reader takes it.
  * Started by proxy.bench.ts with `fork`; receives its certificate over IPC and answers its port.
  */
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
@@ -40,6 +43,24 @@ const DONE = Buffer.from('data: [DONE]\n\n');
 const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': JSON_BODY.length, 'x-request-id': 'req_bench' };
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_bench' };
 const STREAM_FLAG = Buffer.from('"stream":true');
+/** Asks for a large stream of this many bytes (the bench's large-stream row). */
+const LARGE_HEADER = 'x-bench-stream-bytes';
+/** 16 events of ~1 KB of words each: one write of the large stream. */
+const LARGE_BATCH = Buffer.from(
+  Array.from({ length: 16 }, (_, i) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: Array.from({ length: 128 }, (_, w) => `w${(i * 128 + w) % 1000}`).join(' ') + ' ' }, finish_reason: null }] })}\n\n`,
+  ).join(''),
+);
+
+/** Writes about `bytes` of text deltas, waiting whenever the socket's buffer is full. */
+async function writeLarge(res: ServerResponse, bytes: number, withUsage: boolean): Promise<void> {
+  for (let sent = 0; sent < bytes; sent += LARGE_BATCH.length) {
+    if (!res.write(LARGE_BATCH)) await once(res, 'drain');
+    if (res.destroyed) return;
+  }
+  if (withUsage) res.write(USAGE);
+  res.end(DONE);
+}
 const USAGE_FLAG = Buffer.from('"include_usage":true');
 
 process.once('message', (message: StartMessage) => {
@@ -48,7 +69,11 @@ process.once('message', (message: StartMessage) => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (body.includes(STREAM_FLAG)) {
+      const large = Number(req.headers[LARGE_HEADER] ?? 0);
+      if (large > 0) {
+        res.writeHead(200, SSE_HEADERS);
+        void writeLarge(res, large, body.includes(USAGE_FLAG));
+      } else if (body.includes(STREAM_FLAG)) {
         res.writeHead(200, SSE_HEADERS);
         for (const e of EVENTS) res.write(e);
         if (body.includes(USAGE_FLAG)) res.write(USAGE);

@@ -29,6 +29,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP_MS = 300;
 /** How long subjects sit idle before the settled reading: V8's memory reducer acts after several seconds without work. */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 15_000);
+/** Idle time after the large stream before the "after" RSS reading. */
+const LARGE_SETTLE_MS = Number(process.env.BENCH_LARGE_SETTLE_MS ?? 5_000);
 const CONCURRENCY = [1, 16, 64] as const;
 const KINDS = ['json', 'sse'] as const;
 type Kind = (typeof KINDS)[number];
@@ -71,6 +73,32 @@ async function once(dispatcher: Dispatcher, origin: string, kind: Kind): Promise
   const end = performance.now();
   if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
   return [end - start, (first === 0 ? end : first) - start];
+}
+
+/** The large-stream row's size (MB); `BENCH_LARGE_MB`. */
+const LARGE_MB = Number(process.env.BENCH_LARGE_MB ?? 20);
+
+/** One large streamed answer (the fake's `x-bench-stream-bytes`); resolves to MB/s. */
+async function largeStream(dispatcher: Dispatcher, origin: string): Promise<number> {
+  const start = performance.now();
+  const res = await dispatcher.request({
+    origin,
+    path: '/v1/chat/completions',
+    method: 'POST',
+    headers: { ...HEADERS, 'x-bench-stream-bytes': String(LARGE_MB * 1048576) },
+    body: BODIES.sse,
+  });
+  let bytes = 0;
+  for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+  if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+  return bytes / 1048576 / ((performance.now() - start) / 1000);
+}
+
+/** Large-stream readings of one subject: MB/s, peak RSS during and RSS after (MB). */
+interface LargeReading {
+  readonly mbps: number;
+  readonly peakRss: number;
+  readonly afterRss: number;
 }
 
 /** Closed-loop load: `concurrency` workers, each sending its next request when the last ends. */
@@ -236,6 +264,22 @@ export async function run(): Promise<BenchSection[]> {
       }
     }
 
+    // One large streamed answer per subject per round, interleaved: throughput, memory during and after.
+    const large = new Map<SubjectName, LargeReading[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const s of subjects) {
+        const d = s.dispatcher();
+        await s.child?.ask({ op: 'mark' });
+        const mbps = await largeStream(d, origin);
+        await d.close();
+        const during = s.child ? await s.child.ask<SubjectReading>({ op: 'read' }) : null;
+        // After: once the memory reducer had a moment (as in the settled reading, shorter).
+        await new Promise((r) => setTimeout(r, LARGE_SETTLE_MS));
+        const after = s.child ? await s.child.ask<SubjectReading>({ op: 'read' }) : null;
+        large.set(s.name, [...(large.get(s.name) ?? []), { mbps, peakRss: during?.peakRssMb ?? Number.NaN, afterRss: after?.rssMb ?? Number.NaN }]);
+      }
+    }
+
     // First handshake to a host the proxy has not seen: leaf issuance plus both TLS handshakes.
     const firstHandshake = new Map<SubjectName, { ms: number; stall: number }>();
     for (const s of subjects) {
@@ -253,7 +297,7 @@ export async function run(): Promise<BenchSection[]> {
       firstHandshake.set(s.name, { ms: median(times), stall: median(stalls) });
     }
 
-    return report(subjects.map((s) => s.name), cells, cpu, idle, peaks, firstHandshake, settled, wholeIdle);
+    return report(subjects.map((s) => s.name), cells, cpu, idle, peaks, firstHandshake, settled, wholeIdle, large);
   } finally {
     for (const s of subjects) await s.child?.ask({ op: 'stop' });
     upstreamProcess.kill();
@@ -270,6 +314,7 @@ function report(
   firstHandshake: Map<SubjectName, { ms: number; stall: number }>,
   settled: Map<SubjectName | 'outpost start', number>,
   wholeIdle: number,
+  large: Map<SubjectName, LargeReading[]>,
 ): BenchSection[] {
   const med = (key: string, pick: (c: Cell) => number): number => median((cells.get(key) ?? []).map(pick));
   const rows: Array<Record<string, string | number>> = [];
@@ -313,6 +358,23 @@ function report(
   ];
 
   const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+  const largeOf = (name: SubjectName, pick: (r: LargeReading) => number): number => median((large.get(name) ?? []).map(pick));
+  const directMbps = largeOf('direct', (r) => r.mbps);
+  const largeRows: Array<Record<string, string | number>> = names.map((name) => ({
+    subject: name,
+    'MB/s': largeOf(name, (r) => r.mbps),
+    'MB/s range': (large.get(name) ?? []).map((r) => r.mbps.toFixed(1)).join('–'),
+    '× direct': largeOf(name, (r) => r.mbps) / directMbps,
+    'peak RSS MB (during)': name === 'direct' ? '' : largeOf(name, (r) => r.peakRss),
+    [`RSS MB after (${LARGE_SETTLE_MS / 1000} s)`]: name === 'direct' ? '' : largeOf(name, (r) => r.afterRss),
+  }));
+  const largeNotes = [
+    `one ${LARGE_MB} MB streamed chat answer (~1 KB text deltas, written as fast as the reader takes it) per subject per round; medians of ${ROUNDS} interleaved rounds`,
+    ...(['outpost', 'outpost+gate'] as const).map((name) => {
+      const share = largeOf(name, (r) => r.mbps) / directMbps;
+      return `${name}: large stream at ${(share * 100).toFixed(0)}% of direct ≥ 50%: ${verdict(share >= 0.5)}`;
+    }),
+  ];
   const notes: string[] = [];
   for (const name of ['outpost', 'outpost+gate'] as const) {
     const addedP50 = med(`${name}|json|1`, (x) => x.p50) - med('direct|json|1', (x) => x.p50);
@@ -327,6 +389,16 @@ function report(
         `idle RSS ${idleRss.toFixed(1)} MB ≤ 80 MB: ${verdict(idleRss <= 80)}; peak RSS at c=64 ${peakRss.toFixed(1)} MB ≤ 150 MB: ${verdict(peakRss <= 150)}`,
     );
   }
+  {
+    // Issue 11's goals for governance on the hot path (same client, same upstream, this run).
+    const sse16 = med('outpost+gate|sse|16', (x) => x.rps) / med('http-mitm-proxy|sse|16', (x) => x.rps);
+    const addedGated = med('outpost+gate|json|1', (x) => x.p50) - med('direct|json|1', (x) => x.p50);
+    const addedEngine = med('outpost|json|1', (x) => x.p50) - med('direct|json|1', (x) => x.p50);
+    notes.push(
+      `governed SSE req/s at c=16 ${sse16.toFixed(2)}× http-mitm-proxy's ≥ 1.5×: ${verdict(sse16 >= 1.5)}; ` +
+        `governed JSON added p50 at c=1 ${(addedGated / addedEngine).toFixed(2)}× the allow-all gate's (${addedGated.toFixed(3)} vs ${addedEngine.toFixed(3)} ms) ≤ 1.3×: ${verdict(addedGated <= 1.3 * addedEngine)}`,
+    );
+  }
   notes.push(
     `medians of ${ROUNDS} interleaved rounds of ${SECONDS} s per cell; client undici (ProxyAgent through proxies); upstream and each proxy in their own process`,
     'outpost: the engine with the allow-all gate; outpost+gate: the real gate with the example policy (guardrails, budgets; its rate limit removed) and the SQLite audit store',
@@ -335,5 +407,6 @@ function report(
   return [
     { title: 'Interception engine: throughput and latency (issue 4)', rows, notes },
     { title: 'Interception engine: memory and first handshake', rows: resources, notes: memoryNotes },
+    { title: 'Interception engine: one large streamed answer', rows: largeRows, notes: largeNotes },
   ];
 }
