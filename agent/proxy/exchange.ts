@@ -5,8 +5,8 @@
  * HOT PATH. Every intercepted request runs through here. One `Exchange` object is the undici
  * dispatch handler and carries all state, so a request allocates that object, the request record
  * the gate sees, and the header copies; response chunks are written as they arrive (never
- * concatenated) and flow control follows the client (`pause` upstream while the client's socket
- * is full).
+ * concatenated) and flow control follows the client (`pause` upstream while the client holds a
+ * window of unsent bytes).
  *
  * The end of a governed response waits for its audit record (`Gate.whenRecorded`): the bytes that
  * complete it for the client (chunked terminator, or the last bytes of a length-delimited body) go
@@ -30,6 +30,16 @@ import type { Upstream } from './upstream.js';
 import type { FrontDoor } from '../../shared/schema/audit.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Bytes the client's side may hold unsent before upstream is paused. Pausing undici is costly when
+ * upstream is fast: its parser puts the rest of the chunk it was reading back on the socket, and on
+ * resume reads and copies everything the socket buffered meanwhile (megabytes: a TLS socket keeps
+ * decrypting what the kernel holds). Pausing at the socket's own 16 KiB mark did that every other
+ * chunk, so a 20 MB stream crawled and left its copies in memory; a window of this size pauses
+ * only when the client really falls behind, and bounds what it holds for a slow one.
+ */
+const CLIENT_WINDOW_BYTES = 256 * 1024;
 
 /** Counters the exchange updates (owned by the engine's stats). */
 export interface ExchangeCounters {
@@ -517,7 +527,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.res.cork();
       process.nextTick(uncork, this);
     }
-    if (!this.res.write(out)) {
+    if (!this.res.write(out) && this.res.writableLength >= CLIENT_WINDOW_BYTES) {
       controller.pause();
       this.res.once('drain', onResDrain);
     }
