@@ -20,6 +20,7 @@
  * tray) hear it, and `canAccept()` tells the gate whether policy `failMode` lets requests go on.
  */
 import type { AuditEntry, AuditRecord } from '../../shared/schema/audit.js';
+import type { FailMode } from '../../shared/schema/policy.js';
 import type { AuditSink } from '../pipeline/gate.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
@@ -29,9 +30,6 @@ import { ANCHOR_DELAY_MS, ChainWriter, type ChainRow } from './chain-writer.js';
 import { allowListHeaders } from './privacy.js';
 import { readRecords } from './records.js';
 import { pruneExpired, type PruneOptions } from './retention.js';
-
-/** Policy `failMode`. */
-export type FailMode = 'open' | 'closed';
 
 /** When a record is durable: before `record` returns (`sync`), or within the current turn (`batch`). */
 export type AuditDurability = 'sync' | 'batch';

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuditEntry } from '../../shared/schema/audit.js';
+import type { FailMode } from '../../shared/schema/policy.js';
 
 /** The agent's metrics registry. */
 export class AgentMetrics {
@@ -61,7 +62,7 @@ export class AgentMetrics {
   }
 
   /** Counts one internal failure of the gate. */
-  gateFailure(stage: string, failMode: 'open' | 'closed'): void {
+  gateFailure(stage: string, failMode: FailMode): void {
     this.gateFailures.inc({ stage, fail_mode: failMode });
   }
 

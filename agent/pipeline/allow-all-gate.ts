@@ -3,14 +3,14 @@
  * unchanged. It is what the engine runs against until the gateway core's Gate is wired, and what
  * the engine's tests and benchmark use to measure the engine alone.
  */
-import type { Policy } from '../../shared/schema/policy.js';
+import type { FailMode, Policy } from '../../shared/schema/policy.js';
 import { compileHostPatterns } from '../../shared/core/hosts.js';
 import type { Admission, BypassPolicy, ConnectEvent, Gate, HostAction, InterceptedRequest, Respond } from './seam.js';
 
 /** What the allow-all gate needs from a policy. */
 export interface AllowAllGateOptions {
   readonly interception: Pick<Policy['interception'], 'hosts' | 'blockedHosts' | 'bypassHosts'>;
-  readonly failMode?: 'open' | 'closed';
+  readonly failMode?: FailMode;
   /** Pinned clients and disagreeing names (default: the policy schema's defaults). */
   readonly bypassPolicy?: Partial<BypassPolicy>;
   /** Receives CONNECT-level events (blocked, pinned); tests collect them. */

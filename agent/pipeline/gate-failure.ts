@@ -10,6 +10,7 @@ import { redact } from '../../shared/core/guardrails/redact.js';
 import type { Detector } from '../../shared/core/guardrails/types.js';
 import { VIRTUAL_KEY_PREFIX } from '../../shared/core/virtual-keys.js';
 import type { InterceptedRequest } from './seam.js';
+import type { FailMode } from '../../shared/schema/policy.js';
 
 /** Where in the gate a failure happened. */
 export type GateFailureStage = 'admit' | 'keychain' | 'detector' | 'audit';
@@ -20,7 +21,7 @@ export interface GateFailure {
   /** The error in words, capped and with anything secret-shaped redacted. */
   readonly message: string;
   /** The fail mode the failure was decided under. */
-  readonly failMode: 'open' | 'closed';
+  readonly failMode: FailMode;
 }
 
 /** The gate's own health, for `outpost status`. */

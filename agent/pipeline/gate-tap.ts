@@ -23,6 +23,7 @@ import type { AuditEntry, Decision, FiredRule } from '../../shared/schema/audit.
 import { auditEntry, capText, type EntryBase } from './gate-audit.js';
 import { decisionHeader, errorAnswer } from './gate-respond.js';
 import type { Respond, ResponseTap } from './seam.js';
+import type { FailMode } from '../../shared/schema/policy.js';
 
 /** Longest response body held or parsed for usage (bytes); larger bodies are estimated. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -41,7 +42,7 @@ export interface TapContext {
   readonly outputRules: readonly CompiledGuardrail[];
   /** Rules used to redact the audit copy of the output. */
   readonly auditRules: readonly CompiledGuardrail[];
-  readonly failMode: 'open' | 'closed';
+  readonly failMode: FailMode;
   readonly recordOutput: boolean;
   readonly base: EntryBase;
   readonly record: (entry: AuditEntry) => void;

@@ -10,7 +10,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { FrontDoor } from '../../shared/schema/audit.js';
 import type { BypassAction, BypassKind } from '../../shared/schema/control.js';
-import type { Policy } from '../../shared/schema/policy.js';
+import type { FailMode, Policy } from '../../shared/schema/policy.js';
 
 /** An intercepted request, once its head and body have been read. */
 export interface InterceptedRequest {
@@ -160,7 +160,7 @@ export interface Gate {
    */
   whenRecorded(callback: () => void): void;
   /** The policy's fail mode (the PAC omits `; DIRECT` when closed). */
-  readonly failMode: 'open' | 'closed';
+  readonly failMode: FailMode;
   /** Pinned clients, disagreeing names, IP literals without a server name: what the policy says. */
   readonly bypassPolicy: BypassPolicy;
 }

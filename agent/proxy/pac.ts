@@ -4,7 +4,7 @@
  * everything else keep their previous route. Matches on the host only (Chrome strips paths from
  * PAC URLs) and avoids `dnsResolve`/`isInNet`, which block the browser on DNS (FIELD-NOTES.md).
  */
-import type { Policy } from '../../shared/schema/policy.js';
+import type { FailMode, Policy } from '../../shared/schema/policy.js';
 
 /** What the PAC needs from the policy. */
 export type PacHosts = Pick<Policy['interception'], 'hosts' | 'blockedHosts' | 'bypassHosts'>;
@@ -20,7 +20,7 @@ function condition(pattern: string): string {
  * is down; closed omits it, so AI traffic fails instead of escaping governance. `fallback` is the
  * route for everything else (`DIRECT`, or the proxy that was configured before).
  */
-export function buildPac(hosts: PacHosts, proxyPort: number, failMode: 'open' | 'closed', fallback: string): string {
+export function buildPac(hosts: PacHosts, proxyPort: number, failMode: FailMode, fallback: string): string {
   const agent = `PROXY 127.0.0.1:${proxyPort}${failMode === 'open' ? '; DIRECT' : ''}`;
   const ai = [...hosts.hosts, ...hosts.blockedHosts];
   const lines = [

@@ -3,6 +3,7 @@
  * that serves them and the clients that read them.
  */
 import { z } from 'zod';
+import { failMode } from './policy.js';
 
 /**
  * Whether the CA can sign for every host the policy intercepts. A host it cannot sign for is
@@ -62,7 +63,7 @@ export const agentStatus = z.object({
   startedAt: z.string(),
   proxy: z.object({ address: z.string(), pac: z.string() }),
   control: z.object({ address: z.string() }),
-  policy: z.object({ name: z.string(), version: z.number(), source: z.string(), failMode: z.enum(['open', 'closed']) }),
+  policy: z.object({ name: z.string(), version: z.number(), source: z.string(), failMode }),
   ca: z.object({
     mode: z.enum(['standalone', 'fleet']),
     caFile: z.string(),
@@ -110,7 +111,7 @@ export const agentStatus = z.object({
     failures: z.number().int(),
     /** True while the last failure is recent. */
     degraded: z.boolean(),
-    last: z.object({ at: z.string(), stage: z.string(), failMode: z.enum(['open', 'closed']), message: z.string() }).nullable(),
+    last: z.object({ at: z.string(), stage: z.string(), failMode, message: z.string() }).nullable(),
   }),
   degraded: z.array(z.string()),
 });

@@ -115,6 +115,14 @@ export const guardrail = z.discriminatedUnion('type', [
 ]);
 export type Guardrail = z.infer<typeof guardrail>;
 
+/**
+ * What happens when governance itself cannot decide (a detector throws, the store cannot record, the
+ * gate fails): `open` lets the traffic through, audited as such; `closed` refuses it.
+ */
+export const failMode = z.enum(['open', 'closed']);
+/** The one fail-mode type: policy, gate, guardrails, audit log, PAC and status all use it. */
+export type FailMode = z.infer<typeof failMode>;
+
 export const policy = z
   .strictObject({
     version: z.number().int().positive(),
@@ -143,7 +151,7 @@ export const policy = z
         noServerName: z.enum(['tunnel', 'block']).default('tunnel'),
       })
       .prefault({}),
-    failMode: z.enum(['open', 'closed']).default('open'),
+    failMode: failMode.default('open'),
     /** Custom AI hosts speaking a known API (custom-provider.ts); their hosts are intercepted. */
     providers: z.array(customProvider).default([]),
     virtualKeys: z.array(virtualKey).default([]),

@@ -6,7 +6,7 @@
  * mode says whether it blocks (closed) or is only recorded (open).
  */
 import type { FiredRule } from '../../schema/audit.js';
-import type { Guardrail, GuardrailAction } from '../../schema/policy.js';
+import type { FailMode, Guardrail, GuardrailAction } from '../../schema/policy.js';
 import { redact } from './redact.js';
 import { buildDetector, DETECTORS, type DetectorFactories } from './registry.js';
 import { cachedDetector } from './scan-cache.js';
@@ -30,7 +30,7 @@ export interface CompiledGuardrails {
   readonly output: readonly CompiledGuardrail[];
   /** The input `secrets` rules, run over the request's headers and URL query too (credentials only: no PII or custom patterns there). */
   readonly request: readonly CompiledGuardrail[];
-  readonly failMode: 'open' | 'closed';
+  readonly failMode: FailMode;
 }
 
 /** What the guardrails decided about some texts. */
@@ -50,7 +50,7 @@ const RANK: Record<GuardrailAction, number> = { log: 1, warn: 2, redact: 3, bloc
 export const CLEAN: GuardrailOutcome = Object.freeze({ action: null, rules: [], blockedBy: null, redacted: null });
 
 /** Compiles the policy's guardrails once per policy version, their detectors from `detectors`. */
-export function compileGuardrails(rules: readonly Guardrail[], failMode: 'open' | 'closed', detectors: DetectorFactories = DETECTORS): CompiledGuardrails {
+export function compileGuardrails(rules: readonly Guardrail[], failMode: FailMode, detectors: DetectorFactories = DETECTORS): CompiledGuardrails {
   const input: CompiledGuardrail[] = [];
   const output: CompiledGuardrail[] = [];
   for (const rule of rules) {
@@ -79,7 +79,7 @@ const WHERE: Record<GuardrailTarget, string> = { input: 'the prompt', output: 't
  * Runs `rules` over `texts`. Hot path: with nothing found, this allocates nothing and returns
  * `CLEAN`.
  */
-export function evaluateGuardrails(rules: readonly CompiledGuardrail[], texts: readonly string[], target: GuardrailTarget, failMode: 'open' | 'closed'): GuardrailOutcome {
+export function evaluateGuardrails(rules: readonly CompiledGuardrail[], texts: readonly string[], target: GuardrailTarget, failMode: FailMode): GuardrailOutcome {
   let fired: FiredRule[] | null = null;
   let action: GuardrailAction | null = null;
   let blockedBy: CompiledGuardrail | null = null;

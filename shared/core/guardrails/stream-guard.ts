@@ -11,6 +11,7 @@ import type { FiredRule } from '../../schema/audit.js';
 import type { CompiledGuardrail } from './engine.js';
 import { redact } from './redact.js';
 import type { Finding } from './types.js';
+import type { FailMode } from '../../schema/policy.js';
 
 /** What the guard lets through after a push. */
 export interface GuardStep {
@@ -31,7 +32,7 @@ export class StreamGuard {
 
   constructor(
     private readonly rules: readonly CompiledGuardrail[],
-    private readonly failMode: 'open' | 'closed',
+    private readonly failMode: FailMode,
     private readonly holdChars = DEFAULT_HOLD_CHARS,
   ) {}
 
