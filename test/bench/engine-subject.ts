@@ -9,7 +9,7 @@ import { LeafIssuer } from '../../agent/ca/issuer.js';
 import { KeyStore } from '../../agent/ca/keystore.js';
 import { generateEcKey } from '../../agent/ca/keys.js';
 import { RootAuthority } from '../../agent/ca/root-authority.js';
-import { createAllowAllGate } from '../../agent/pipeline/allow-all-gate.js';
+import { createAllowAllGate } from '../support/allow-all-gate.js';
 import { startProxy, type ProxyEngine } from '../../agent/proxy/engine.js';
 import { openKeychain } from '../../agent/system/keychain.js';
 import { DEFAULT_AI_HOSTS } from '../../shared/policy/default-policy.js';

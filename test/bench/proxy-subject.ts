@@ -114,7 +114,7 @@ async function startOutpost(governed: boolean, upstreamPort: number, caPem: stri
       await fs.rm(home, { recursive: true, force: true });
     };
   } else {
-    const { createAllowAllGate } = await import('../../agent/pipeline/allow-all-gate.js');
+    const { createAllowAllGate } = await import('../support/allow-all-gate.js');
     gate = createAllowAllGate({ interception });
   }
   const engine: ProxyEngine = await startProxy({

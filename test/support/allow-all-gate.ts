@@ -1,11 +1,11 @@
 /**
  * A Gate that classifies hosts by the policy's interception lists and admits every request
- * unchanged. It is what the engine runs against until the gateway core's Gate is wired, and what
- * the engine's tests and benchmark use to measure the engine alone.
+ * unchanged: the engine's tests and benchmark use it to exercise and measure the engine alone
+ * (a test and bench subject, never shipped in the agent's composition).
  */
 import type { FailMode, Policy } from '../../shared/schema/policy.js';
 import { compileHostPatterns } from '../../shared/core/hosts.js';
-import type { Admission, BypassPolicy, ConnectEvent, Gate, HostAction, InterceptedRequest, Respond } from './seam.js';
+import type { Admission, BypassPolicy, ConnectEvent, Gate, HostAction, InterceptedRequest, Respond } from '../../agent/pipeline/seam.js';
 
 /** What the allow-all gate needs from a policy. */
 export interface AllowAllGateOptions {

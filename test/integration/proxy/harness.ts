@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { CertificateSource } from '../../../agent/ca/certificate-source.js';
-import { createAllowAllGate } from '../../../agent/pipeline/allow-all-gate.js';
+import { createAllowAllGate } from '../../support/allow-all-gate.js';
 import type { BypassPolicy, ConnectEvent, Gate } from '../../../agent/pipeline/seam.js';
 import { startProxy, type ProxyEngine, type ProxyOptions } from '../../../agent/proxy/engine.js';
 import type { DecompressionBounds } from '../../../shared/schema/config.js';
