@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import { loadAgentConfig } from '../config/load.js';
 import { openKeychain } from '../system/keychain.js';
 import { secretEntry } from '../secrets/resolve.js';
+import { SECRET_NAME } from '../../shared/schema/common.js';
 import { output } from './output.js';
-
-const NAME = /^[A-Za-z0-9._-]+$/;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -15,7 +14,7 @@ async function readStdin(): Promise<string> {
 }
 
 function checkName(name: string): void {
-  if (!NAME.test(name)) throw new Error(`"${name}" is not a secret name: use letters, digits, ".", "_" and "-" (policy refers to it as "keychain:${name}")`);
+  if (!SECRET_NAME.test(name)) throw new Error(`"${name}" is not a secret name: use letters, digits, ".", "_" and "-" (policy refers to it as "keychain:${name}")`);
 }
 
 /** Checks the secret's name, then opens the keychain the agent's config names. */

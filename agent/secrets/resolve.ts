@@ -7,6 +7,7 @@
  * of a few milliseconds, too slow to pay on every request. A `secret set` from another process is
  * therefore seen within that minute; the agent itself calls `forget` after writing.
  */
+import { SECRET_REF } from '../../shared/schema/common.js';
 import type { Keychain } from '../system/keychain.js';
 
 /** The keychain entry name of secret `name`. */
@@ -14,7 +15,6 @@ export function secretEntry(name: string): string {
   return `secret:${name}`;
 }
 
-const REF = /^keychain:([A-Za-z0-9._-]+)$/;
 /** How long a resolved value is reused before asking the keychain again. */
 export const SECRET_CACHE_MS = 60_000;
 
@@ -36,7 +36,7 @@ export function createSecretResolver(keychain: Keychain, now: () => number = Dat
   const cache = new Map<string, { value: string | null; until: number }>();
   return {
     async resolve(ref) {
-      const name = REF.exec(ref)?.[1];
+      const name = SECRET_REF.exec(ref)?.[1];
       if (name === undefined) throw new SecretRefError(`"${ref}" is not a secret reference: expected "keychain:NAME"`);
       const hit = cache.get(name);
       if (hit && hit.until > now()) return hit.value;

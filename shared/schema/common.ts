@@ -66,3 +66,10 @@ export const usd = z.number().positive('must be a positive amount of US dollars'
 
 /** A positive whole number (limits per window). */
 export const positiveInt = z.number().int().positive();
+
+/** The characters of a secret's name (`outpost secret set NAME`, policy `keychain:NAME`). */
+const SECRET_NAME_CHARS = '[A-Za-z0-9._-]+';
+/** A secret's name: letters, digits, ".", "_" and "-". The one pattern the CLI, the schema and the resolver use. */
+export const SECRET_NAME = new RegExp(`^${SECRET_NAME_CHARS}$`);
+/** A reference to a secret in the OS keychain, `keychain:NAME`; the name is group 1. */
+export const SECRET_REF = new RegExp(`^keychain:(${SECRET_NAME_CHARS})$`);

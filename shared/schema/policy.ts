@@ -4,7 +4,7 @@
  * Objects are strict, so a misspelled field is an error instead of a silently ignored rule.
  */
 import { z } from 'zod';
-import { hostPattern, period, positiveInt, usd } from './common.js';
+import { hostPattern, period, positiveInt, SECRET_REF, usd } from './common.js';
 import { customProvider, providerRef } from './custom-provider.js';
 
 /** Who a rule applies to: `org`, `team:NAME`, `user:EMAIL`, `device:ID`, `vk:ID`. */
@@ -39,7 +39,7 @@ export type ScopedBudget = z.infer<typeof scopedBudget>;
 const modelPattern = z.string().min(1).regex(/^[A-Za-z0-9._:/*@-]+$/, 'expected a model name, optionally with "*"');
 
 /** Where a provider key comes from: the OS keychain entry set by `outpost secret set NAME`. */
-const secretRef = z.string().regex(/^keychain:[A-Za-z0-9._-]+$/, 'expected "keychain:NAME"');
+const secretRef = z.string().regex(SECRET_REF, 'expected "keychain:NAME"');
 
 export const providerId = z.enum([
   'openai',
