@@ -21,7 +21,7 @@
  */
 import type { AuditEntry, AuditRecord } from '../../shared/schema/audit.js';
 import type { FailMode } from '../../shared/schema/policy.js';
-import type { AuditSink } from '../pipeline/gate.js';
+import type { AuditSink } from '../pipeline/seam.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
 import { StoreError, toStoreError, type StoreErrorCode } from '../store/errors.js';

@@ -38,24 +38,7 @@ import { DEGRADED_FOR_MS, failureText, stripVirtualKeys, type GateFailure, type 
 import { priceTableVersion } from './gate-price-version.js';
 import { decisionHeader, denialAnswer, errorAnswer } from './gate-respond.js';
 import { createTap } from './gate-tap.js';
-import type { Admission, ConnectEvent, Gate, InterceptedRequest, Respond } from './seam.js';
-
-/** Where audit entries go (the audit store's `AuditLog` is one). */
-export interface AuditSink {
-  record(entry: AuditEntry): void;
-  /**
-   * Calls `callback` once every record so far is durable (the `AuditLog` groups commits). A sink
-   * without it is durable when `record` returns.
-   */
-  whenDurable?(callback: () => void): void;
-}
-
-/** Whether the audit log can take records now (the audit store's `AuditLog` is one). */
-export interface AuditHealth {
-  /** False when policy failMode is closed and the log cannot record: requests are then refused. */
-  canAccept(): boolean;
-  health(): { readonly reason?: string };
-}
+import type { Admission, AuditHealth, AuditSink, ConnectEvent, Gate, InterceptedRequest, Respond } from './seam.js';
 
 /** Resolves `keychain:NAME` references (the agent's `SecretResolver` is one). */
 export interface ProviderKeyResolver {

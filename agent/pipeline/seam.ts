@@ -8,7 +8,7 @@
  * both allocation-light; a tap that only observes returns the very buffer it was given.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { FrontDoor } from '../../shared/schema/audit.js';
+import type { AuditEntry, FrontDoor } from '../../shared/schema/audit.js';
 import type { BypassAction, BypassKind } from '../../shared/schema/control.js';
 import type { FailMode, Policy } from '../../shared/schema/policy.js';
 
@@ -163,4 +163,21 @@ export interface Gate {
   readonly failMode: FailMode;
   /** Pinned clients, disagreeing names, IP literals without a server name: what the policy says. */
   readonly bypassPolicy: BypassPolicy;
+}
+
+/** Where audit entries go (the audit store's `AuditLog` is one). */
+export interface AuditSink {
+  record(entry: AuditEntry): void;
+  /**
+   * Calls `callback` once every record so far is durable (the `AuditLog` groups commits). A sink
+   * without it is durable when `record` returns.
+   */
+  whenDurable?(callback: () => void): void;
+}
+
+/** Whether the audit log can take records now (the audit store's `AuditLog` is one). */
+export interface AuditHealth {
+  /** False when policy failMode is closed and the log cannot record: requests are then refused. */
+  canAccept(): boolean;
+  health(): { readonly reason?: string };
 }

@@ -5,7 +5,8 @@
  * restart.
  */
 import { describe, expect, it } from 'vitest';
-import { createGate, type AuditHealth, type OutpostGate } from '../../../agent/pipeline/gate.js';
+import { createGate, type OutpostGate } from '../../../agent/pipeline/gate.js';
+import type { AuditHealth } from '../../../agent/pipeline/seam.js';
 import type { AuditEntry } from '../../../shared/schema/audit.js';
 import { policy, type PolicyInput } from '../../../shared/schema/policy.js';
 import { admit, asForward, asRespond, gateWith, openAiSse, pump, request } from './gate-helpers.js';
