@@ -145,6 +145,8 @@ export class AgentSession {
     if (m.deviceId !== this.device.id) return this.close(CLOSE_CODES.unexpectedHello, 'hello names another device than the credential');
     clearTimeout(this.helloTimer);
     const { store } = this.deps;
+    // Revoked between the upgrade and this hello (the command went out before this session was listed).
+    if ((await store.device(this.device.id))?.revoked !== false) return this.close(CLOSE_CODES.deviceRevoked, 'this device was revoked by an administrator');
     await store.deviceConnected(this.device.id, { at: new Date().toISOString(), agentVersion: m.agentVersion, policyVersion: m.policyVersion, status: m.status });
     this.ready = true;
     this.deps.onReady(this);
