@@ -355,6 +355,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       promptChars: parsed.promptChars,
       maxOutputTokens: parsed.maxOutputTokens,
       metered,
+      signedIn: endpoint.signedIn === true,
     };
     const result = governor.admit(facts, now());
     if (!result.ok) {

@@ -44,6 +44,12 @@ export interface RequestFacts {
   readonly maxOutputTokens: number | null;
   /** False for subscription web apps: no per-token price, so no pricing check or cost estimate. */
   readonly metered: boolean;
+  /**
+   * True when the client signs in with the user's own account (Copilot, Codex with ChatGPT, Gemini
+   * CLI with Google): no provider key exists to swap, so `defaults.requireVirtualKey` does not apply.
+   * Web apps (unmetered) are always treated so.
+   */
+  readonly signedIn?: boolean;
 }
 
 /** An admitted request and what it holds. */
@@ -173,8 +179,9 @@ export class Governor {
     if (vk !== null && vk.revoked) {
       return this.refuse(denial('virtual_key_revoked', `Outpost: virtual key "${vk.id}" has been revoked. Ask your administrator for a new one.`, [rule('virtual-keys', 'revoked-virtual-key', 'deny', `virtual key ${vk.id} is revoked`)]), null);
     }
-    // Web apps (unmetered) authenticate with the user's session: the enrolled user is the principal.
-    if (vk === null && policy.defaults.requireVirtualKey && facts.metered) {
+    // Web apps (unmetered) and signed-in coding agents authenticate with the user's own account:
+    // the enrolled user is the principal.
+    if (vk === null && policy.defaults.requireVirtualKey && facts.metered && facts.signedIn !== true) {
       const what = raw ? 'a provider API key was used directly' : 'no virtual key was sent';
       return this.refuse(
         denial('virtual_key_required', `Outpost: this organisation requires a virtual key (${what}). Ask your administrator for an Outpost virtual key and use it in place of the provider key.`, [rule('virtual-keys', 'virtual-key-required', 'deny', `${what}; the policy requires a virtual key`)]),

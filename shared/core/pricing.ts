@@ -48,6 +48,13 @@ const PACKAGE_PROVIDERS: Record<ProviderId, readonly string[]> = {
   deepseek: ['deepseek'],
   together: ['together'],
   perplexity: ['perplexity'],
+  // Copilot serves OpenAI, Anthropic and Google models under their own names: priced as the API
+  // would price them (what the same usage costs on an API key), never as $0.
+  'github-copilot': ['openai', 'anthropic', 'google'],
+  'openai-codex': ['openai'],
+  'gemini-code-assist': ['google'],
+  // Opaque (Connect/protobuf): no model or usage is read, so nothing is priced.
+  cursor: [],
 };
 
 function perToken(price: ModelPrice[string]): number {

@@ -21,6 +21,12 @@ export const DEFAULT_AI_HOSTS = [
   'api.together.xyz',
   'api.perplexity.ai',
   'api.deepseek.com',
+  // Coding agents' own backends: GitHub Copilot (api. and the plan hosts api.business. and
+  // api.enterprise.), Gemini CLI / Code Assist signed in with Google, Cursor. Codex signed in with
+  // ChatGPT calls chatgpt.com, already listed.
+  '*.githubcopilot.com',
+  'cloudcode-pa.googleapis.com',
+  'api2.cursor.sh',
 ] as const;
 
 const DEFAULT_POLICY_INPUT: PolicyInput = {

@@ -4,6 +4,7 @@
  * `providers`) is answered by the adapter of the API family it speaks, under the provider's id.
  */
 import { anthropicAdapter } from './anthropic/index.js';
+import { codeAssistAdapter } from './code-assist/index.js';
 import { geminiAdapter } from './gemini/index.js';
 import { openAiAdapter } from './openai/index.js';
 import type { CustomApi, ProviderLookup } from '../schema/custom-provider.js';
@@ -11,7 +12,7 @@ import type { CustomHostAdapter, Endpoint, ProviderAdapter } from './types.js';
 import { webAppsAdapter } from './web-apps/index.js';
 
 /** Every adapter, in match order. */
-export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [openAiAdapter, anthropicAdapter, geminiAdapter, webAppsAdapter];
+export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [openAiAdapter, anthropicAdapter, geminiAdapter, codeAssistAdapter, webAppsAdapter];
 
 /** The adapter serving each API family a custom host may speak. */
 export const CUSTOM_API_ADAPTERS: Readonly<Record<CustomApi, CustomHostAdapter>> = { openai: openAiAdapter, anthropic: anthropicAdapter };

@@ -18,6 +18,12 @@ export interface Endpoint {
   readonly pathModel: string | null;
   /** The stream flag implied by the path (Gemini `streamGenerateContent`). */
   readonly pathStream: boolean;
+  /**
+   * True when the client signs in with the user's own account rather than a provider API key
+   * (Copilot, Codex with ChatGPT, Gemini Code Assist): usage is still read and priced, but no
+   * virtual key is required and no provider key is swapped in.
+   */
+  readonly signedIn?: boolean;
 }
 
 /** What a request says, for governance. */

@@ -53,6 +53,12 @@ export const providerId = z.enum([
   'deepseek',
   'together',
   'perplexity',
+  // Coding agents' own backends, signed in with the user's account (a subscription, not an API key).
+  'github-copilot',
+  'openai-codex',
+  'gemini-code-assist',
+  // Connect/protobuf: recorded per call at host level, its prompts not read (shared/providers/opaque.ts).
+  'cursor',
 ]);
 export type ProviderId = z.infer<typeof providerId>;
 

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicApi } from './fake/anthropic-api.js';
+import { codeAssistApi, codexApi, copilotApi, cursorApi } from './fake/coding-agents.js';
 import { geminiApi } from './fake/gemini-api.js';
 import { openAiApi } from './fake/openai-api.js';
 import { defaultKnobs, type ErrorKnob, type Exchange, type FakeApi, type FakeKnobs, type RecordedRequest } from './fake/types.js';
@@ -41,6 +42,13 @@ const HOST_APIS: ReadonlyMap<string, FakeApi> = new Map<string, FakeApi>([
   [FAKE_CUSTOM_HOSTS.openai, openAiApi],
   [FAKE_CUSTOM_HOSTS.singleLabel, openAiApi],
   [FAKE_CUSTOM_HOSTS.anthropic, anthropicApi],
+  // Coding agents' own backends (fake/coding-agents.ts).
+  ['api.githubcopilot.com', copilotApi],
+  ['api.business.githubcopilot.com', copilotApi],
+  ['api.enterprise.githubcopilot.com', copilotApi],
+  ['chatgpt.com', codexApi],
+  ['cloudcode-pa.googleapis.com', codeAssistApi],
+  ['api2.cursor.sh', cursorApi],
 ]);
 
 /** The hosts a fake provider answers for (all in its certificate and `resolveMap()`). */

@@ -28,7 +28,8 @@ function visitParts(content: unknown, fn: (t: string) => string | undefined, not
   }
 }
 
-const visitGenerate: TextVisit = (body, fn, note) => {
+/** Where prompt text lives in a `generateContent` request: system instruction, then every content. */
+export const visitGenerate: TextVisit = (body, fn, note) => {
   visitParts(body['systemInstruction'] ?? body['system_instruction'], fn, note);
   const contents = body['contents'];
   if (Array.isArray(contents)) for (const c of contents) visitParts(c, fn, note);
@@ -62,10 +63,15 @@ function candidateTexts(o: Record<string, unknown> | null, fn?: (t: string) => s
   return out;
 }
 
-function reader(): ResponseReader {
+/**
+ * Reads `generateContent` responses (JSON, a JSON array, or SSE). `unwrap` finds the response in
+ * each body or event: itself for Gemini, its `response` member for Code Assist and others that wrap it.
+ */
+export function generateContentReader(unwrap: (o: Record<string, unknown> | null) => Record<string, unknown> | null = (o) => o): ResponseReader {
   let usage: UsageParts | null = null;
   const last = new LastEvent();
-  const read = (o: Record<string, unknown> | null): string => {
+  const read = (wrapped: Record<string, unknown> | null): string => {
+    const o = unwrap(wrapped);
     const u = asObject(o?.['usageMetadata']);
     if (u !== null) readUsage(u, (usage ??= {}));
     return candidateTexts(o).join('');
@@ -82,7 +88,7 @@ function reader(): ResponseReader {
     withText(ev, text) {
       const o = last.of(ev) as Record<string, unknown>;
       let first = true;
-      candidateTexts(o, () => {
+      candidateTexts(unwrap(o), () => {
         const t = first ? text : '';
         first = false;
         return t;
@@ -90,8 +96,8 @@ function reader(): ResponseReader {
       return `data: ${JSON.stringify(o)}\n\n`;
     },
     rewriteJson(body, fn) {
-      if (Array.isArray(body)) for (const o of body) candidateTexts(asObject(o), fn);
-      else candidateTexts(asObject(body), fn);
+      if (Array.isArray(body)) for (const o of body) candidateTexts(unwrap(asObject(o)), fn);
+      else candidateTexts(unwrap(asObject(body)), fn);
     },
     errorEvent: (message) => `data: ${JSON.stringify({ error: { code: 403, message, status: 'PERMISSION_DENIED' } })}\n\n`,
     usage: () => usage,
@@ -117,7 +123,7 @@ export const geminiAdapter: ProviderAdapter = {
     if (o !== null) replace(visitGenerate, o, texts);
   },
   prepare: () => false,
-  reader: () => reader(),
+  reader: () => generateContentReader(),
   credential: (_endpoint, key) => ['x-goog-api-key', key],
   error: geminiError,
 };

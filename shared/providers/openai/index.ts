@@ -1,12 +1,13 @@
 /**
- * The OpenAI API family: api.openai.com, Azure OpenAI deployments and the OpenAI-compatible hosts
- * (Mistral, Groq, OpenRouter, xAI, DeepSeek, Together, Perplexity). Chat completions, responses and
- * embeddings; the agent asks for the streaming usage chunk when a client did not.
+ * The OpenAI API family: api.openai.com, Azure OpenAI deployments, the OpenAI-compatible hosts
+ * (Mistral, Groq, OpenRouter, xAI, DeepSeek, Together, Perplexity) and the coding agents' backends
+ * that speak it (GitHub Copilot, Codex signed in with ChatGPT; see hosts.ts). Chat completions,
+ * responses and embeddings; the agent asks for the streaming usage chunk when a client did not.
  */
 import { openAiError } from '../errors.js';
 import { asObject, collect, replace, type TextVisit } from '../json-walk.js';
 import type { CustomHostAdapter, Endpoint, ResponseReader } from '../types.js';
-import { openAiProviderFor } from './hosts.js';
+import { openAiHost } from './hosts.js';
 import { maxTokens, visitChat, visitEmbeddings, visitResponses } from './request.js';
 import { chatReader, embeddingsReader, responsesReader } from './response.js';
 
@@ -33,11 +34,12 @@ function api(endpoint: Endpoint): Api {
  * (`/openai/deployments/{d}/…`) name the model for Azure OpenAI and custom hosts (Azure AI Foundry
  * under a company's own domain serves the same paths).
  */
-function endpointFor(provider: string, path: string, deployments: boolean): Endpoint | null {
+function endpointFor(provider: string, path: string, deployments: boolean, signedIn = false): Endpoint | null {
   for (const [name, a] of Object.entries(APIS)) {
     if (!path.endsWith(a.suffix)) continue;
     const deployment = deployments ? (AZURE_DEPLOYMENT.exec(path)?.[1] ?? null) : null;
-    return { adapter: openAiAdapter, provider, api: name, pathModel: deployment === null ? null : decodeURIComponent(deployment), pathStream: false };
+    const endpoint: Endpoint = { adapter: openAiAdapter, provider, api: name, pathModel: deployment === null ? null : decodeURIComponent(deployment), pathStream: false };
+    return signedIn ? { ...endpoint, signedIn } : endpoint;
   }
   return null;
 }
@@ -47,9 +49,9 @@ export const openAiAdapter: CustomHostAdapter = {
   id: 'openai',
   match(host, method, path) {
     if (method !== 'POST') return null;
-    const provider = openAiProviderFor(host);
-    if (provider === null) return null;
-    return endpointFor(provider, path, provider === 'azure-openai');
+    const h = openAiHost(host);
+    if (h === null || (h.prefix !== null && !path.startsWith(h.prefix))) return null;
+    return endpointFor(h.provider, path, h.provider === 'azure-openai', h.signedIn);
   },
   matchCustom(provider, method, path) {
     return method === 'POST' ? endpointFor(provider, path, true) : null;

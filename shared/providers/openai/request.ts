@@ -33,7 +33,7 @@ export const visitChat: TextVisit = (body, fn, note) => {
   }
 };
 
-/** Responses: instructions, then input (a string, or items: messages, function calls and outputs). */
+/** Responses: instructions, then input (a string, or items: messages, function and custom tool calls, and their outputs). */
 export const visitResponses: TextVisit = (body, fn, note) => {
   if (typeof body['instructions'] === 'string') body['instructions'] = fn(body['instructions']) ?? body['instructions'];
   const input = body['input'];
@@ -47,6 +47,8 @@ export const visitResponses: TextVisit = (body, fn, note) => {
     if (item === null) continue;
     if ('content' in item) item['content'] = visitContent(item['content'], fn, note);
     if (typeof item['arguments'] === 'string') item['arguments'] = fn(item['arguments']) ?? item['arguments'];
+    // A custom (freeform) tool call carries its input as text: Codex's apply_patch sends whole patches.
+    if (item['type'] === 'custom_tool_call' && typeof item['input'] === 'string') item['input'] = fn(item['input']) ?? item['input'];
     if (typeof item['output'] === 'string') item['output'] = fn(item['output']) ?? item['output'];
     else if (Array.isArray(item['output'])) item['output'] = visitContent(item['output'], fn, note);
   }

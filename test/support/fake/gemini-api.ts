@@ -41,7 +41,8 @@ function statusName(status: number): string {
   return names[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION');
 }
 
-function sendGeminiError(exchange: Exchange, error: ErrorKnob): void {
+/** Writes an error in Google's shape (`{ error: { code, message, status } }`). */
+export function sendGeminiError(exchange: Exchange, error: ErrorKnob): void {
   const headers = geminiHeaders('application/json; charset=UTF-8');
   if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
   sendJson(exchange, error.status, headers, {
@@ -85,14 +86,21 @@ function usageMetadata(promptTokens: number, candidateTokens: number, cached: nu
   };
 }
 
-async function handleGenerate(exchange: Exchange, model: string, stream: boolean): Promise<void> {
+/** How an answer is wrapped: as is (Gemini), or inside `{ response, traceId }` (Code Assist). */
+export type Wrap = (chunk: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * Answers a `generateContent` request whose Gemini body is `request` (the exchange's body unless
+ * wrapped), each answer (JSON or stream chunk) passed through `wrap`.
+ */
+export async function handleGenerate(exchange: Exchange, model: string, stream: boolean, request: Record<string, unknown> = exchange.body, wrap: Wrap = (c) => c): Promise<void> {
   const { knobs } = exchange;
-  const { all, prompt } = readPrompt(exchange.body);
+  const { all, prompt } = readPrompt(request);
   const text = knobs.text ?? answerText(model, prompt);
   const promptTokens = fakeTokenCount(all);
   const cached = Math.min(knobs.cachedInputTokens, promptTokens);
   const responseId = randomBytes(15).toString('base64url');
-  const chunk = (piece: string, soFar: string, last: boolean): Record<string, unknown> => ({
+  const chunk = (piece: string, soFar: string, last: boolean): Record<string, unknown> => wrap({
     candidates: [
       {
         content: { parts: [{ text: piece }], role: 'model' },

@@ -112,6 +112,14 @@ describe('provider registry', () => {
     ['generativelanguage.googleapis.com', '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', 'gemini', 'streamGenerateContent'],
     ['chatgpt.com', '/backend-api/conversation', 'openai', 'chatgpt.conversation'],
     ['claude.ai', '/api/organizations/o1/chat_conversations/c1/completion', 'anthropic', 'claude.completion'],
+    ['api.githubcopilot.com', '/chat/completions', 'github-copilot', 'chat.completions'],
+    ['api.githubcopilot.com', '/responses', 'github-copilot', 'responses'],
+    ['api.business.githubcopilot.com', '/chat/completions', 'github-copilot', 'chat.completions'],
+    ['api.enterprise.githubcopilot.com', '/chat/completions', 'github-copilot', 'chat.completions'],
+    ['api.individual.githubcopilot.com', '/chat/completions', 'github-copilot', 'chat.completions'],
+    ['chatgpt.com', '/backend-api/codex/responses', 'openai-codex', 'responses'],
+    ['cloudcode-pa.googleapis.com', '/v1internal:generateContent', 'gemini-code-assist', 'generateContent'],
+    ['cloudcode-pa.googleapis.com', '/v1internal:streamGenerateContent?alt=sse', 'gemini-code-assist', 'streamGenerateContent'],
   ])('%s%s is %s %s', (host, path, provider, api) => {
     expect(endpoint(host, path)).toMatchObject({ provider, api });
   });
@@ -119,9 +127,19 @@ describe('provider registry', () => {
     expect(matchEndpoint('api.openai.com', 'GET', '/v1/models')).toBeNull();
     expect(matchEndpoint('api.anthropic.com', 'POST', '/v1/files')).toBeNull();
     expect(matchEndpoint('example.com', 'POST', '/v1/chat/completions')).toBeNull();
+    // chatgpt.com is OpenAI-shaped only under the Codex prefix; Copilot only on its api hosts.
+    expect(matchEndpoint('chatgpt.com', 'POST', '/backend-api/responses')).toBeNull();
+    expect(matchEndpoint('telemetry.business.githubcopilot.com', 'POST', '/chat/completions')).toBeNull();
+    expect(matchEndpoint('cloudcode-pa.googleapis.com', 'POST', '/v1internal:loadCodeAssist')).toBeNull();
+  });
+  it('the coding agents that sign in with the user account are marked so (no virtual key required); API hosts are not', () => {
+    expect(endpoint('api.githubcopilot.com', '/chat/completions').signedIn).toBe(true);
+    expect(endpoint('chatgpt.com', '/backend-api/codex/responses').signedIn).toBe(true);
+    expect(endpoint('cloudcode-pa.googleapis.com', '/v1internal:generateContent').signedIn).toBe(true);
+    expect(endpoint('api.openai.com', '/v1/responses').signedIn).toBeUndefined();
   });
   it('every adapter has an id', () => {
-    expect(PROVIDER_ADAPTERS.map((a) => a.id)).toEqual(['openai', 'anthropic', 'gemini', 'web-apps']);
+    expect(PROVIDER_ADAPTERS.map((a) => a.id)).toEqual(['openai', 'anthropic', 'gemini', 'code-assist', 'web-apps']);
   });
 });
 
@@ -163,6 +181,26 @@ describe('prompt extraction', () => {
       max_output_tokens: 50,
     });
     expect(p).toMatchObject({ texts: ['sys', 'hi', '{"a":1}', 'result'], notes: ['image'], maxOutputTokens: 50 });
+  });
+
+  it("Codex: a custom tool call's freeform input (apply_patch) is prompt text", () => {
+    const e = endpoint('chatgpt.com', '/backend-api/codex/responses');
+    const body = { model: 'gpt-5-codex', input: [{ type: 'custom_tool_call', call_id: 'c', name: 'apply_patch', input: 'PATCH' }, { type: 'custom_tool_call_output', call_id: 'c', output: 'ok' }] };
+    expect(e.adapter.parse(e, body).texts).toEqual(['PATCH', 'ok']);
+    e.adapter.rewriteTexts(e, body, ['P2', null]);
+    expect(body.input[0]).toMatchObject({ input: 'P2' });
+  });
+
+  it('Code Assist: the Gemini request inside `request`, the model beside it; answers read inside `response`', () => {
+    const e = endpoint('cloudcode-pa.googleapis.com', '/v1internal:streamGenerateContent');
+    const body = { model: 'gemini-2.5-flash', project: 'p', request: { systemInstruction: { parts: [{ text: 'sys' }] }, contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { maxOutputTokens: 9 } } };
+    expect(e.adapter.parse(e, body)).toMatchObject({ model: 'gemini-2.5-flash', stream: true, texts: ['sys', 'hi'], maxOutputTokens: 9 });
+    e.adapter.rewriteTexts(e, body, [null, 'HI']);
+    expect(body.request.contents[0]?.parts[0]?.text).toBe('HI');
+    const reader = e.adapter.reader(e);
+    const text = reader.json({ response: { candidates: [{ content: { parts: [{ text: 'answer' }] } }], usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 2 } }, traceId: 't' });
+    expect(text).toBe('answer');
+    expect(reader.usage()).toEqual({ inputTokens: 5, outputTokens: 2 });
   });
 
   it('embeddings: every input string', () => {

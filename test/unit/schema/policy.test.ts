@@ -52,7 +52,7 @@ describe('an invalid policy is refused with the path of each error', () => {
     ['an unknown guardrail action', (p) => { p.guardrails[1].action = 'shred'; }, ['$.guardrails[1].action']],
     ['an unknown PII entity', (p) => { p.guardrails[1].entities.push('passport'); }, ['$.guardrails[1].entities[5]']],
     ['a provider key for an unknown provider', (p) => { p.virtualKeys[0].providerKeys.openia = 'keychain:openai-eng'; }, ['$.virtualKeys[0].providerKeys.openia']],
-    ['a wildcard over a single label', (p) => { p.interception.hosts.push('*.corp'); }, ['$.interception.hosts[8]']],
+    ['a wildcard over a single label', (p) => { p.interception.hosts.push('*.corp'); }, ['$.interception.hosts[11]']],
     ['a provider key that is not a keychain reference', (p) => { p.virtualKeys[0].providerKeys.openai = 'sk-live-123'; }, ['$.virtualKeys[0].providerKeys.openai']],
     ['a fractional rate limit', (p) => { p.virtualKeys[0].rateLimit.requestsPerMinute = 1.5; }, ['$.virtualKeys[0].rateLimit.requestsPerMinute']],
     ['a virtual key with both key and hash', (p) => { p.virtualKeys[0].keySha256 = 'a'.repeat(64); }, ['$.virtualKeys[0]']],
