@@ -180,6 +180,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts], pinnedClients: [...s.pinnedClients], bypass: s.bypass, doors: s.doors },
       transparent: { port: proxy.transparentPort, originalDestination: proxy.transparentPort === null ? null : originalDestinationUnavailable() },
       audit,
+      unread: gate.unread(),
       gate: { failures: g.failures, degraded: g.degraded, last: g.last },
       degraded,
     };

@@ -24,6 +24,11 @@ function lines(s: AgentStatus): string {
     const last = s.engine.bypass.recent.at(-1);
     if (last !== undefined) out.push(`         latest ${last.at}: ${last.detail}${last.app === null ? '' : ` (${last.app})`}`);
   }
+  if (s.unread.total > 0) {
+    // Coverage gaps: calls forwarded without being read, the busiest endpoints first.
+    out.push(`unread   ${s.unread.total} calls no adapter reads (${s.unread.requestBytes} bytes sent, ${s.unread.responseBytes} received), recorded:`);
+    for (const e of [...s.unread.endpoints].sort((a, b) => b.count - a.count).slice(0, 5)) out.push(`         ${e.count}× ${e.method} ${e.host}${e.path} (${e.reason})`);
+  }
   for (const d of s.degraded) out.push(`WARNING  ${d}`);
   return out.join('\n');
 }

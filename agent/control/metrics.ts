@@ -36,6 +36,13 @@ export class AgentMetrics {
     labelNames: ['kind', 'decision'] as const,
     registers: [this.registry],
   });
+  /** Calls forwarded unread on intercepted hosts (issue 16), from their records (rule `coverage`). */
+  private readonly unread = new Counter({
+    name: 'outpost_unread_requests_total',
+    help: 'Calls on intercepted hosts that no adapter reads (an unknown endpoint, an opaque protocol), forwarded and recorded, by reason and provider',
+    labelNames: ['reason', 'provider'] as const,
+    registers: [this.registry],
+  });
   private readonly gateFailures = new Counter({
     name: 'outpost_gate_failures_total',
     help: 'Internal failures of the gate, each turned into an error-open or error-closed decision, by stage and fail mode',
@@ -56,6 +63,7 @@ export class AgentMetrics {
     if (entry.latencyMs !== null) this.latency.observe({ provider }, entry.latencyMs / 1000);
     const rule = entry.kind === 'connect' ? entry.rules[0] : undefined;
     if (rule?.id === 'bypass') this.bypass.inc({ kind: rule.kind.replace(/^bypass-/, ''), decision: entry.decision });
+    if (entry.path !== undefined && entry.rules[0]?.id === 'coverage') this.unread.inc({ reason: entry.rules[0].kind, provider });
     if (entry.inputTokens !== null) this.tokens.inc({ direction: 'input' }, entry.inputTokens);
     if (entry.outputTokens !== null) this.tokens.inc({ direction: 'output' }, entry.outputTokens);
     if (entry.costUsd !== null && entry.costUsd > 0) this.cost.inc(entry.costUsd);

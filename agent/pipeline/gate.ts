@@ -26,10 +26,12 @@ import type { DetectorFactories } from '../../shared/core/guardrails/registry.js
 import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
 import type { Identity } from '../../shared/core/principals.js';
 import { findCredentials, VIRTUAL_KEY_PREFIX, type Credential } from '../../shared/core/virtual-keys.js';
+import { opaqueCall } from '../../shared/providers/opaque.js';
 import { matchEndpoint } from '../../shared/providers/registry.js';
 import type { Endpoint, ParsedRequest, ProviderAdapter } from '../../shared/providers/types.js';
 import { isWebApp } from '../../shared/providers/web-apps/index.js';
 import type { AuditEntry, FiredRule } from '../../shared/schema/audit.js';
+import type { UnreadSummary } from '../../shared/schema/control.js';
 import type { Policy } from '../../shared/schema/policy.js';
 import { auditRedactionRules } from '../audit/privacy.js';
 import { auditEntry, capText, NO_USAGE, type EntryBase } from './gate-audit.js';
@@ -38,6 +40,7 @@ import { DEGRADED_FOR_MS, failureText, stripVirtualKeys, type GateFailure, type 
 import { priceTableVersion } from './gate-price-version.js';
 import { decisionHeader, denialAnswer, errorAnswer } from './gate-respond.js';
 import { createTap } from './gate-tap.js';
+import { barePath, sendsData, UnreadLog, UnreadTap } from './gate-unread.js';
 import type { Admission, AuditHealth, AuditSink, ConnectEvent, Gate, InterceptedRequest, Respond } from './seam.js';
 
 /** Resolves `keychain:NAME` references (the agent's `SecretResolver` is one). */
@@ -80,6 +83,8 @@ export interface OutpostGate extends Gate {
   readonly governor: Governor;
   /** Internal failures so far (status shows the gate degraded while the last one is recent). */
   health(): GateHealth;
+  /** Calls on intercepted hosts no adapter reads, since start (status `unread`). */
+  unread(): UnreadSummary;
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'x-outpost-vk'] as const;
@@ -128,6 +133,8 @@ export function createGate(deps: GateDeps): OutpostGate {
   // Requests whose tap already recorded an upstream failure before any response byte (the engine
   // then asks `upstreamFailed` for the answer; the request must not be recorded twice).
   const failedInTap = new Set<string>();
+  /** Calls forwarded unread on intercepted hosts, for status. */
+  const unread = new UnreadLog(now);
   let failures = 0;
   let lastFailure: (GateFailure & { readonly at: string }) | null = null;
   let lastFailureMs = 0;
@@ -204,8 +211,34 @@ export function createGate(deps: GateDeps): OutpostGate {
     return answer;
   }
 
-  /** A request on a governed host that is not an AI call (a model list, a web app's asset). */
+  /**
+   * The tap of a call no adapter reads, or null when it is not recorded (a read on an unknown
+   * endpoint). Counted for status as it is forwarded (gate-unread.ts).
+   */
+  function unreadTap(request: InterceptedRequest): UnreadTap | null {
+    const path = barePath(request.path);
+    const opaque = opaqueCall(request.host, path);
+    if (opaque === null && !sendsData(request.method)) return null;
+    const reason = opaque === null ? 'unknown-endpoint' : 'opaque-protocol';
+    unread.note(request.host, request.method, path, reason, request.body.length);
+    const explanation = opaque?.reason ?? `no adapter reads ${request.method} ${path} on ${request.host}: forwarded unread, recorded with its path and size`;
+    const rule: FiredRule = { id: 'coverage', kind: reason, action: 'log', target: 'request', explanation };
+    const host = opaque === null ? hostEndpoint(request.host) : null;
+    const b: EntryBase = { ...base(request, host, null, null, null), provider: opaque?.provider ?? host?.provider ?? null, endpoint: opaque?.endpoint ?? null };
+    return new UnreadTap({ base: b, rule, path, log: unread, record });
+  }
+
+  /** A request on a governed host that is not an AI call the adapters read (a model list, a web app's asset, a new endpoint). */
   function passThrough(request: InterceptedRequest): Admission | Promise<Admission> {
+    const admission = forwardUnread(request);
+    if (admission instanceof Promise) return admission.then(withUnreadTap);
+    return withUnreadTap(admission);
+    function withUnreadTap(a: Admission): Admission {
+      return a.kind === 'forward' ? { ...a, tap: unreadTap(request) } : a;
+    }
+  }
+
+  function forwardUnread(request: InterceptedRequest): Admission | Promise<Admission> {
     const creds = findCredentials(request.headers, request.path);
     const keys = governor.compiled.keys;
     const vkCred = creds.find((c) => keys.lookup(c.value) !== null) ?? null;
@@ -515,6 +548,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       governor.setPolicy(policy);
       auditRules = allRules();
     },
+    unread: () => unread.summary(),
     health: () => ({ failures, last: lastFailure, degraded: lastFailure !== null && now() - lastFailureMs < DEGRADED_FOR_MS }),
     exportState: () => governor.exportState(now()),
     importState: (state) => governor.importState(state, now()),

@@ -60,6 +60,13 @@ export const auditEntry = z.strictObject({
    * recorded: the canonical form leaves an absent optional field out, so their hashes still verify.
    */
   door: frontDoor.optional(),
+  /**
+   * For a call no adapter reads (an endpoint the adapters do not know, or an opaque protocol): its
+   * path without the query, and the bytes each way (issue 16). Absent on every other record.
+   */
+  path: z.string().optional(),
+  requestBytes: z.number().int().nonnegative().optional(),
+  responseBytes: z.number().int().nonnegative().optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntry>;
 

@@ -57,6 +57,31 @@ export const bypassSummary = z.object({
 export type BypassSummary = z.infer<typeof bypassSummary>;
 
 /** `GET /v1/status`. Each part reports its own section; `degraded` lists what is wrong, in words. */
+/** Why a call on an intercepted host was forwarded without being read. */
+export const unreadReason = z.enum(['unknown-endpoint', 'opaque-protocol']);
+export type UnreadReason = z.infer<typeof unreadReason>;
+
+/**
+ * Coverage gaps since start (issue 16): calls on intercepted hosts that no adapter reads, forwarded
+ * and recorded. Each distinct endpoint is counted (ids in paths folded to `{id}`), the most recent kept.
+ */
+export const unreadSummary = z.object({
+  total: z.number().int(),
+  requestBytes: z.number().int(),
+  responseBytes: z.number().int(),
+  endpoints: z.array(
+    z.object({
+      host: z.string(),
+      method: z.string(),
+      path: z.string(),
+      reason: unreadReason,
+      count: z.number().int(),
+      lastAt: z.string(),
+    }),
+  ),
+});
+export type UnreadSummary = z.infer<typeof unreadSummary>;
+
 export const agentStatus = z.object({
   version: z.string(),
   pid: z.number().int(),
@@ -106,6 +131,8 @@ export const agentStatus = z.object({
     records: z.number().int().nullable(),
     reason: z.string().nullable(),
   }),
+  /** Calls on intercepted hosts no adapter reads (unknown endpoints, opaque protocols): forwarded, recorded, counted here. */
+  unread: unreadSummary,
   /** The gate's internal failures (each became an `error-open` or `error-closed` decision). */
   gate: z.object({
     failures: z.number().int(),
