@@ -13,6 +13,7 @@ import { registerAudit } from './audit.js';
 import { registerDemo } from './demo.js';
 import { registerGateway } from './gateway.js';
 import { registerTransparent } from './transparent.js';
+import { registerDoctor } from './doctor.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerGateway(program);
   registerTransparent(program);
+  registerDoctor(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

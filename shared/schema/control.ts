@@ -165,3 +165,29 @@ export const runtimeInfo = z.object({
   transparentPort: z.number().int().nullable().default(null),
 });
 export type RuntimeInfo = z.infer<typeof runtimeInfo>;
+
+/** How one self-check came out: `skip` when it does not apply here (no gateway configured, no agent to ask). */
+export const doctorOutcome = z.enum(['ok', 'warn', 'fail', 'skip']);
+export type DoctorOutcome = z.infer<typeof doctorOutcome>;
+
+/** One self-check of `outpost doctor` and the tray's diagnostics window (`GET /v1/diagnostics`). */
+export const doctorCheck = z.object({
+  /** Stable id (`agent`, `ca-trust:linux-system`, `gateway`, …). */
+  id: z.string(),
+  /** What was checked, in words. */
+  title: z.string(),
+  outcome: doctorOutcome,
+  /** What is wrong (or what was found), in one sentence. */
+  detail: z.string(),
+  /** The one command that fixes it; null when it passed or no command can. */
+  fix: z.string().nullable(),
+});
+export type DoctorCheck = z.infer<typeof doctorCheck>;
+
+/** Every self-check; `ok` is false when any check failed (warnings do not fail). */
+export const doctorReport = z.object({
+  ok: z.boolean(),
+  at: z.string(),
+  checks: z.array(doctorCheck),
+});
+export type DoctorReport = z.infer<typeof doctorReport>;
