@@ -15,7 +15,11 @@ cd "$(dirname "$0")/.."
 #   build-essential python3  node-gyp, for the native addons (better-sqlite3, keytar) when no prebuilt fits
 #   nftables iproute2 util-linux  transparent redirection tests (network namespaces, setpriv)
 #   postgresql        the gateway's replica store: its tests start a throwaway cluster (initdb, pg_ctl) on loopback
-PACKAGES=(libsecret-1-dev gnome-keyring dbus libnss3-tools chromium ca-certificates curl openssl python3 build-essential nftables iproute2 util-linux postgresql)
+#   zsh fish git      outpost env is evaluated by each real shell; git over HTTPS under outpost run
+#   libglib2.0-bin gsettings-desktop-schemas dconf-gsettings-backend dconf-service
+#                     outpost proxy on GNOME: gsettings applied and restored for real in a D-Bus session
+PACKAGES=(libsecret-1-dev gnome-keyring dbus libnss3-tools chromium ca-certificates curl openssl python3 build-essential nftables iproute2 util-linux postgresql
+  zsh fish git libglib2.0-bin gsettings-desktop-schemas dconf-gsettings-backend dconf-service)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

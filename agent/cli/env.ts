@@ -4,13 +4,13 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadAgentConfig } from '../config/load.js';
 import { readRuntimeInfo } from '../control/runtime.js';
-import { SHELLS, proxyEnvironment, renderEnvironment, type ProxyTargets, type Shell } from '../system/env.js';
+import { SHELLS, nodePreloadPath, proxyEnvironment, renderEnvironment, type ProxyTargets, type Shell } from '../system/env.js';
 
 async function targets(configFile: string | undefined): Promise<ProxyTargets> {
   const config = await loadAgentConfig(configFile ?? null);
   const running = await readRuntimeInfo(config.home);
   if (running === null) throw new Error(`no agent is running with home ${config.home}: start one with "outpost start"`);
-  return { proxyUrl: running.proxyUrl, caFile: running.caFile, bundleFile: running.bundleFile };
+  return { proxyUrl: running.proxyUrl, caFile: running.caFile, bundleFile: running.bundleFile, nodePreload: nodePreloadPath(), nodeOptions: process.env.NODE_OPTIONS ?? '' };
 }
 
 function defaultShell(): Shell {
@@ -23,7 +23,7 @@ function defaultShell(): Shell {
 export function registerEnv(program: Command): void {
   program
     .command('env')
-    .description('print the exports that send this shell\'s tools through the agent: eval "$(outpost env)"')
+    .description('print the exports that send this shell\'s tools through the agent: eval "$(outpost env)" (fish: outpost env | source; PowerShell: outpost env | Invoke-Expression)')
     .addOption(new Option('--shell <shell>', 'shell syntax').choices([...SHELLS]))
     .option('-c, --config <file>', 'agent config file')
     .action(async (opts: { shell?: Shell; config?: string }) => {

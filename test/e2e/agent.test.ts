@@ -73,7 +73,8 @@ describe('the whole agent, started as `outpost start` starts it', () => {
   it('tells `outpost env` where the running proxy and CA are', async () => {
     const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'dist/agent/cli/main.js'), 'env', '--shell', 'bash'], { env: { ...process.env, OUTPOST_HOME: t.home } });
     expect(stdout).toContain(`export HTTPS_PROXY='${t.proxyUrl}'`);
-    expect(stdout).toContain(`export NODE_EXTRA_CA_CERTS='${t.agent.ca.caFile}'`);
+    expect(stdout).toContain(`export NODE_EXTRA_CA_CERTS='${t.agent.ca.bundleFile}'`);
+    expect(stdout).toMatch(/^export NODE_OPTIONS='--import "file:\/\/\/.*node-proxy-preload.js"/m);
     expect(stdout).toContain(`export SSL_CERT_FILE='${t.agent.ca.bundleFile}'`);
   });
 
