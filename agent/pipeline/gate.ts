@@ -39,6 +39,7 @@ import { requestMetadata } from './gate-metadata.js';
 import { DEGRADED_FOR_MS, failureText, stripVirtualKeys, type GateFailure, type GateFailureStage, type GateHealth } from './gate-failure.js';
 import { priceTableVersion } from './gate-price-version.js';
 import { decisionHeader, denialAnswer, errorAnswer } from './gate-respond.js';
+import { McpGovernor } from './gate-mcp.js';
 import { createTap } from './gate-tap.js';
 import { barePath, sendsData, UnreadLog, UnreadTap } from './gate-unread.js';
 import type { Admission, AuditHealth, AuditSink, ConnectEvent, Gate, InterceptedRequest, Respond } from './seam.js';
@@ -135,6 +136,12 @@ export function createGate(deps: GateDeps): OutpostGate {
   const failedInTap = new Set<string>();
   /** Calls forwarded unread on intercepted hosts, for status. */
   const unread = new UnreadLog(now);
+  const mcp = new McpGovernor({
+    compiled: () => governor.compiled,
+    base: (request, provider, endpointName, texts) => ({ ...base(request, null, null, governor.compiled.principals.resolve(null).id, texts), provider, endpoint: endpointName }),
+    record: (entry) => record(entry),
+    auditRules: () => auditRules,
+  });
   let failures = 0;
   let lastFailure: (GateFailure & { readonly at: string }) | null = null;
   let lastFailureMs = 0;
@@ -365,7 +372,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     const health = deps.auditHealth;
     if (health !== undefined && !health.canAccept()) return auditUnavailable(request, endpoint, health.health().reason ?? 'the audit log cannot record');
     if (sinkError !== null && governor.compiled.policy.failMode === 'closed') return auditUnavailable(request, endpoint, `the audit sink refused a record: ${sinkError}`);
-    if (endpoint === null) return passThrough(request);
+    if (endpoint === null) return mcp.admit(request) ?? passThrough(request);
     const adapter = endpoint.adapter;
     let body: unknown;
     try {

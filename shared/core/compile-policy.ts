@@ -8,6 +8,7 @@ import { compileGuardrails, type CompiledGuardrails } from './guardrails/engine.
 import { DETECTORS, type DetectorFactories } from './guardrails/registry.js';
 import { compileHostClassifier, compileProviderHosts, type HostClass } from './hosts.js';
 import type { ProviderLookup } from '../schema/custom-provider.js';
+import { compileMcpRules, type McpRules } from './mcp-rules.js';
 import { compileModelPatterns, type ModelMatcher } from './model-patterns.js';
 import { indexTeams, PrincipalResolver, type Identity, type Principal } from './principals.js';
 import { compileVirtualKeys, type VirtualKeyTable } from './virtual-keys.js';
@@ -22,6 +23,8 @@ export interface CompiledPolicy {
   readonly principals: PrincipalResolver;
   readonly defaultModels: ModelMatcher | null;
   readonly guardrails: CompiledGuardrails;
+  /** Remote MCP servers and their tool rules. */
+  readonly mcp: McpRules;
   /** Budget levels that apply to a principal (cached per principal id). */
   budgetsFor(principal: Principal): readonly BudgetLevel[];
   /** The rate limit of a principal: its virtual key's own, else the policy default. */
@@ -48,6 +51,7 @@ export function compilePolicy(policy: Policy, identity: Identity, detectors: Det
     principals: new PrincipalResolver(indexTeams(policy.teams), identity),
     defaultModels: policy.defaults.allowedModels ? compileModelPatterns(policy.defaults.allowedModels) : null,
     guardrails: compileGuardrails(policy.guardrails, policy.failMode, detectors),
+    mcp: compileMcpRules(policy.mcp),
     budgetsFor(principal) {
       const hit = budgetCache.get(principal.id);
       if (hit !== undefined) return hit;

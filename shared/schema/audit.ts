@@ -67,6 +67,8 @@ export const auditEntry = z.strictObject({
   path: z.string().optional(),
   requestBytes: z.number().int().nonnegative().optional(),
   responseBytes: z.number().int().nonnegative().optional(),
+  /** For an MCP `tools/call`: the tool (the record's provider is the server, its endpoint the method). */
+  tool: z.string().optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntry>;
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { hostPattern, period, positiveInt, SECRET_REF, usd } from './common.js';
 import { customProvider, providerRef } from './custom-provider.js';
+import { mcpPolicy } from './mcp.js';
 
 /** Who a rule applies to: `org`, `team:NAME`, `user:EMAIL`, `device:ID`, `vk:ID`. */
 export const principalRef = z
@@ -179,6 +180,8 @@ export const policy = z
       })
       .prefault({}),
     guardrails: z.array(guardrail).default([]),
+    /** Remote MCP servers and their tool rules (mcp.ts); listed servers' hosts are intercepted. */
+    mcp: mcpPolicy.prefault({}),
     audit: z
       .strictObject({
         recordPrompts: z.enum(['none', 'redacted', 'full']).default('redacted'),
@@ -205,10 +208,10 @@ export const policy = z
     });
     checkProviders(p, ctx);
   })
-  // A custom provider's hosts are intercepted by declaring it: every consumer of
+  // A custom provider's hosts, and a listed MCP server's, are intercepted by declaring it: every consumer of
   // `interception.hosts` (classifier, CA name constraints, PAC, the gateway's fleet CA) sees them.
   .transform((p) => {
-    const own = p.providers.flatMap((c) => c.hosts);
+    const own = [...p.providers.flatMap((c) => c.hosts), ...p.mcp.servers.map((s) => new URL(s.url).hostname.toLowerCase())];
     if (own.length === 0) return p;
     return { ...p, interception: { ...p.interception, hosts: [...new Set([...p.interception.hosts, ...own])] } };
   });

@@ -5,7 +5,7 @@ import { makeEntry } from '../../support/audit-entries.js';
 
 describe('canonical serialisation of audit records', () => {
   it('lists fields in the schema order whatever order the object was built in', () => {
-    const e = makeEntry({ rules: [{ id: 'pii', kind: 'pii:email', action: 'redact', target: 'input', explanation: 'an email address' }], path: '/v1/x', requestBytes: 1, responseBytes: 2 });
+    const e = makeEntry({ rules: [{ id: 'pii', kind: 'pii:email', action: 'redact', target: 'input', explanation: 'an email address' }], path: '/v1/x', requestBytes: 1, responseBytes: 2, tool: 't' });
     const shuffled = Object.fromEntries(Object.entries(e).reverse()) as typeof e;
     const rule = e.rules[0]!;
     shuffled.rules = [Object.fromEntries(Object.entries(rule).reverse()) as typeof rule];
