@@ -22,6 +22,7 @@ import { startProxy, type ProxyEngine } from './proxy/engine.js';
 import { createSecretResolver } from './secrets/resolve.js';
 import { openAgentStore, type AgentStore } from './store/agent-store.js';
 import { loadIdentity, type Identity } from './system/identity.js';
+import { startSystemProxyUpkeep } from './system/proxy/upkeep.js';
 import { AGENT_VERSION } from './version.js';
 import type { AuditEntry } from '../shared/schema/audit.js';
 import type { AgentStatus } from '../shared/schema/control.js';
@@ -213,6 +214,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       return { caFile: ca.caFile, fingerprint256: now ? describeCertificate(now.pem).fingerprint256 : '', pending: [...ca.pendingTrust()], command: ca.retrustCommand() };
     },
   });
+  const systemProxy = await startSystemProxyUpkeep({ home: config.home, pacUrl: `${proxy.url}/proxy.pac`, watchdogSeconds: config.systemProxy.watchdogSeconds, log });
   await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile, transparentPort: proxy.transparentPort });
   log.info({ proxy: proxy.url, control: control.url, policy: inForce.policy.name }, 'agent started');
 
@@ -242,8 +244,9 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       (stopping ??= (async () => {
         unwatch();
         clearInterval(bundleTimer);
-        // Before the listener closes: a redirect must never point at a port nobody listens on.
+        // Before the listener closes: a redirect must never point at a port nobody listens on, nor the system at a PAC nobody serves.
         if (proxy.transparentPort !== null) await releaseRedirect(proxy.transparentPort);
+        await systemProxy.stop();
         await proxy.close();
         await control.close();
         await store.close();

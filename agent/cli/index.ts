@@ -14,6 +14,7 @@ import { registerDemo } from './demo.js';
 import { registerGateway } from './gateway.js';
 import { registerTransparent } from './transparent.js';
 import { registerDoctor } from './doctor.js';
+import { registerProxy } from './proxy.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerGateway(program);
   registerTransparent(program);
   registerDoctor(program);
+  registerProxy(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

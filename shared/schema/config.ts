@@ -44,6 +44,15 @@ export const agentConfig = z.strictObject({
       port: port.default(8789),
     })
     .prefault({}),
+  systemProxy: z
+    .strictObject({
+      /**
+       * How often the agent checks that a system proxy Outpost enabled (`outpost proxy enable`) still
+       * points at its PAC, and re-applies it when something else changed it; 0 turns the watchdog off.
+       */
+      watchdogSeconds: z.number().int().min(0).max(86_400).default(60),
+    })
+    .prefault({}),
   control: z
     .strictObject({
       host: loopbackHost.default('127.0.0.1'),

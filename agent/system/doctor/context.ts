@@ -15,6 +15,9 @@ import { readRuntimeInfo } from '../../control/runtime.js';
 import { readControlToken } from '../../control/token.js';
 import { agentStatus } from '../../../shared/schema/control.js';
 import { openKeychain, type Keychain } from '../keychain.js';
+import { detectProxyAdapter, SystemProxy } from '../proxy/system-proxy.js';
+import { pacUrlFor } from '../proxy/pac-url.js';
+import { CaError } from '../../ca/errors.js';
 
 /** The running agent as the checks see it: its status, or why none answered. */
 export type AgentProbe = { readonly status: AgentStatus } | { readonly status: null; readonly reason: string };
@@ -67,6 +70,23 @@ export async function readCaCertificate(config: ResolvedAgentConfig): Promise<Tr
   return pem === null ? null : trustedCert(pem, file, config.home);
 }
 
+/**
+ * The system proxy against the agent's PAC; null where this system has none (no adapter, or its
+ * tool is not installed: a server without a desktop).
+ */
+export async function probeSystemProxy(config: ResolvedAgentConfig): Promise<SystemProxyProbe | null> {
+  const adapter = detectProxyAdapter();
+  if (adapter === null) return null;
+  try {
+    const status = await new SystemProxy(adapter, config.home).status(await pacUrlFor(config));
+    return { applied: status.applied, detail: `${status.description}: ${status.detail}` };
+  } catch (err) {
+    // The command could not even start (gsettings absent): nothing to check here.
+    if (err instanceof CaError && err.code === 'ERR_OUTPOST_TRUST_COMMAND') return null;
+    throw err;
+  }
+}
+
 /** The default context: real stores, keychain and network; `overrides` replace any part. */
 export function doctorContext(config: ResolvedAgentConfig, overrides: Partial<Omit<DoctorContext, 'config'>> = {}): DoctorContext {
   return {
@@ -75,7 +95,7 @@ export function doctorContext(config: ResolvedAgentConfig, overrides: Partial<Om
     caCertificate: () => readCaCertificate(config),
     trustStores: () => trustStores(),
     keychain: () => openKeychain({ home: config.home, mode: config.ca.keyStore }),
-    systemProxy: async () => null,
+    systemProxy: () => probeSystemProxy(config),
     fetch: (url) => fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'manual' }),
     now: () => Date.now(),
     ...overrides,

@@ -46,6 +46,7 @@ function quiet(cfg: ResolvedAgentConfig, overrides: Partial<Omit<DoctorContext, 
     agent: async () => ({ status: null, reason: 'no agent in this test' }),
     caCertificate: async () => null,
     trustStores: async () => [],
+    systemProxy: async () => null,
     ...overrides,
   });
 }
