@@ -53,6 +53,8 @@ const PACKAGE_PROVIDERS: Record<ProviderId, readonly string[]> = {
   'github-copilot': ['openai', 'anthropic', 'google'],
   'openai-codex': ['openai'],
   'gemini-code-assist': ['google'],
+  // Vertex names Anthropic models `claude-…@DATE`, which the Anthropic list prices.
+  'vertex-ai': ['google', 'anthropic'],
   // Opaque (Connect/protobuf): no model or usage is read, so nothing is priced.
   cursor: [],
 };

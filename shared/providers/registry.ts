@@ -8,11 +8,12 @@ import { codeAssistAdapter } from './code-assist/index.js';
 import { geminiAdapter } from './gemini/index.js';
 import { openAiAdapter } from './openai/index.js';
 import type { CustomApi, ProviderLookup } from '../schema/custom-provider.js';
+import { vertexAdapter } from './vertex/index.js';
 import type { CustomHostAdapter, Endpoint, ProviderAdapter } from './types.js';
 import { webAppsAdapter } from './web-apps/index.js';
 
 /** Every adapter, in match order. */
-export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [openAiAdapter, anthropicAdapter, geminiAdapter, codeAssistAdapter, webAppsAdapter];
+export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [openAiAdapter, anthropicAdapter, geminiAdapter, codeAssistAdapter, vertexAdapter, webAppsAdapter];
 
 /** The adapter serving each API family a custom host may speak. */
 export const CUSTOM_API_ADAPTERS: Readonly<Record<CustomApi, CustomHostAdapter>> = { openai: openAiAdapter, anthropic: anthropicAdapter };

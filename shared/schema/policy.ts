@@ -58,6 +58,8 @@ export const providerId = z.enum([
   'github-copilot',
   'openai-codex',
   'gemini-code-assist',
+  // Enterprise clouds: Google Vertex AI (Gemini and Anthropic models).
+  'vertex-ai',
   // Connect/protobuf: recorded per call at host level, its prompts not read (shared/providers/opaque.ts).
   'cursor',
 ]);

@@ -12,6 +12,7 @@ import { anthropicApi } from './fake/anthropic-api.js';
 import { codeAssistApi, codexApi, copilotApi, cursorApi } from './fake/coding-agents.js';
 import { geminiApi } from './fake/gemini-api.js';
 import { openAiApi } from './fake/openai-api.js';
+import { vertexApi } from './fake/vertex-api.js';
 import { defaultKnobs, type ErrorKnob, type Exchange, type FakeApi, type FakeKnobs, type RecordedRequest } from './fake/types.js';
 import { closeServer, listenOnFreePort } from './ports.js';
 import { createTestCa, type TestCa } from './test-ca.js';
@@ -49,6 +50,10 @@ const HOST_APIS: ReadonlyMap<string, FakeApi> = new Map<string, FakeApi>([
   ['chatgpt.com', codexApi],
   ['cloudcode-pa.googleapis.com', codeAssistApi],
   ['api2.cursor.sh', cursorApi],
+  // Enterprise clouds (fake/vertex-api.ts).
+  ['us-central1-aiplatform.googleapis.com', vertexApi],
+  ['us-east5-aiplatform.googleapis.com', vertexApi],
+  ['aiplatform.googleapis.com', vertexApi],
 ]);
 
 /** The hosts a fake provider answers for (all in its certificate and `resolveMap()`). */

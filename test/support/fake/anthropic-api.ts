@@ -50,7 +50,8 @@ function errorType(status: number): string {
   return types[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
 }
 
-function sendAnthropicError(exchange: Exchange, error: ErrorKnob): void {
+/** Writes an error in Anthropic's shape. */
+export function sendAnthropicError(exchange: Exchange, error: ErrorKnob): void {
   const headers = anthropicHeaders('application/json');
   if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
   sendJson(exchange, error.status, headers, {
@@ -86,9 +87,10 @@ function countInput(body: Record<string, unknown>, messages: readonly Message[])
   return fakeTokenCount([systemText(body.system), ...messages.map((m) => contentText(m.content))].join('\n'));
 }
 
-async function handleMessages(exchange: Exchange): Promise<void> {
+/** Answers a Messages request; `pathModel` names the model where the path does (Vertex AI, Bedrock). */
+export async function handleMessages(exchange: Exchange, pathModel?: string): Promise<void> {
   const { body, knobs } = exchange;
-  const model = typeof body.model === 'string' ? body.model : 'unknown-model';
+  const model = pathModel ?? (typeof body.model === 'string' ? body.model : 'unknown-model');
   const messages = Array.isArray(body.messages) ? (body.messages as Message[]) : [];
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   const prompt = lastUser ? contentText(lastUser.content) : '';
@@ -167,7 +169,7 @@ function handleCountTokens(exchange: Exchange): void {
 export const anthropicApi: FakeApi = {
   name: 'anthropic',
   routes: [
-    { method: 'POST', pattern: /^\/v1\/messages$/, handle: handleMessages },
+    { method: 'POST', pattern: /^\/v1\/messages$/, handle: (ex) => handleMessages(ex) },
     { method: 'POST', pattern: /^\/v1\/messages\/count_tokens$/, handle: handleCountTokens },
   ],
   sendError: sendAnthropicError,

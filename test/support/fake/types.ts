@@ -138,7 +138,7 @@ export interface Route {
 
 /** A provider family as the fake serves it: its routes and its error shape. */
 export interface FakeApi {
-  readonly name: 'openai' | 'anthropic' | 'gemini' | 'copilot' | 'codex' | 'code-assist' | 'cursor';
+  readonly name: 'openai' | 'anthropic' | 'gemini' | 'copilot' | 'codex' | 'code-assist' | 'cursor' | 'vertex' | 'bedrock';
   readonly routes: readonly Route[];
   /** Writes an error in this provider's shape. */
   sendError(exchange: Exchange, error: ErrorKnob): void;

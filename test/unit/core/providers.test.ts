@@ -120,6 +120,9 @@ describe('provider registry', () => {
     ['chatgpt.com', '/backend-api/codex/responses', 'openai-codex', 'responses'],
     ['cloudcode-pa.googleapis.com', '/v1internal:generateContent', 'gemini-code-assist', 'generateContent'],
     ['cloudcode-pa.googleapis.com', '/v1internal:streamGenerateContent?alt=sse', 'gemini-code-assist', 'streamGenerateContent'],
+    ['us-central1-aiplatform.googleapis.com', '/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent', 'vertex-ai', 'generateContent'],
+    ['aiplatform.googleapis.com', '/v1beta1/projects/p/locations/global/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse', 'vertex-ai', 'streamGenerateContent'],
+    ['us-east5-aiplatform.googleapis.com', '/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict', 'vertex-ai', 'streamRawPredict'],
   ])('%s%s is %s %s', (host, path, provider, api) => {
     expect(endpoint(host, path)).toMatchObject({ provider, api });
   });
@@ -131,6 +134,8 @@ describe('provider registry', () => {
     expect(matchEndpoint('chatgpt.com', 'POST', '/backend-api/responses')).toBeNull();
     expect(matchEndpoint('telemetry.business.githubcopilot.com', 'POST', '/chat/completions')).toBeNull();
     expect(matchEndpoint('cloudcode-pa.googleapis.com', 'POST', '/v1internal:loadCodeAssist')).toBeNull();
+    expect(matchEndpoint('us-central1-aiplatform.googleapis.com', 'POST', '/v1/projects/p/locations/l/publishers/google/models/m:countTokens')).toBeNull();
+    expect(matchEndpoint('aiplatform.googleapis.com.evil.example', 'POST', '/v1/projects/p/locations/l/publishers/google/models/m:generateContent')).toBeNull();
   });
   it('the coding agents that sign in with the user account are marked so (no virtual key required); API hosts are not', () => {
     expect(endpoint('api.githubcopilot.com', '/chat/completions').signedIn).toBe(true);
@@ -139,7 +144,7 @@ describe('provider registry', () => {
     expect(endpoint('api.openai.com', '/v1/responses').signedIn).toBeUndefined();
   });
   it('every adapter has an id', () => {
-    expect(PROVIDER_ADAPTERS.map((a) => a.id)).toEqual(['openai', 'anthropic', 'gemini', 'code-assist', 'web-apps']);
+    expect(PROVIDER_ADAPTERS.map((a) => a.id)).toEqual(['openai', 'anthropic', 'gemini', 'code-assist', 'vertex', 'web-apps']);
   });
 });
 
