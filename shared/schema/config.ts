@@ -68,6 +68,11 @@ export const agentConfig = z.strictObject({
         .url()
         .nullable()
         .default(null),
+      /**
+       * A one-time enrollment token, usually pushed in the managed config with the URL: the agent
+       * enrolls with it on its first start and afterwards uses its own device credential only.
+       */
+      enrollmentToken: z.string().min(1).nullable().default(null),
     })
     .prefault({}),
   ca: z

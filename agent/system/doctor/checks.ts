@@ -203,8 +203,18 @@ const pinnedCheck: DoctorCheckDefinition = {
   },
 };
 
+const managedCheck: DoctorCheckDefinition = {
+  id: 'managed-config',
+  title: 'the managed configuration (pushed by IT) is in force',
+  async run(r) {
+    const managed = r.ctx.config.managed ?? null;
+    if (managed === null) return { id: 'managed-config', outcome: 'skip', detail: 'no managed configuration on this machine', fix: null };
+    return ok('managed-config', `${managed.file} sets ${managed.fields.join(', ')}`);
+  },
+};
+
 /** Every check, in the order they print. */
-export const DOCTOR_CHECKS: readonly DoctorCheckDefinition[] = [agentCheck, degradedCheck, caCheck, trustCheck, proxyCheck, keychainCheck, gatewayCheck, clockCheck, pinnedCheck];
+export const DOCTOR_CHECKS: readonly DoctorCheckDefinition[] = [agentCheck, degradedCheck, managedCheck, caCheck, trustCheck, proxyCheck, keychainCheck, gatewayCheck, clockCheck, pinnedCheck];
 
 async function probeGateway(ctx: DoctorContext): Promise<GatewayProbe | null> {
   const url = ctx.config.gateway.url;
