@@ -15,6 +15,7 @@ import { registerGateway } from './gateway.js';
 import { registerTransparent } from './transparent.js';
 import { registerDoctor } from './doctor.js';
 import { registerProxy } from './proxy.js';
+import { registerMdm } from './mdm.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerTransparent(program);
   registerDoctor(program);
   registerProxy(program);
+  registerMdm(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

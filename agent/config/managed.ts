@@ -51,7 +51,8 @@ export async function readConfigDocument(file: string, label: string): Promise<J
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // A byte order mark (Windows tools write one) is not JSON but is no reason to refuse IT's file.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
     throw new Error(`${label} ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
