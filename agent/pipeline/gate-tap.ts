@@ -18,7 +18,7 @@ import { StreamGuard } from '../../shared/core/guardrails/stream-guard.js';
 import type { TokenUsage } from '../../shared/core/pricing.js';
 import { countTextTokens, loadTokenizer, tokenizerLoaded } from '../../shared/core/tokens.js';
 import { SseParser, type SseEvent } from '../../shared/providers/sse.js';
-import type { Endpoint, ParsedRequest, ResponseReader } from '../../shared/providers/types.js';
+import type { Endpoint, EventParser, ParsedRequest, ResponseReader } from '../../shared/providers/types.js';
 import type { AuditEntry, Decision, FiredRule } from '../../shared/schema/audit.js';
 import { auditEntry, capText, type EntryBase } from './gate-audit.js';
 import { decisionHeader, errorAnswer } from './gate-respond.js';
@@ -62,7 +62,7 @@ class GateTap implements ResponseTap {
   private status: number | null = null;
   private mode: 'sse-observe' | 'sse-rewrite' | 'json-observe' | 'json-hold' | 'other' = 'other';
   private readonly reader: ResponseReader;
-  private parser: SseParser | null = null;
+  private parser: EventParser | null = null;
   private guard: StreamGuard | null = null;
   private body: Buffer[] | null = null;
   private bodyBytes = 0;
@@ -90,7 +90,14 @@ class GateTap implements ResponseTap {
     if (encoding !== 'identity' && encoding !== '') return false;
     const ok = status >= 200 && status < 300;
     const rewriting = ok && this.ctx.outputRules.some((r) => r.action === 'redact' || r.action === 'block');
-    if (type.includes('text/event-stream')) {
+    const binary = this.ctx.endpoint.adapter.streamParser?.(this.ctx.endpoint, type) ?? null;
+    if (binary !== null) {
+      // A binary event stream (Bedrock) is read, never rewritten: output rules that would redact or
+      // block are evaluated for the record at the end, and the record says they were not enforced.
+      this.parser = binary;
+      this.mode = 'sse-observe';
+      if (rewriting) this.extraRules.push({ id: 'output-guardrails', kind: 'not-enforced', action: 'log', target: 'output', explanation: 'a binary event stream is read, not rewritten: output guardrails were evaluated for this record but not enforced on the stream' });
+    } else if (type.includes('text/event-stream')) {
       this.parser = new SseParser();
       if (ok && (this.ctx.injectedUsage || rewriting)) {
         this.mode = 'sse-rewrite';
@@ -107,7 +114,7 @@ class GateTap implements ResponseTap {
     if (this.ttfb === null) this.ttfb = performance.now();
     switch (this.mode) {
       case 'sse-observe': {
-        for (const ev of (this.parser as SseParser).push(data)) this.observe(ev);
+        for (const ev of (this.parser as EventParser).push(data)) this.observe(ev);
         return data;
       }
       case 'sse-rewrite':
@@ -141,8 +148,8 @@ class GateTap implements ResponseTap {
       out += (this.parser as SseParser).rest();
       rest = out.length > 0 ? Buffer.from(out) : null;
     } else if (this.mode === 'sse-observe') {
-      const tail = (this.parser as SseParser).rest();
-      if (tail.trim().length > 0) for (const ev of (this.parser as SseParser).push(Buffer.from('\n\n'))) this.observe(ev);
+      const parser = this.parser as EventParser;
+      if (parser.rest().trim().length > 0) for (const ev of parser.push(Buffer.from('\n\n'))) this.observe(ev);
     } else if (this.mode === 'json-observe' || this.mode === 'json-hold') {
       rest = this.finishJson();
     }

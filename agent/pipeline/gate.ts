@@ -428,6 +428,20 @@ export function createGate(deps: GateDeps): OutpostGate {
     );
   }
 
+  /**
+   * A redaction on a request the client signed (SigV4 over the body): changing a byte would fail
+   * the signature at the provider, so the redaction becomes a block, and the record says why.
+   */
+  function signedCannotRedact(request: InterceptedRequest, endpoint: Endpoint, parsed: ParsedRequest, grant: Grant): Respond {
+    governor.abandon(grant);
+    const why = 'the request is signed by the client (AWS SigV4): redacting it would break the signature, so it is blocked';
+    const rules = grant.rules.map((r): FiredRule => (r.action === 'redact' ? { ...r, action: 'block', explanation: `${r.explanation} (${why})` } : r));
+    const ids = rules.filter((r) => r.action === 'block').map((r) => r.id);
+    const message = `Outpost blocked this request: it contains what rule "${ids[0] ?? 'guardrails'}" must redact, and ${why}. Remove it and try again.`;
+    const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
+    return refuse(errorAnswer(endpoint.adapter, 403, 'guardrail_blocked', message, decisionHeader('block', 'guardrail_blocked', ids)), b, rules, 'guardrail_blocked');
+  }
+
   /** The keychain's answer; a rejection (or a throw) is a `KeychainFailure`. */
   function resolveKey(ref: string): Promise<string | null> {
     try {
@@ -441,6 +455,7 @@ export function createGate(deps: GateDeps): OutpostGate {
 
   function forward(request: InterceptedRequest, endpoint: Endpoint, body: unknown, parsed: ParsedRequest, grant: Grant, key: string | null, metered: boolean): Admission {
     const adapter = endpoint.adapter;
+    if (grant.redacted !== null && endpoint.signed === true) return signedCannotRedact(request, endpoint, parsed, grant);
     if (grant.redacted !== null) adapter.rewriteTexts(endpoint, body, grant.redacted);
     const injectedUsage = adapter.prepare(endpoint, body, parsed);
     const outBody = grant.redacted !== null || injectedUsage ? Buffer.from(JSON.stringify(body)) : request.body;

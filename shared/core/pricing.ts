@@ -55,6 +55,8 @@ const PACKAGE_PROVIDERS: Record<ProviderId, readonly string[]> = {
   'gemini-code-assist': ['google'],
   // Vertex names Anthropic models `claude-…@DATE`, which the Anthropic list prices.
   'vertex-ai': ['google', 'anthropic'],
+  // Bedrock model ids (`anthropic.claude-…-v2:0`, `us.amazon.nova-pro-v1:0`) are the package's `aws` names.
+  bedrock: ['aws'],
   // Opaque (Connect/protobuf): no model or usage is read, so nothing is priced.
   cursor: [],
 };

@@ -4,6 +4,7 @@
  * `providers`) is answered by the adapter of the API family it speaks, under the provider's id.
  */
 import { anthropicAdapter } from './anthropic/index.js';
+import { bedrockAdapter } from './bedrock/index.js';
 import { codeAssistAdapter } from './code-assist/index.js';
 import { geminiAdapter } from './gemini/index.js';
 import { openAiAdapter } from './openai/index.js';
@@ -13,7 +14,7 @@ import type { CustomHostAdapter, Endpoint, ProviderAdapter } from './types.js';
 import { webAppsAdapter } from './web-apps/index.js';
 
 /** Every adapter, in match order. */
-export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [openAiAdapter, anthropicAdapter, geminiAdapter, codeAssistAdapter, vertexAdapter, webAppsAdapter];
+export const PROVIDER_ADAPTERS: readonly ProviderAdapter[] = [openAiAdapter, anthropicAdapter, geminiAdapter, codeAssistAdapter, vertexAdapter, bedrockAdapter, webAppsAdapter];
 
 /** The adapter serving each API family a custom host may speak. */
 export const CUSTOM_API_ADAPTERS: Readonly<Record<CustomApi, CustomHostAdapter>> = { openai: openAiAdapter, anthropic: anthropicAdapter };

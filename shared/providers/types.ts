@@ -24,6 +24,11 @@ export interface Endpoint {
    * virtual key is required and no provider key is swapped in.
    */
   readonly signedIn?: boolean;
+  /**
+   * True when the client signs the request body (AWS SigV4): a rewritten body would fail the
+   * signature, so a redaction becomes a block.
+   */
+  readonly signed?: boolean;
 }
 
 /** What a request says, for governance. */
@@ -70,6 +75,14 @@ export interface ResponseReader {
   usage(): UsageParts | null;
 }
 
+/** Parses a binary event stream (Bedrock's `application/vnd.amazon.eventstream`) into events a reader reads. */
+export interface EventParser {
+  /** Feeds a chunk; returns the events it completed (possibly none). */
+  push(chunk: Buffer): SseEvent[];
+  /** Bytes received but not yet part of a complete event, as text (empty for a binary stream). */
+  rest(): string;
+}
+
 /** A refusal in the family's own error shape. */
 export interface ErrorShape {
   readonly contentType: string;
@@ -93,6 +106,11 @@ export interface ProviderAdapter {
    */
   prepare(endpoint: Endpoint, body: unknown, parsed: ParsedRequest): boolean;
   reader(endpoint: Endpoint): ResponseReader;
+  /**
+   * A parser for a response stream that is not SSE (Bedrock's binary event stream), or null. Its
+   * events go to the reader's `event` and are observed only: a binary stream is never rewritten.
+   */
+  streamParser?(endpoint: Endpoint, contentType: string): EventParser | null;
   /** The header that carries the provider key, and its value for `key`. */
   credential(endpoint: Endpoint, key: string): readonly [string, string];
   error(status: number, code: string, message: string): ErrorShape;

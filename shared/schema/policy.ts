@@ -60,6 +60,8 @@ export const providerId = z.enum([
   'gemini-code-assist',
   // Enterprise clouds: Google Vertex AI (Gemini and Anthropic models).
   'vertex-ai',
+  // AWS Bedrock runtime.
+  'bedrock',
   // Connect/protobuf: recorded per call at host level, its prompts not read (shared/providers/opaque.ts).
   'cursor',
 ]);

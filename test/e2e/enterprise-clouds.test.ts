@@ -1,10 +1,17 @@
 /**
- * Enterprise clouds through the whole agent (issue 16.3): Vertex AI's Gemini models
+ * Enterprise clouds through the whole agent (issue 16.3). AWS Bedrock with the official
+ * `@aws-sdk/client-bedrock-runtime` (SigV4-signed requests through the proxy, Converse,
+ * ConverseStream, InvokeModel and InvokeModelWithResponseStream, the binary event stream read as it
+ * passes); guardrails block (never redact: a changed body would fail the signature). Vertex AI's Gemini models
  * (`:streamGenerateContent`) and Anthropic models (`:streamRawPredict`, the Messages shape with the
  * model in the path), with the exact requests Google's and Anthropic's Vertex clients send. Each is
  * governed (guardrails, usage and cost from the answer, one record as `vertex-ai` with the path's
  * model) and signs in with Google Cloud credentials, so no virtual key is required.
  */
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelCommand, InvokeModelWithResponseStreamCommand, AccessDeniedException } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ClientRequest } from 'node:http';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../support/agent.js';
 import { fetchFor, type ClientHandle } from '../support/clients.js';
@@ -14,17 +21,32 @@ import type { AuditRecord } from '../../shared/schema/audit.js';
 
 const VERTEX = 'us-central1-aiplatform.googleapis.com';
 const VERTEX_CLAUDE = 'us-east5-aiplatform.googleapis.com';
+const BEDROCK = 'bedrock-runtime.us-east-1.amazonaws.com';
 
 const policy: PolicyInput = {
   version: 1,
   name: 'clouds',
-  interception: { hosts: [VERTEX, VERTEX_CLAUDE] },
+  interception: { hosts: [VERTEX, VERTEX_CLAUDE, BEDROCK] },
   defaults: { requireVirtualKey: true },
   guardrails: [
     { id: 'secrets', type: 'secrets', on: ['input'], action: 'block' },
     { id: 'pii', type: 'pii', entities: ['email'], on: ['input', 'output'], action: 'redact' },
   ],
 };
+
+/** CONNECT through the agent, trusting `ca` for the origin's TLS (the proxy agent's own `ca` is for the proxy). */
+type ConnectOpts = Parameters<HttpsProxyAgent<string>['connect']>[1];
+class TrustingProxyAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxy: string,
+    private readonly originCa: string,
+  ) {
+    super(proxy);
+  }
+  override connect(req: ClientRequest, opts: ConnectOpts): ReturnType<HttpsProxyAgent<string>['connect']> {
+    return super.connect(req, { ...opts, ca: this.originCa } as ConnectOpts);
+  }
+}
 
 const GOOGLE_AUTH = { authorization: 'Bearer ya29.a0-service-account-token', 'content-type': 'application/json', 'x-goog-api-client': 'gl-node/20.20.2 gdcl/1.30.0' };
 
@@ -49,6 +71,95 @@ describe('enterprise clouds through the whole agent', () => {
   afterAll(async () => {
     await Promise.all(handles.map((h) => h.close()));
     await t?.close();
+  });
+
+  describe('AWS Bedrock (the official SDK, SigV4-signed, through the proxy)', () => {
+    let bedrock: BedrockRuntimeClient;
+    let agent: TrustingProxyAgent;
+    const CLAUDE = 'anthropic.claude-3-5-sonnet-20241022-v2:0';
+    const NOVA = 'us.amazon.nova-pro-v1:0';
+    beforeAll(() => {
+      agent = new TrustingProxyAgent(t.proxyUrl, t.caPem);
+      bedrock = new BedrockRuntimeClient({
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIAFAKEBEDROCKUSER1', secretAccessKey: 'fake-secret-access-key-for-tests' },
+        requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
+        maxAttempts: 1,
+      });
+    });
+    afterAll(() => {
+      bedrock?.destroy();
+      agent?.destroy();
+    });
+
+    it('Converse: the answer and its usage; priced from the model id; the signature reaches AWS untouched', async () => {
+      const from = lastSeq();
+      const r = await bedrock.send(new ConverseCommand({ modelId: NOVA, system: [{ text: 'be brief' }], messages: [{ role: 'user', content: [{ text: 'what is our refund policy' }] }], inferenceConfig: { maxTokens: 300 } }));
+      expect(r.output?.message?.content?.[0]?.text).toContain(`Echo from ${NOVA}: what is our refund policy`);
+      const seen = t.provider.requests.at(-1);
+      expect(seen?.path).toBe(`/model/${encodeURIComponent(NOVA)}/converse`);
+      expect(seen?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAFAKEBEDROCKUSER1\//);
+      const [record] = recordsAfter(from);
+      expect(record).toMatchObject({ host: BEDROCK, provider: 'bedrock', endpoint: 'converse', model: NOVA, decision: 'allow', tokensEstimated: false, inputTokens: r.usage?.inputTokens, outputTokens: r.usage?.outputTokens });
+      expect(record?.costUsd).toBeGreaterThan(0);
+    });
+
+    it('ConverseStream: the binary event stream reaches the SDK whole; text and usage read from it on the way', async () => {
+      t.provider.knobs.chunks = 5;
+      const from = lastSeq();
+      const r = await bedrock.send(new ConverseStreamCommand({ modelId: NOVA, messages: [{ role: 'user', content: [{ text: 'list three risks' }] }] }));
+      let text = '';
+      let usage: { inputTokens?: number; outputTokens?: number } | undefined;
+      for await (const ev of r.stream ?? []) {
+        text += ev.contentBlockDelta?.delta?.text ?? '';
+        if (ev.metadata) usage = ev.metadata.usage;
+      }
+      expect(text).toBe(`Echo from ${NOVA}: list three risks`);
+      const [record] = recordsAfter(from);
+      expect(record).toMatchObject({ provider: 'bedrock', endpoint: 'converse-stream', stream: true, decision: 'allow', tokensEstimated: false, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens });
+      expect(record?.output).toBe(text);
+    });
+
+    it('InvokeModelWithResponseStream (Anthropic): model events inside the chunks read; usage from Bedrock\'s invocation metrics', async () => {
+      const from = lastSeq();
+      const r = await bedrock.send(
+        new InvokeModelWithResponseStreamCommand({ modelId: CLAUDE, contentType: 'application/json', body: JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 256, messages: [{ role: 'user', content: 'name a colour' }] }) }),
+      );
+      let text = '';
+      for await (const ev of r.body ?? []) {
+        const inner = JSON.parse(Buffer.from(ev.chunk?.bytes ?? new Uint8Array()).toString('utf8')) as { type: string; delta?: { text?: string } };
+        if (inner.type === 'content_block_delta') text += inner.delta?.text ?? '';
+      }
+      expect(text).toContain(`Echo from ${CLAUDE}: name a colour`);
+      const [record] = recordsAfter(from);
+      expect(record).toMatchObject({ provider: 'bedrock', endpoint: 'invoke-with-response-stream', model: CLAUDE, stream: true, tokensEstimated: false });
+      expect(record?.outputTokens).toBeGreaterThan(0);
+      expect(record?.costUsd).toBeGreaterThan(0);
+    });
+
+    it('a prompt a guardrail would redact is blocked instead (the body is signed), in the shape the SDK raises; AWS never sees it', async () => {
+      const from = lastSeq();
+      const err = await bedrock
+        .send(new InvokeModelCommand({ modelId: CLAUDE, contentType: 'application/json', body: JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 64, messages: [{ role: 'user', content: 'email jane.doe@acme.example the numbers' }] }) }))
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AccessDeniedException);
+      expect((err as Error).message).toContain('signature');
+      expect(t.provider.requests).toHaveLength(0);
+      const [record] = recordsAfter(from);
+      expect(record).toMatchObject({ provider: 'bedrock', decision: 'block', rules: [expect.objectContaining({ id: 'pii', action: 'block' })] });
+    });
+
+    it('an output rule that would redact a Bedrock stream is evaluated for the record and says it was not enforced', async () => {
+      t.provider.knobs.text = 'Reach jane.doe@acme.example for access.';
+      const from = lastSeq();
+      const r = await bedrock.send(new ConverseStreamCommand({ modelId: NOVA, messages: [{ role: 'user', content: [{ text: 'who grants access' }] }] }));
+      for await (const _ev of r.stream ?? []) {
+        // drain
+      }
+      const [record] = recordsAfter(from);
+      expect(record?.rules).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'output-guardrails', kind: 'not-enforced' }), expect.objectContaining({ id: 'pii', target: 'output' })]));
+      expect(record?.output).not.toContain('jane.doe@acme.example');
+    });
   });
 
   describe('Vertex AI', () => {

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicApi } from './fake/anthropic-api.js';
+import { bedrockApi } from './fake/bedrock-api.js';
 import { codeAssistApi, codexApi, copilotApi, cursorApi } from './fake/coding-agents.js';
 import { geminiApi } from './fake/gemini-api.js';
 import { openAiApi } from './fake/openai-api.js';
@@ -54,6 +55,8 @@ const HOST_APIS: ReadonlyMap<string, FakeApi> = new Map<string, FakeApi>([
   ['us-central1-aiplatform.googleapis.com', vertexApi],
   ['us-east5-aiplatform.googleapis.com', vertexApi],
   ['aiplatform.googleapis.com', vertexApi],
+  ['bedrock-runtime.us-east-1.amazonaws.com', bedrockApi],
+  ['bedrock-runtime.eu-central-1.amazonaws.com', bedrockApi],
 ]);
 
 /** The hosts a fake provider answers for (all in its certificate and `resolveMap()`). */

@@ -34,7 +34,8 @@ function visitBlocks(content: unknown, fn: (t: string) => string | undefined, no
   return content;
 }
 
-const visitMessages: TextVisit = (body, fn, note) => {
+/** Where prompt text lives in a Messages request: `system`, then every message's blocks. */
+export const visitMessages: TextVisit = (body, fn, note) => {
   if ('system' in body) body['system'] = visitBlocks(body['system'], fn, note);
   const messages = body['messages'];
   if (!Array.isArray(messages)) return;

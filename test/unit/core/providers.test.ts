@@ -144,7 +144,7 @@ describe('provider registry', () => {
     expect(endpoint('api.openai.com', '/v1/responses').signedIn).toBeUndefined();
   });
   it('every adapter has an id', () => {
-    expect(PROVIDER_ADAPTERS.map((a) => a.id)).toEqual(['openai', 'anthropic', 'gemini', 'code-assist', 'vertex', 'web-apps']);
+    expect(PROVIDER_ADAPTERS.map((a) => a.id)).toEqual(['openai', 'anthropic', 'gemini', 'code-assist', 'vertex', 'bedrock', 'web-apps']);
   });
 });
 
