@@ -44,5 +44,9 @@ export function watchManagedConfig(options: WatchManagedConfigOptions): () => vo
     if (now.mtimeMs !== before.mtimeMs || now.size !== before.size || now.ino !== before.ino) check();
   };
   fs.watchFile(options.file, { interval: options.intervalMs ?? 2000, persistent: false }, listener);
+  // The watcher's baseline is its first stat: a file changed after `current` was loaded but before
+  // that stat would never count as a change. One check now (its load reads after the baseline stat
+  // was issued) closes that window.
+  check();
   return () => fs.unwatchFile(options.file, listener);
 }
