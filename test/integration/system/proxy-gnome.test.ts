@@ -4,11 +4,10 @@
  * replaces the user's settings, disable puts them back exactly, the agent's watchdog re-applies ours
  * when something else changes them, and a clean stop puts them back until the next start.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { gnomeProxy } from '../../../agent/system/proxy/gnome.js';
 import { SystemProxy } from '../../../agent/system/proxy/system-proxy.js';
 import { startSystemProxyUpkeep } from '../../../agent/system/proxy/upkeep.js';
 import { runOutpost } from '../../support/cli.js';
+import { startDbusSession, type DbusSession } from '../../support/dbus-session.js';
 
 const exec = promisify(execFile);
 const SCHEMA = 'org.gnome.system.proxy';
@@ -29,7 +29,7 @@ const canRun = process.platform === 'linux' && (await have('gsettings')) && (awa
 describe.runIf(canRun)('outpost proxy on GNOME (gsettings in a private D-Bus session)', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
-  let busPid = 0;
+  let bus: DbusSession | undefined;
   let configFile: string;
   const PAC = 'http://127.0.0.1:18787/proxy.pac';
 
@@ -38,16 +38,8 @@ describe.runIf(canRun)('outpost proxy on GNOME (gsettings in a private D-Bus ses
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-gnome-'));
-    const isolated = { XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_RUNTIME_DIR: path.join(dir, 'run'), HOME: dir, XDG_CURRENT_DESKTOP: 'GNOME' };
-    await fs.mkdir(isolated.XDG_RUNTIME_DIR, { mode: 0o700 });
-    // dconf-service is started by the bus and inherits the bus's environment: it must write under the test's folder too.
-    const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1', '--nopidfile'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...isolated } });
-    busPid = bus.pid ?? 0;
-    const address = await new Promise<string>((resolve, reject) => {
-      readline.createInterface({ input: bus.stdout }).once('line', resolve);
-      bus.once('exit', (code) => reject(new Error(`dbus-daemon exited ${code}`)));
-    });
-    env = { ...process.env, ...isolated, DBUS_SESSION_BUS_ADDRESS: address };
+    bus = await startDbusSession(dir);
+    env = { ...bus.env, HOME: dir };
     configFile = path.join(dir, 'agent.json');
     await fs.writeFile(configFile, JSON.stringify({ home: 'home', proxy: { port: 18787 }, ca: { keyStore: 'file' } }));
     // The user's own settings before Outpost: a manual proxy.
@@ -56,7 +48,7 @@ describe.runIf(canRun)('outpost proxy on GNOME (gsettings in a private D-Bus ses
   });
 
   afterAll(async () => {
-    if (busPid > 0) process.kill(busPid, 'SIGTERM');
+    bus?.close();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
