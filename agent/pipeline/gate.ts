@@ -27,6 +27,7 @@ import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
 import type { Identity } from '../../shared/core/principals.js';
 import { findCredentials, VIRTUAL_KEY_PREFIX, type Credential } from '../../shared/core/virtual-keys.js';
 import { opaqueCall } from '../../shared/providers/opaque.js';
+import { realtimeEndpoint } from '../../shared/providers/openai/realtime.js';
 import { matchEndpoint } from '../../shared/providers/registry.js';
 import type { Endpoint, ParsedRequest, ProviderAdapter } from '../../shared/providers/types.js';
 import { isWebApp } from '../../shared/providers/web-apps/index.js';
@@ -40,6 +41,7 @@ import { DEGRADED_FOR_MS, failureText, stripVirtualKeys, type GateFailure, type 
 import { priceTableVersion } from './gate-price-version.js';
 import { decisionHeader, denialAnswer, errorAnswer } from './gate-respond.js';
 import { McpGovernor } from './gate-mcp.js';
+import { RealtimeSession, type RealtimeDeps } from './gate-realtime.js';
 import { createTap } from './gate-tap.js';
 import { barePath, sendsData, UnreadLog, UnreadTap } from './gate-unread.js';
 import type { Admission, AuditHealth, AuditSink, ConnectEvent, Gate, InterceptedRequest, Respond } from './seam.js';
@@ -136,6 +138,14 @@ export function createGate(deps: GateDeps): OutpostGate {
   const failedInTap = new Set<string>();
   /** Calls forwarded unread on intercepted hosts, for status. */
   const unread = new UnreadLog(now);
+  const realtimeDeps: RealtimeDeps = {
+    compiled: () => governor.compiled,
+    prices: () => governor.prices,
+    base: (request, endpoint, model, texts) => ({ ...base(request, null, null, governor.compiled.principals.resolve(null).id, texts), provider: endpoint.provider, endpoint: 'realtime', model, stream: true }),
+    record: (entry) => record(entry),
+    auditRules: () => auditRules,
+    now,
+  };
   const mcp = new McpGovernor({
     compiled: () => governor.compiled,
     base: (request, provider, endpointName, texts) => ({ ...base(request, null, null, governor.compiled.principals.resolve(null).id, texts), provider, endpoint: endpointName }),
@@ -508,6 +518,15 @@ export function createGate(deps: GateDeps): OutpostGate {
     },
     classify: (host) => governor.compiled.classify(host),
     admit,
+    websocket(request) {
+      // A virtual key cannot be swapped inside a WebSocket handshake yet: refused, never forwarded.
+      const keys = governor.compiled.keys;
+      if (findCredentials(request.headers, request.path).some((c) => keys.lookup(c.value) !== null || c.value.startsWith(VIRTUAL_KEY_PREFIX))) {
+        return errorAnswer(null, 403, 'virtual_key_unsupported', 'Outpost: virtual keys are not supported on WebSocket sessions yet; use your own provider key for realtime sessions.', decisionHeader('block', 'virtual_key_unsupported', ['virtual-keys']));
+      }
+      const endpoint = realtimeEndpoint(request.host, request.path);
+      return endpoint === null ? null : new RealtimeSession(request, endpoint, realtimeDeps);
+    },
     whenRecorded(callback) {
       // A sink without the hook is durable when `record` returns; one whose hook throws will not call back.
       if (deps.audit.whenDurable === undefined) {

@@ -136,12 +136,30 @@ export type BypassPolicy = Pick<Policy['interception'], 'pinnedClients' | 'nameM
 /** How a CONNECT's host is handled, decided before any TLS work. */
 export type HostAction = 'intercept' | 'tunnel' | 'block';
 
+/**
+ * A WebSocket session the gate governs message by message (the Realtime API). The engine terminates
+ * the WebSocket on both sides and hands over every text message; binary messages pass untouched.
+ */
+export interface WebSocketSession {
+  /** A text message from the client: what to send upstream (null: nothing) and what to answer the client (null: nothing). */
+  fromClient(text: string): { readonly forward: string | null; readonly reply: string | null };
+  /** A text message from upstream on its way to the client (observed, passed unchanged). */
+  fromServer(text: string): void;
+  /** The session ended: `error` when it broke, null when it closed. */
+  closed(error: string | null): void;
+}
+
 /** Governance as the engine sees it. */
 export interface Gate {
   /** Classify a host (policy hosts with wildcards, bypass, blocked). Synchronous and cheap. */
   classify(host: string): HostAction;
   /** Decide on a request before anything leaves the machine. */
   admit(request: InterceptedRequest): Admission | Promise<Admission>;
+  /**
+   * A WebSocket upgrade (its request has no body) the gate governs message by message, an answer
+   * refusing it, or null when its frames pass untouched. Absent: every upgrade passes.
+   */
+  websocket?(request: InterceptedRequest): WebSocketSession | Respond | null;
   /** Record a CONNECT-level event. */
   connect(event: ConnectEvent): void;
   /** The answer for a request whose body exceeded the bound, in the provider's error shape. */

@@ -29,6 +29,7 @@ import { Dialer, Resolver } from './upstream-dial.js';
 import { loadUpstreamTrust } from './upstream-trust.js';
 import { Upstream } from './upstream.js';
 import { passUpgrade } from './websocket.js';
+import { bridgeWebSocket, refuseUpgrade, upgradeRequest } from './websocket-bridge.js';
 
 /** Timeouts that bound what a misbehaving client can hold (slowloris, idle sockets). */
 export interface ProxyTimeouts {
@@ -288,7 +289,18 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       socket.destroy();
       return;
     }
-    passUpgrade(req, socket, head, target, req.url ?? '/', dialer, trust);
+    const path = req.url ?? '/';
+    let governed: ReturnType<NonNullable<Gate['websocket']>>;
+    try {
+      governed = gate.websocket?.(upgradeRequest(req, target, path)) ?? null;
+    } catch (err) {
+      options.onError?.(err as Error, 'gate websocket');
+      refuseUpgrade(socket, { kind: 'respond', status: 502, headers: { 'content-type': 'text/plain' }, body: 'Outpost could not check this WebSocket session.' });
+      return;
+    }
+    if (governed === null) passUpgrade(req, socket, head, target, path, dialer, trust);
+    else if ('kind' in governed) refuseUpgrade(socket, governed);
+    else bridgeWebSocket(req, socket, head, target, path, dialer, trust, governed);
   });
 
   for (const server of [front, inner]) {

@@ -15,6 +15,9 @@ export interface TokenUsage {
   readonly outputTokens: number;
   readonly cacheReadTokens: number;
   readonly cacheWriteTokens: number;
+  /** Of `inputTokens` and `outputTokens`, those that were audio (realtime sessions), priced at the model's audio rates. */
+  readonly inputAudioTokens?: number;
+  readonly outputAudioTokens?: number;
 }
 
 /** USD per token for the admission estimate. */
@@ -163,13 +166,19 @@ export function genaiPriceTable(version: string): PriceTable {
       const known = priced.get(key);
       if (known === null) return null;
       // The package refuses cached counts above the input count: let it say so.
-      if (known !== undefined && known.linear !== null && usage.cacheReadTokens + usage.cacheWriteTokens <= usage.inputTokens) return linearCost(known.linear, usage);
-      const tokens = {
+      const audio = (usage.inputAudioTokens ?? 0) + (usage.outputAudioTokens ?? 0) > 0;
+      if (!audio && known !== undefined && known.linear !== null && usage.cacheReadTokens + usage.cacheWriteTokens <= usage.inputTokens) return linearCost(known.linear, usage);
+      const tokens: Record<string, number> = {
         input_tokens: usage.inputTokens,
         output_tokens: usage.outputTokens,
         cache_read_tokens: usage.cacheReadTokens,
         cache_write_tokens: usage.cacheWriteTokens,
       };
+      // Audio has its own rates; the package takes the audio share of each count.
+      if (audio) {
+        tokens['input_audio_tokens'] = usage.inputAudioTokens ?? 0;
+        tokens['output_audio_tokens'] = usage.outputAudioTokens ?? 0;
+      }
       if (known !== undefined) return calcPrice(tokens, model, { provider: known.provider, timestamp: at })?.total_price ?? null;
       const r = calc(provider, model, tokens, at);
       if (r === null) {

@@ -10,11 +10,9 @@
  */
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, InvokeModelCommand, InvokeModelWithResponseStreamCommand, AccessDeniedException } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { ClientRequest } from 'node:http';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../support/agent.js';
-import { fetchFor, type ClientHandle } from '../support/clients.js';
+import { fetchFor, TrustingProxyAgent, type ClientHandle } from '../support/clients.js';
 import { collectSse, sseJson } from '../support/sse.js';
 import type { PolicyInput } from '../../shared/schema/policy.js';
 import type { AuditRecord } from '../../shared/schema/audit.js';
@@ -33,20 +31,6 @@ const policy: PolicyInput = {
     { id: 'pii', type: 'pii', entities: ['email'], on: ['input', 'output'], action: 'redact' },
   ],
 };
-
-/** CONNECT through the agent, trusting `ca` for the origin's TLS (the proxy agent's own `ca` is for the proxy). */
-type ConnectOpts = Parameters<HttpsProxyAgent<string>['connect']>[1];
-class TrustingProxyAgent extends HttpsProxyAgent<string> {
-  constructor(
-    proxy: string,
-    private readonly originCa: string,
-  ) {
-    super(proxy);
-  }
-  override connect(req: ClientRequest, opts: ConnectOpts): ReturnType<HttpsProxyAgent<string>['connect']> {
-    return super.connect(req, { ...opts, ca: this.originCa } as ConnectOpts);
-  }
-}
 
 const GOOGLE_AUTH = { authorization: 'Bearer ya29.a0-service-account-token', 'content-type': 'application/json', 'x-goog-api-client': 'gl-node/20.20.2 gdcl/1.30.0' };
 

@@ -3,9 +3,28 @@
  * either through an HTTP proxy (the agent) or straight at a fake provider with the real hostname
  * mapped to loopback. Each trusts only the CA PEMs it is given.
  */
+import type { ClientRequest } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import OpenAI from 'openai';
 import { Agent, buildConnector, fetch as undiciFetch, ProxyAgent, type Dispatcher } from 'undici';
+
+/**
+ * A Node `http.Agent` that CONNECTs through `proxy` and trusts `ca` for the origin's TLS (for
+ * clients that take an agent: the AWS SDK's NodeHttpHandler, `ws`). https-proxy-agent's own `ca`
+ * option applies to the proxy connection only.
+ */
+export class TrustingProxyAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxy: string,
+    private readonly originCa: string,
+  ) {
+    super(proxy);
+  }
+  override connect(req: ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): ReturnType<HttpsProxyAgent<string>['connect']> {
+    return super.connect(req, { ...opts, ca: this.originCa } as Parameters<HttpsProxyAgent<string>['connect']>[1]);
+  }
+}
 
 /** How a client reaches its server. */
 export interface ClientRoute {

@@ -14,6 +14,7 @@ import { codeAssistApi, codexApi, copilotApi, cursorApi } from './fake/coding-ag
 import { geminiApi } from './fake/gemini-api.js';
 import { openAiApi } from './fake/openai-api.js';
 import { vertexApi } from './fake/vertex-api.js';
+import { realtimeUpgrade, type RealtimeLog } from './fake/openai-realtime.js';
 import { defaultKnobs, type ErrorKnob, type Exchange, type FakeApi, type FakeKnobs, type RecordedRequest } from './fake/types.js';
 import { closeServer, listenOnFreePort } from './ports.js';
 import { createTestCa, type TestCa } from './test-ca.js';
@@ -71,6 +72,8 @@ export interface FakeProvider {
   readonly ca: TestCa;
   /** Every request received, in arrival order. */
   readonly requests: RecordedRequest[];
+  /** The Realtime API's WebSocket sessions (`wss://api.openai.com/v1/realtime`): client events received. */
+  readonly realtime: RealtimeLog;
   /** Behaviour switches; mutate them directly. */
   knobs: FakeKnobs;
   /**
@@ -210,6 +213,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       else res.destroy();
     });
   });
+  const realtime: RealtimeLog = { received: [] };
+  const upgrade = realtimeUpgrade(realtime);
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    if (hostOf(req) !== 'api.openai.com' || !upgrade(req, socket, head)) socket.destroy();
+  });
   const port = await listenOnFreePort(server);
   const address = `127.0.0.1:${port}`;
 
@@ -218,10 +226,12 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     port,
     ca,
     requests,
+    realtime,
     resolveMap: () => Object.fromEntries(FAKE_PROVIDER_HOSTS.map((host) => [host, address])),
     release,
     reset: () => {
       requests.length = 0;
+      realtime.received.length = 0;
       provider.knobs = defaultKnobs();
       provider.hostKnobs = {};
       release();
