@@ -67,3 +67,10 @@ export function lastRecords(db: Db, n: number): AuditRecord[] {
   const rows = db.prepare('SELECT seq, body, prev_hash, hash FROM audit ORDER BY seq DESC LIMIT ?').all(n) as AuditRow[];
   return rows.reverse().map(rowToRecord);
 }
+
+/** The distinct User-Agents (`app`) of records since `since` (ISO), with how many requests and the last time each was seen. */
+export function recentApps(db: Db, since: string): Array<{ app: string; count: number; last: string }> {
+  return db
+    .prepare("SELECT json_extract(body, '$.app') AS app, count(*) AS count, max(time) AS last FROM audit WHERE time >= ? AND json_extract(body, '$.app') IS NOT NULL GROUP BY app ORDER BY count DESC")
+    .all(since) as Array<{ app: string; count: number; last: string }>;
+}

@@ -16,6 +16,7 @@ import { registerTransparent } from './transparent.js';
 import { registerDoctor } from './doctor.js';
 import { registerProxy } from './proxy.js';
 import { registerMdm } from './mdm.js';
+import { registerInventory } from './inventory.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerProxy(program);
   registerMdm(program);
+  registerInventory(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

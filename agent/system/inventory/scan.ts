@@ -1,0 +1,66 @@
+/**
+ * One inventory scan: every MCP config location of this OS (and of every project folder it learns
+ * of), the installed AI apps, and the apps seen in traffic. A file that is missing is skipped; one
+ * that cannot be read or parsed is reported with the error, and the scan goes on.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AiApp, DeviceInventory, InventoryProblem, McpServer } from '../../../shared/schema/inventory.js';
+import { MCP_LOCATIONS, MCP_PROJECT_FILES, type InventoryRoots, type McpFormat } from './locations.js';
+import { MCP_PARSERS } from './mcp-parsers.js';
+import { appForUserAgent, installedApps, type InventoryRunner } from './apps.js';
+
+/** What a scan reads. */
+export interface ScanOptions {
+  readonly roots: InventoryRoots;
+  readonly run: InventoryRunner;
+  /** `PATH`, for command-line tools. */
+  readonly pathVar: string;
+  /** Project folders to look in besides those Claude Code lists. */
+  readonly projects?: readonly string[];
+  /** User-Agents seen in traffic (from the audit log), with when they were last seen. */
+  readonly seenUserAgents?: ReadonlyArray<{ readonly app: string; readonly last: string }>;
+  readonly now?: () => Date;
+}
+
+/** Config files above this are not configs (and are not read whole). */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+async function readConfig(file: string): Promise<string | null> {
+  const stat = await fs.stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+    throw err;
+  });
+  if (stat === null) return null;
+  if (!stat.isFile()) throw new Error('not a regular file');
+  if (stat.size > MAX_CONFIG_BYTES) throw new Error(`${stat.size} bytes: too large for a config file`);
+  return fs.readFile(file, 'utf8');
+}
+
+/** Scans the device. */
+export async function scanInventory(options: ScanOptions): Promise<DeviceInventory> {
+  const servers: McpServer[] = [];
+  const problems: InventoryProblem[] = [];
+  const projects = new Set(options.projects ?? []);
+  const read = async (file: string, client: string, scope: string, format: McpFormat): Promise<void> => {
+    try {
+      const text = await readConfig(file);
+      if (text === null) return;
+      const parsed = MCP_PARSERS[format](text, { client, scope, file });
+      servers.push(...parsed.servers);
+      for (const p of parsed.projects) projects.add(p);
+    } catch (err) {
+      problems.push({ file, client, error: (err as Error).message });
+    }
+  };
+  for (const location of MCP_LOCATIONS) for (const file of location.files(options.roots)) await read(file, location.client, location.scope, location.format);
+  for (const folder of projects) {
+    for (const p of MCP_PROJECT_FILES) await read(path.join(folder, p.relative), p.client, `project:${folder}`, p.format);
+  }
+  const apps: AiApp[] = await installedApps(options.roots, options.run, options.pathVar);
+  for (const seen of options.seenUserAgents ?? []) {
+    const app = appForUserAgent(seen.app);
+    if (app !== undefined) apps.push({ id: app.id, name: app.name, source: 'traffic', location: seen.app, version: /\/([\w.-]+)/.exec(seen.app.slice(seen.app.search(app.userAgents as RegExp)))?.[1] ?? null });
+  }
+  return { scannedAt: (options.now?.() ?? new Date()).toISOString(), apps, mcpServers: servers, problems };
+}
