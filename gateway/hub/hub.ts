@@ -131,6 +131,9 @@ export class AgentHub {
           this.flushBudgets().catch((err: unknown) => this.options.logger.error({ err: (err as Error).message }, 'failed to push budget state'));
         });
         return;
+      case 'inventory':
+        for (const s of [...this.sessions.values()]) await s.sendDecisions();
+        return;
       default: {
         const never: never = change;
         return never;

@@ -23,6 +23,8 @@ import { CsrRefusedError } from '../ca/org-signer.js';
 import { commandApplies } from './scope.js';
 import { periodStart } from '../../shared/core/periods.js';
 import { policyMessage, budgetMessage } from './messages.js';
+import { decisionsMessage, InventoryBook } from '../inventory/decisions.js';
+import type { DeviceInventory } from '../../shared/schema/inventory.js';
 
 /** What a session needs from the gateway around it. */
 export interface SessionDeps {
@@ -58,6 +60,7 @@ export class AgentSession {
     status: (m) => this.deps.store.deviceStatus(this.device.id, new Date().toISOString(), m.status, m.policyVersion),
     'command.result': (m) => this.deps.store.commandResult(m.id, this.device.id, m.ok, m.error, new Date().toISOString()),
     'ca.renew': (m) => this.onCaRenew(m.csrPem),
+    inventory: (m) => this.onInventory(m.inventory),
   };
 
   constructor(
@@ -184,6 +187,18 @@ export class AgentSession {
     // …and every device (on every replica) hears the new totals.
     const keys = new Map([...changed, ...toppedUp].map((k) => [`${k.id}\u0000${k.period}\u0000${k.windowStart}`, k]));
     if (keys.size > 0) await store.publish({ kind: 'budget', windows: [...keys.values()] });
+  }
+
+  /** Keeps the device's latest inventory and answers with the decisions in force for it. */
+  private async onInventory(inventory: DeviceInventory): Promise<void> {
+    const book = new InventoryBook(this.deps.store);
+    await book.saveInventory(this.device.id, { receivedAt: new Date().toISOString(), inventory });
+    this.send(await decisionsMessage(book, this.device));
+  }
+
+  /** Sends the decisions in force (after an administrator changed them). */
+  async sendDecisions(): Promise<void> {
+    if (this.ready) this.send(await decisionsMessage(new InventoryBook(this.deps.store), this.device));
   }
 
   private async onCaRenew(csrPem: string): Promise<void> {

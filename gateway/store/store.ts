@@ -120,7 +120,9 @@ export interface AdminEvent {
 export type StoreChange =
   | { readonly kind: 'policy'; readonly version: number }
   | { readonly kind: 'command'; readonly id: string }
-  | { readonly kind: 'budget'; readonly windows: ReadonlyArray<{ readonly id: string; readonly period: Period; readonly windowStart: number }> };
+  | { readonly kind: 'budget'; readonly windows: ReadonlyArray<{ readonly id: string; readonly period: Period; readonly windowStart: number }> }
+  /** An administrator decided on an inventory item or changed the pending setting. */
+  | { readonly kind: 'inventory' };
 
 /** Result of storing a batch. */
 export interface BatchResult {

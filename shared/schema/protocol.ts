@@ -10,6 +10,7 @@
  * `CLOSE_CODES.badMessage`.
  */
 import { z } from 'zod';
+import { deviceInventory } from './inventory.js';
 import { auditRecord } from './audit.js';
 import { period } from './common.js';
 
@@ -286,6 +287,36 @@ export const heartbeatMessage = z.object({
   time: z.string(),
 });
 
+/**
+ * Agent → gateway: the device's AI apps and MCP servers, after each scan (issue 14.3). Additive in
+ * 1.x: a gateway that does not know it ignores it.
+ */
+export const inventoryMessage = z.object({
+  v: protocolVersion,
+  type: z.literal('inventory'),
+  inventory: deviceInventory,
+});
+
+/** What an inventory item is: an AI app (by catalog id) or an MCP server (by `inventoryKey`). */
+export const inventoryItemKind = z.enum(['app', 'mcp']);
+/** An administrator's decision on an item. */
+export const inventoryDecisionValue = z.enum(['approved', 'denied']);
+/** How items nobody decided on are treated: allowed and reported, or blocked. */
+export const inventoryPending = z.enum(['allow', 'block']);
+
+/**
+ * Gateway → agent: the decisions in force for this device (the most specific scope wins: device,
+ * then team, then everyone) and the fleet setting for items without one. Sent after each
+ * `inventory` and whenever an administrator decides.
+ */
+export const inventoryDecisionsMessage = z.object({
+  v: protocolVersion,
+  type: z.literal('inventory.decisions'),
+  pending: inventoryPending,
+  items: z.array(z.object({ kind: inventoryItemKind, key: z.string().min(1).max(2048), name: z.string().max(256), decision: inventoryDecisionValue })),
+});
+export type InventoryDecisionsMessage = z.infer<typeof inventoryDecisionsMessage>;
+
 // ---------------------------------------------------------------------------------------------
 // Registries and parsing
 
@@ -297,6 +328,7 @@ export const agentMessages = {
   status: statusMessage,
   'command.result': commandResultMessage,
   'ca.renew': caRenewMessage,
+  inventory: inventoryMessage,
 } as const;
 
 /** Messages a gateway sends, by type. */
@@ -308,6 +340,7 @@ export const gatewayMessages = {
   command: commandMessage,
   heartbeat: heartbeatMessage,
   'ca.intermediate': caIntermediateMessage,
+  'inventory.decisions': inventoryDecisionsMessage,
 } as const;
 
 export type AgentMessage = { [K in keyof typeof agentMessages]: z.infer<(typeof agentMessages)[K]> }[keyof typeof agentMessages];
