@@ -26,6 +26,7 @@ import type { DetectorFactories } from '../../shared/core/guardrails/registry.js
 import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
 import type { Identity } from '../../shared/core/principals.js';
 import { findCredentials, VIRTUAL_KEY_PREFIX, type Credential } from '../../shared/core/virtual-keys.js';
+import { awsCredentials, resign, type AwsCredentials } from '../../shared/providers/bedrock/resign.js';
 import { opaqueCall } from '../../shared/providers/opaque.js';
 import { realtimeEndpoint } from '../../shared/providers/openai/realtime.js';
 import { matchEndpoint } from '../../shared/providers/registry.js';
@@ -44,7 +45,7 @@ import { McpGovernor } from './gate-mcp.js';
 import { RealtimeSession, type RealtimeDeps } from './gate-realtime.js';
 import { createTap } from './gate-tap.js';
 import { barePath, sendsData, UnreadLog, UnreadTap } from './gate-unread.js';
-import type { Admission, AuditHealth, AuditSink, ConnectEvent, Gate, InterceptedRequest, Respond } from './seam.js';
+import type { Admission, AuditHealth, AuditSink, ConnectEvent, Forward, Gate, InterceptedRequest, Respond } from './seam.js';
 
 /** Resolves `keychain:NAME` references (the agent's `SecretResolver` is one). */
 export interface ProviderKeyResolver {
@@ -91,6 +92,26 @@ export interface OutpostGate extends Gate {
 }
 
 const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key', 'api-key', 'x-outpost-vk'] as const;
+
+/** The AWS credentials a keychain secret holds, or null when it is absent or not their JSON. */
+function readAwsCredentials(secret: string | null): AwsCredentials | null {
+  if (secret === null) return null;
+  try {
+    return awsCredentials.parse(JSON.parse(secret));
+  } catch {
+    return null;
+  }
+}
+
+/** A signed request's headers without its signature (and the length the engine sets): re-signing adds new ones. */
+function withoutSignature(headers: InterceptedRequest['headers']): Forward['headers'] {
+  const out: Forward['headers'] = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name === 'authorization' || name === 'content-length' || name.startsWith('x-amz-')) continue;
+    out[name] = value;
+  }
+  return out;
+}
 
 function withoutQueryKey(path: string): string {
   const q = path.indexOf('?');
@@ -413,7 +434,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       return refuse(denialAnswer(adapter, result.denial), b, result.rules, result.denial.code);
     }
     // A failure after the grant releases its reservations before it becomes a decision.
-    const go = (key: string | null): Admission => {
+    const go = (key: string | null): Admission | Promise<Admission> => {
       try {
         return forward(request, endpoint, body, parsed, result, key, metered);
       } catch (err) {
@@ -433,6 +454,34 @@ export function createGate(deps: GateDeps): OutpostGate {
       },
       (err: unknown) => {
         governor.abandon(result);
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * A redaction on a signed request, with device credentials to sign it again: the body is
+   * rewritten, then signed with the policy's credentials (`bedrock.resignWith`). Credentials that
+   * are missing or unreadable refuse the request, naming the fix.
+   */
+  function resigned(request: InterceptedRequest, endpoint: Endpoint, body: unknown, parsed: ParsedRequest, grant: Grant, ref: string, metered: boolean): Promise<Admission> {
+    return resolveKey(ref).then(
+      async (secret): Promise<Admission> => {
+        const credentials = readAwsCredentials(secret);
+        if (credentials === null) {
+          governor.abandon(grant);
+          const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
+          const why = secret === null ? `is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}` : 'is not JSON { "accessKeyId", "secretAccessKey", "sessionToken"? }';
+          const message = `Outpost: this request must be redacted and signed again, but the Bedrock credentials ${ref} ${why}`;
+          return refuse(errorAnswer(endpoint.adapter, 403, 'provider_key_missing', message, decisionHeader('block', 'provider_key_missing', [])), b, grant.rules, 'bedrock credentials unavailable');
+        }
+        endpoint.adapter.rewriteTexts(endpoint, body, grant.redacted ?? []);
+        const outBody = Buffer.from(JSON.stringify(body));
+        const signed = await resign({ host: request.host, path: request.path, headers: request.headers, body: outBody }, credentials, now());
+        return tapped(request, endpoint, parsed, grant, metered, { path: request.path, headers: { ...withoutSignature(request.headers), ...signed }, body: outBody, injectedUsage: false });
+      },
+      (err: unknown) => {
+        governor.abandon(grant);
         throw err;
       },
     );
@@ -463,15 +512,32 @@ export function createGate(deps: GateDeps): OutpostGate {
     }
   }
 
-  function forward(request: InterceptedRequest, endpoint: Endpoint, body: unknown, parsed: ParsedRequest, grant: Grant, key: string | null, metered: boolean): Admission {
+  function forward(request: InterceptedRequest, endpoint: Endpoint, body: unknown, parsed: ParsedRequest, grant: Grant, key: string | null, metered: boolean): Admission | Promise<Admission> {
     const adapter = endpoint.adapter;
-    if (grant.redacted !== null && endpoint.signed === true) return signedCannotRedact(request, endpoint, parsed, grant);
+    if (grant.redacted !== null && endpoint.signed === true) {
+      const ref = governor.compiled.policy.bedrock.resignWith;
+      if (ref === undefined) return signedCannotRedact(request, endpoint, parsed, grant);
+      return resigned(request, endpoint, body, parsed, grant, ref, metered);
+    }
     if (grant.redacted !== null) adapter.rewriteTexts(endpoint, body, grant.redacted);
     const injectedUsage = adapter.prepare(endpoint, body, parsed);
     const outBody = grant.redacted !== null || injectedUsage ? Buffer.from(JSON.stringify(body)) : request.body;
     const needsHeaders = key !== null || grant.vkCredential !== null || request.headers['x-outpost-vk'] !== undefined;
     const headers = needsHeaders ? swapHeaders(request.headers, grant.vkCredential, endpoint, key) : request.headers;
     const path = grant.vkCredential?.location === 'query-key' || key !== null ? withoutQueryKey(request.path) : request.path;
+    return tapped(request, endpoint, parsed, grant, metered, { path, headers, body: outBody, injectedUsage });
+  }
+
+  /** The forward of an admitted request, with the tap that settles and records its response. */
+  function tapped(
+    request: InterceptedRequest,
+    endpoint: Endpoint,
+    parsed: ParsedRequest,
+    grant: Grant,
+    metered: boolean,
+    out: { readonly path: string; readonly headers: Forward['headers']; readonly body: Buffer; readonly injectedUsage: boolean },
+  ): Forward {
+    const { path, headers, body: outBody, injectedUsage } = out;
     const policy = governor.compiled.policy;
     const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
     const tap = createTap({

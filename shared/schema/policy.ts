@@ -184,6 +184,13 @@ export const policy = z
       })
       .prefault({}),
     guardrails: z.array(guardrail).default([]),
+    /**
+     * AWS Bedrock: `resignWith` names device credentials (`keychain:NAME`, a secret holding JSON
+     * `{ "accessKeyId", "secretAccessKey", "sessionToken"? }`) with which the agent re-signs a
+     * request it had to change (a redaction). Without them such a request is blocked: the client's
+     * SigV4 signature covers the body.
+     */
+    bedrock: z.strictObject({ resignWith: secretRef.optional() }).prefault({}),
     /** Remote MCP servers and their tool rules (mcp.ts); listed servers' hosts are intercepted. */
     mcp: mcpPolicy.prefault({}),
     audit: z

@@ -14,7 +14,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../support/agent.js';
 import { fetchFor, TrustingProxyAgent, type ClientHandle } from '../support/clients.js';
 import { collectSse, sseJson } from '../support/sse.js';
-import type { PolicyInput } from '../../shared/schema/policy.js';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { policy as policySchema, type PolicyInput } from '../../shared/schema/policy.js';
 import type { AuditRecord } from '../../shared/schema/audit.js';
 
 const VERTEX = 'us-central1-aiplatform.googleapis.com';
@@ -131,6 +133,29 @@ describe('enterprise clouds through the whole agent', () => {
       expect(t.provider.requests).toHaveLength(0);
       const [record] = recordsAfter(from);
       expect(record).toMatchObject({ provider: 'bedrock', decision: 'block', rules: [expect.objectContaining({ id: 'pii', action: 'block' })] });
+    });
+
+    it('with device credentials in the policy (bedrock.resignWith), the prompt is redacted and signed again: AWS would verify the new signature', async () => {
+      await t.agent.ca.keychain.set('secret:aws-bedrock', JSON.stringify({ accessKeyId: 'AKIADEVICEBEDROCK001', secretAccessKey: 'device-secret-access-key' }));
+      await t.agent.applyPolicy(policySchema.parse({ ...policy, version: 2, bedrock: { resignWith: 'keychain:aws-bedrock' } }), 'test');
+      const from = lastSeq();
+      const r = await bedrock.send(new ConverseCommand({ modelId: NOVA, messages: [{ role: 'user', content: [{ text: 'email jane.doe@acme.example the numbers' }] }] }));
+      expect(r.output?.message?.content?.[0]?.text).not.toContain('jane.doe@acme.example');
+      const seen = t.provider.requests.at(-1);
+      if (seen === undefined) throw new Error('the request did not reach the fake');
+      expect(seen.body.toString()).not.toContain('jane.doe@acme.example');
+      // Verify as AWS does: recompute the signature over what arrived, with the device's secret.
+      const auth = String(seen.headers.authorization);
+      expect(auth).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIADEVICEBEDROCK001\/\d{8}\/us-east-1\/bedrock\/aws4_request/);
+      const signedNames = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
+      const headers = Object.fromEntries(signedNames.map((n) => [n, String(seen.headers[n])]));
+      const amzDate = String(seen.headers['x-amz-date']);
+      const at = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+      const verifier = new SignatureV4({ service: 'bedrock', region: 'us-east-1', credentials: { accessKeyId: 'AKIADEVICEBEDROCK001', secretAccessKey: 'device-secret-access-key' }, sha256: Hash.bind(null, 'sha256') });
+      const expected = await verifier.sign({ method: 'POST', protocol: 'https:', hostname: BEDROCK, path: seen.path, query: {}, headers, body: seen.body }, { signingDate: at });
+      expect(auth).toBe(expected.headers['authorization']);
+      expect(recordsAfter(from)[0]).toMatchObject({ provider: 'bedrock', decision: 'redact' });
+      await t.agent.applyPolicy(policySchema.parse({ ...policy, version: 3 }), 'test');
     });
 
     it('an output rule that would redact a Bedrock stream is evaluated for the record and says it was not enforced', async () => {

@@ -7,7 +7,8 @@
  * record, not enforced mid-stream (JSON answers are enforced).
  *
  * Requests are SigV4-signed by the client over the body: the agent cannot change a byte of it, so
- * an input guardrail that would redact blocks instead (`signed`). Clients authenticate with AWS
+ * an input guardrail that would redact blocks instead (`signed`), unless the policy gives the device
+ * credentials to sign the changed request again (resign.ts). Clients authenticate with AWS
  * credentials, so no virtual key is required (`signedIn`). Errors take the AWS JSON shape the SDK
  * reads (`__type` names the exception).
  */
