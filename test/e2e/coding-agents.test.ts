@@ -101,6 +101,24 @@ describe('coding agents on their own backends, through the whole agent', () => {
       expect(recordsAfter(from)[0]).toMatchObject({ host: 'api.business.githubcopilot.com', provider: 'github-copilot', model: 'claude-sonnet-4', decision: 'redact' });
     });
 
+    it('an inline code completion (proxy.business…/v1/engines/…/completions): the file around the cursor is checked; text read from the stream, tokens estimated', async () => {
+      const from = lastSeq();
+      const res = await fetchThrough()('https://proxy.business.githubcopilot.com/v1/engines/gpt-41-copilot/completions', {
+        method: 'POST',
+        headers: { ...COPILOT_HEADERS, authorization: `Bearer ${COPILOT_TOKEN}`, 'content-type': 'application/json', 'openai-intent': 'copilot-ghost' },
+        body: JSON.stringify({ prompt: '# path: app/mail.py\ndef notify():\n    send("jane.doe@acme.example")\n', suffix: '\n\nnotify()\n', max_tokens: 500, temperature: 0, top_p: 1, n: 1, stop: ['\n\n'], stream: true, extra: { language: 'python', next_indent: 4 } }),
+      });
+      expect(res.status).toBe(200);
+      const text = sseJson<{ choices: Array<{ text: string }> }>(await collectSse(res.body as ReadableStream<Uint8Array>)).map((c) => c.choices[0]?.text ?? '').join('');
+      expect(text).toContain('from gpt-41-copilot');
+      const sent = t.provider.requests.at(-1)?.json as { prompt: string; suffix: string };
+      expect(sent.prompt).not.toContain('jane.doe@acme.example');
+      expect(sent.suffix).toBe('\n\nnotify()\n');
+      const [record] = recordsAfter(from);
+      expect(record).toMatchObject({ host: 'proxy.business.githubcopilot.com', provider: 'github-copilot', endpoint: 'completions', model: 'gpt-41-copilot', stream: true, decision: 'redact', tokensEstimated: true });
+      expect(record?.outputTokens).toBeGreaterThan(0);
+    });
+
     it('a credential in the prompt is refused in the OpenAI shape Copilot reads, and never reaches GitHub', async () => {
       const from = lastSeq();
       const err = (await copilot('api.githubcopilot.com')

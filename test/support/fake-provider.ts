@@ -49,6 +49,8 @@ const HOST_APIS: ReadonlyMap<string, FakeApi> = new Map<string, FakeApi>([
   ['api.githubcopilot.com', copilotApi],
   ['api.business.githubcopilot.com', copilotApi],
   ['api.enterprise.githubcopilot.com', copilotApi],
+  ['proxy.individual.githubcopilot.com', copilotApi],
+  ['proxy.business.githubcopilot.com', copilotApi],
   ['chatgpt.com', codexApi],
   ['cloudcode-pa.googleapis.com', codeAssistApi],
   ['api2.cursor.sh', cursorApi],

@@ -4,7 +4,8 @@
  * speak it on their own backends, signed in with the user's account:
  * - GitHub Copilot: `api.githubcopilot.com` and the plan hosts `api.{individual,business,enterprise}
  *   .githubcopilot.com` (and any other `api.*.githubcopilot.com`), at `/chat/completions` and
- *   `/responses` without `/v1`;
+ *   `/responses` without `/v1`; inline code completions on `proxy.{plan}.githubcopilot.com` at
+ *   `/v1/engines/{engine}/completions` (the legacy completions shape: `prompt`, `suffix`);
  * - Codex signed in with ChatGPT: `chatgpt.com/backend-api/codex/responses` (the Responses API). The
  *   rest of chatgpt.com is the web app (web-apps/), so only that prefix is OpenAI-shaped.
  */
@@ -37,8 +38,11 @@ export const OPENAI_COMPATIBLE_HOSTS: ReadonlyMap<string, OpenAiHost> = new Map<
 
 const AZURE: OpenAiHost = keyed('azure-openai');
 const COPILOT_PLAN: OpenAiHost = { provider: 'github-copilot', signedIn: true, prefix: null };
-/** Copilot's plan hosts: `api.business.githubcopilot.com`, `api.enterprise…`, `api.individual…`. */
-const COPILOT_PLAN_HOST = /^api\.[a-z0-9-]+\.githubcopilot\.com$/;
+/**
+ * Copilot's plan hosts: chat on `api.business.githubcopilot.com` (`api.enterprise…`,
+ * `api.individual…`), inline code completions on `proxy.business.githubcopilot.com` and the like.
+ */
+const COPILOT_PLAN_HOST = /^(?:api|proxy)\.[a-z0-9-]+\.githubcopilot\.com$/;
 
 /** How `host` speaks the OpenAI API, or null when it does not. */
 export function openAiHost(host: string): OpenAiHost | null {

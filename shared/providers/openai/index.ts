@@ -8,8 +8,8 @@ import { openAiError } from '../errors.js';
 import { asObject, collect, replace, type TextVisit } from '../json-walk.js';
 import type { CustomHostAdapter, Endpoint, ResponseReader } from '../types.js';
 import { openAiHost } from './hosts.js';
-import { maxTokens, visitChat, visitEmbeddings, visitResponses } from './request.js';
-import { chatReader, embeddingsReader, responsesReader } from './response.js';
+import { maxTokens, visitChat, visitCompletions, visitEmbeddings, visitResponses } from './request.js';
+import { chatReader, completionsReader, embeddingsReader, responsesReader } from './response.js';
 
 interface Api {
   readonly suffix: string;
@@ -21,7 +21,12 @@ const APIS: Readonly<Record<string, Api>> = {
   'chat.completions': { suffix: '/chat/completions', visit: visitChat, reader: chatReader },
   responses: { suffix: '/responses', visit: visitResponses, reader: responsesReader },
   embeddings: { suffix: '/embeddings', visit: visitEmbeddings, reader: embeddingsReader },
+  // After chat: `/chat/completions` ends with `/completions` too.
+  completions: { suffix: '/completions', visit: visitCompletions, reader: completionsReader },
 };
+
+/** Copilot's inline completions name their engine (the model) in the path. */
+const ENGINE = /\/engines\/([^/]+)\/completions$/;
 
 const AZURE_DEPLOYMENT = /^\/openai\/deployments\/([^/]+)\//;
 
@@ -37,8 +42,8 @@ function api(endpoint: Endpoint): Api {
 function endpointFor(provider: string, path: string, deployments: boolean, signedIn = false): Endpoint | null {
   for (const [name, a] of Object.entries(APIS)) {
     if (!path.endsWith(a.suffix)) continue;
-    const deployment = deployments ? (AZURE_DEPLOYMENT.exec(path)?.[1] ?? null) : null;
-    const endpoint: Endpoint = { adapter: openAiAdapter, provider, api: name, pathModel: deployment === null ? null : decodeURIComponent(deployment), pathStream: false };
+    const named = (deployments ? AZURE_DEPLOYMENT.exec(path)?.[1] : undefined) ?? (name === 'completions' ? ENGINE.exec(path)?.[1] : undefined) ?? null;
+    const endpoint: Endpoint = { adapter: openAiAdapter, provider, api: name, pathModel: named === null ? null : decodeURIComponent(named), pathStream: false };
     return signedIn ? { ...endpoint, signedIn } : endpoint;
   }
   return null;

@@ -60,6 +60,17 @@ export const visitEmbeddings: TextVisit = (body, fn) => {
   if (typeof input === 'string' || (Array.isArray(input) && input.every((x) => typeof x === 'string'))) body['input'] = walkStrings(input, fn);
 };
 
+/**
+ * Legacy completions (`/v1/completions`, and Copilot's inline code completions at
+ * `/v1/engines/{engine}/completions`): `prompt` (a string or strings; the code before the cursor)
+ * and `suffix` (the code after it).
+ */
+export const visitCompletions: TextVisit = (body, fn) => {
+  const prompt = body['prompt'];
+  if (typeof prompt === 'string' || (Array.isArray(prompt) && prompt.every((x) => typeof x === 'string'))) body['prompt'] = walkStrings(prompt, fn);
+  if (typeof body['suffix'] === 'string') body['suffix'] = fn(body['suffix']) ?? body['suffix'];
+};
+
 /** The output cap a request names (`max_completion_tokens`, `max_tokens`, `max_output_tokens`). */
 export function maxTokens(body: Record<string, unknown>): number | null {
   return asNumber(body['max_completion_tokens']) ?? asNumber(body['max_tokens']) ?? asNumber(body['max_output_tokens']);

@@ -129,3 +129,52 @@ export function embeddingsReader(): ResponseReader {
   const r = chatReader();
   return { ...r, json: (body) => (r.json(body), '') };
 }
+
+/** Reader for legacy completions (JSON or SSE): text in `choices[].text`, usage when the answer has it. */
+export function completionsReader(): ResponseReader {
+  let usage: UsageParts | null = null;
+  const last = new LastEvent();
+  const choiceTexts = (o: Record<string, unknown> | null, fn?: (t: string) => string): string[] => {
+    const out: string[] = [];
+    const choices = o?.['choices'];
+    if (!Array.isArray(choices)) return out;
+    for (const c of choices) {
+      const choice = asObject(c);
+      if (choice === null || typeof choice['text'] !== 'string') continue;
+      if (fn !== undefined) choice['text'] = fn(choice['text']);
+      out.push(choice['text'] as string);
+    }
+    return out;
+  };
+  return {
+    event(ev) {
+      const o = last.parse(ev);
+      if (o === null) return NOTHING;
+      const u = asObject(o['usage']);
+      if (u !== null) readUsage(u, (usage ??= {}));
+      const first = choiceTexts(o)[0];
+      return { text: first ?? null, usageOnly: false };
+    },
+    json(body) {
+      const o = asObject(body);
+      const u = asObject(o?.['usage']);
+      if (u !== null) readUsage(u, (usage ??= {}));
+      return choiceTexts(o).join('\n');
+    },
+    withText(ev, text) {
+      const o = last.of(ev) as Record<string, unknown>;
+      let first = true;
+      choiceTexts(o, (t) => {
+        const out = first ? text : t;
+        first = false;
+        return out;
+      });
+      return `data: ${JSON.stringify(o)}\n\n`;
+    },
+    rewriteJson(body, fn) {
+      choiceTexts(asObject(body), fn);
+    },
+    errorEvent,
+    usage: () => usage,
+  };
+}

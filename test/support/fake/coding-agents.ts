@@ -2,7 +2,8 @@
  * Coding agents' own backends, as their clients call them:
  * - GitHub Copilot (`api.githubcopilot.com`, `api.{business,enterprise,individual}.githubcopilot.com`):
  *   OpenAI chat completions and responses at `/chat/completions` and `/responses` (no `/v1`), the
- *   model list at `GET /models`; the client's Copilot token as `Authorization: Bearer`.
+ *   model list at `GET /models`; inline code completions on `proxy.{plan}.githubcopilot.com` at
+ *   `/v1/engines/{engine}/completions`; the client's Copilot token as `Authorization: Bearer`.
  * - Codex signed in with ChatGPT (`chatgpt.com`): the Responses API at
  *   `/backend-api/codex/responses` (always streamed by Codex), with `chatgpt-account-id`.
  * - Gemini Code Assist (`cloudcode-pa.googleapis.com`): `POST /v1internal:generateContent` and
@@ -19,9 +20,26 @@ import { sendOpenAiError } from './openai-common.js';
 import { handleModels } from './openai-models.js';
 import { handleResponses } from './openai-responses.js';
 import { handleGenerate, sendGeminiError } from './gemini-api.js';
+import { dataEvent, sendEvents } from './respond.js';
+import { splitIntoChunks } from './text.js';
 import type { Exchange, FakeApi } from './types.js';
 
 const bearer = ({ req }: Exchange): string | undefined => /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+
+/**
+ * Copilot's inline code completion (`/v1/engines/{engine}/completions`, the legacy completions
+ * shape): streamed `choices[].text` pieces completing the prompt, then `[DONE]`; no usage, as
+ * Copilot's completions send none.
+ */
+async function handleEngineCompletion(exchange: Exchange, engine: string): Promise<void> {
+  const prompt = typeof exchange.body.prompt === 'string' ? exchange.body.prompt : '';
+  const text = exchange.knobs.text ?? `  return ${JSON.stringify(prompt.slice(-20))}; // from ${engine}\n`;
+  const id = `cmpl-${randomBytes(8).toString('hex')}`;
+  const events = splitIntoChunks(text, exchange.knobs.chunks).map((piece, i, all) =>
+    dataEvent({ id, created: Math.floor(Date.now() / 1000), model: engine, choices: [{ text: piece, index: 0, finish_reason: i === all.length - 1 ? 'stop' : null, logprobs: null }] }),
+  );
+  await sendEvents(exchange, { 'content-type': 'text/event-stream', 'x-request-id': id }, [...events, 'data: [DONE]\n\n']);
+}
 
 /** GitHub Copilot's API (OpenAI-shaped, without `/v1`). */
 export const copilotApi: FakeApi = {
@@ -30,6 +48,7 @@ export const copilotApi: FakeApi = {
     { method: 'POST', pattern: /^\/chat\/completions$/, handle: (ex) => handleChatCompletions(ex) },
     { method: 'POST', pattern: /^\/responses$/, handle: handleResponses },
     { method: 'GET', pattern: /^\/models$/, handle: handleModels },
+    { method: 'POST', pattern: /^\/v1\/engines\/([^/]+)\/completions$/, handle: (ex) => handleEngineCompletion(ex, ex.params[0] ?? '') },
   ],
   sendError: sendOpenAiError,
   apiKeyOf: bearer,

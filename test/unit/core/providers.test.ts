@@ -118,6 +118,8 @@ describe('provider registry', () => {
     ['api.enterprise.githubcopilot.com', '/chat/completions', 'github-copilot', 'chat.completions'],
     ['api.individual.githubcopilot.com', '/chat/completions', 'github-copilot', 'chat.completions'],
     ['chatgpt.com', '/backend-api/codex/responses', 'openai-codex', 'responses'],
+    ['proxy.business.githubcopilot.com', '/v1/engines/gpt-41-copilot/completions', 'github-copilot', 'completions'],
+    ['api.openai.com', '/v1/completions', 'openai', 'completions'],
     ['cloudcode-pa.googleapis.com', '/v1internal:generateContent', 'gemini-code-assist', 'generateContent'],
     ['cloudcode-pa.googleapis.com', '/v1internal:streamGenerateContent?alt=sse', 'gemini-code-assist', 'streamGenerateContent'],
     ['us-central1-aiplatform.googleapis.com', '/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent', 'vertex-ai', 'generateContent'],
@@ -186,6 +188,13 @@ describe('prompt extraction', () => {
       max_output_tokens: 50,
     });
     expect(p).toMatchObject({ texts: ['sys', 'hi', '{"a":1}', 'result'], notes: ['image'], maxOutputTokens: 50 });
+  });
+
+  it('Copilot inline completions: the engine names the model; the code before and after the cursor is the prompt', () => {
+    const e = endpoint('proxy.individual.githubcopilot.com', '/v1/engines/gpt-41-copilot/completions');
+    expect(e.adapter.parse(e, { prompt: 'def f(x):\n', suffix: '\nreturn y', max_tokens: 500, stream: true })).toMatchObject({ model: 'gpt-41-copilot', stream: true, texts: ['def f(x):\n', '\nreturn y'], maxOutputTokens: 500 });
+    const reader = e.adapter.reader(e);
+    expect(reader.event({ raw: '', event: null, data: JSON.stringify({ choices: [{ text: '  pass', index: 0 }] }) }).text).toBe('  pass');
   });
 
   it("Codex: a custom tool call's freeform input (apply_patch) is prompt text", () => {
