@@ -115,7 +115,8 @@ describe('managed configuration', () => {
         check();
       });
     await seen(new RegExp(`proxy\\s+http://127\\.0\\.0\\.1:${first}`));
-    expect(lines).toContain(`managed by ${managedFile}: proxy.port`);
+    // Its own line, written after the addresses: it may arrive in a later chunk.
+    await seen(new RegExp(`^managed by ${managedFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: proxy\\.port$`));
     await write(managedFile, { proxy: { port: second } });
     await seen(new RegExp(`proxy\\s+http://127\\.0\\.0\\.1:${second}`));
     const runtime = JSON.parse(await fs.readFile(path.join(dir, 'home', 'runtime.json'), 'utf8')) as { proxyUrl: string; controlUrl: string };
