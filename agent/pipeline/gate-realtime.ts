@@ -6,8 +6,9 @@
  * - each `response.done` writes one audit record: model, tokens (text and audio), cost at the
  *   model's text and audio rates, the output transcript as `audit.recordPrompts` says, and the
  *   rules that fired on the input since the last response.
- * Audio passes untouched and unread; a record of a response with audio says so. Budgets and rate
- * limits are not charged by realtime sessions (recorded only).
+ * Audio passes untouched and unread; a record of a response with audio says so. Each response's
+ * tokens and cost are charged to the principal's rate windows and budgets after it happened (a
+ * session is not refused up front when a budget is spent; the next API call is).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +28,8 @@ export interface RealtimeDeps {
   /** The record's base for `request` with `model` and the prompt `texts`. */
   base(request: InterceptedRequest, endpoint: RealtimeEndpoint, model: string | null, texts: readonly string[] | null): EntryBase;
   record(entry: AuditEntry): void;
+  /** Charges a recorded response's tokens and cost to the principal's rate windows and budgets. */
+  charge(entry: AuditEntry): void;
   auditRules(): readonly CompiledGuardrail[];
   now(): number;
 }
@@ -130,23 +133,23 @@ export class RealtimeSession implements WebSocketSession {
     const decision: Decision = this.redacted ? 'redact' : rules.some((r) => r.action === 'warn') ? 'warn' : 'allow';
     const recordOutput = compiled.policy.audit.recordPrompts !== 'none' && this.output.length > 0;
     const base = this.deps.base(this.nextRequest(), this.endpoint, this.model, this.texts);
-    this.deps.record(
-      auditEntry(base, {
-        decision,
-        rules,
-        status: 101,
-        error: status === 'failed' ? 'the response failed' : null,
-        latencyMs: performance.now() - this.since,
-        ttfbMs: null,
-        inputTokens: usage?.inputTokens ?? null,
-        outputTokens: usage?.outputTokens ?? null,
-        cachedTokens: usage?.cacheReadTokens ?? null,
-        tokensEstimated: false,
-        costUsd: cost,
-        priceVersion: cost === null ? null : prices.versionFor(this.endpoint.provider),
-        output: recordOutput ? capText(redactForAudit(this.deps.auditRules(), [this.output])[0] ?? '') : null,
-      }),
-    );
+    const entry = auditEntry(base, {
+      decision,
+      rules,
+      status: 101,
+      error: status === 'failed' ? 'the response failed' : null,
+      latencyMs: performance.now() - this.since,
+      ttfbMs: null,
+      inputTokens: usage?.inputTokens ?? null,
+      outputTokens: usage?.outputTokens ?? null,
+      cachedTokens: usage?.cacheReadTokens ?? null,
+      tokensEstimated: false,
+      costUsd: cost,
+      priceVersion: cost === null ? null : prices.versionFor(this.endpoint.provider),
+      output: recordOutput ? capText(redactForAudit(this.deps.auditRules(), [this.output])[0] ?? '') : null,
+    });
+    this.deps.record(entry);
+    this.deps.charge(entry);
     this.texts = [];
     this.rules = [];
     this.redacted = false;

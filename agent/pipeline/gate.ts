@@ -164,6 +164,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     prices: () => governor.prices,
     base: (request, endpoint, model, texts) => ({ ...base(request, null, null, governor.compiled.principals.resolve(null).id, texts), provider: endpoint.provider, endpoint: 'realtime', model, stream: true }),
     record: (entry) => record(entry),
+    charge: (entry) => governor.replay([entry], now()),
     auditRules: () => auditRules,
     now,
   };

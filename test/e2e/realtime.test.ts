@@ -17,6 +17,8 @@ const policy: PolicyInput = {
   name: 'realtime',
   interception: { hosts: ['api.openai.com'] },
   virtualKeys: [{ id: 'vk-rt', key: 'ovk-realtime-0123456789', owner: 'org' }],
+  // Room for the text turns, not for the audio turn (30 audio tokens in, 20 out cost about $0.0022).
+  defaults: { budget: { limitUsd: 0.002, period: '1d' } },
   guardrails: [
     { id: 'secrets', type: 'secrets', on: ['input'], action: 'block' },
     { id: 'pii', type: 'pii', entities: ['email'], on: ['input', 'output'], action: 'redact' },
@@ -137,6 +139,13 @@ describe('realtime sessions through the whole agent', () => {
     expect(record?.rules).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'realtime', kind: 'audio-unread' })]));
     // 30 audio tokens in and 20 out at gpt-realtime's audio rates ($32 and $64 per million) plus the text.
     expect(record?.costUsd).toBeGreaterThan((30 * 32 + 20 * 64) / 1e6 - 1e-12);
+  });
+
+  it("realtime costs are charged to the user's budget: once the audio turn spent it, the next API call is refused 402", async () => {
+    const { chatThrough } = await import('../support/clients.js');
+    const r = await chatThrough({ proxyUrl: t.proxyUrl, ca: t.caPem }, 'one more question');
+    expect(r.status).toBe(402);
+    expect(r.body).toContain('budget_exceeded');
   });
 
   it('a virtual key in the handshake is refused, never sent to OpenAI', async () => {
