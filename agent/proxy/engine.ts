@@ -14,9 +14,10 @@ import { decompressionBounds } from '../../shared/schema/config.js';
 import type { ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
 import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './authority.js';
 import { ProxyError } from './errors.js';
-import { runExchange, type ExchangeContext, type ExchangeTarget } from './exchange.js';
+import { runExchange, type ExchangeContext, type ExchangeRequest, type ExchangeResponse, type ExchangeTarget } from './exchange.js';
+import { createH2Server } from './h2-server.js';
 import { DEFAULT_HANDSHAKES_PER_TURN, HandshakePacer } from './handshake-pacer.js';
-import { TARGET, type InterceptedSocket } from './intercept.js';
+import { TARGET, type InnerServers, type InterceptedSocket } from './intercept.js';
 import { listen, onClientError, onHalfClose, plainAnswer } from './listeners.js';
 import { buildPac, type PacHosts } from './pac.js';
 import { AiAddressBook } from './ai-addresses.js';
@@ -52,8 +53,8 @@ export interface ProxyOptions {
    * when present and enabled, `transparent` (the SNI front door's port).
    */
   readonly config: {
-    /** `decompression` defaults to the config schema's bounds. */
-    readonly proxy: Omit<ResolvedAgentConfig['proxy'], 'decompression'> & Partial<Pick<ResolvedAgentConfig['proxy'], 'decompression'>>;
+    /** `decompression` defaults to the config schema's bounds; `http2` to true. */
+    readonly proxy: Omit<ResolvedAgentConfig['proxy'], 'decompression' | 'http2'> & Partial<Pick<ResolvedAgentConfig['proxy'], 'decompression' | 'http2'>>;
   } & Pick<ResolvedAgentConfig, 'upstream'> &
     Partial<Pick<ResolvedAgentConfig, 'transparent'>>;
   readonly gate: Gate;
@@ -74,6 +75,12 @@ export interface ProxyOptions {
   /** When a client counts as pinned, and for how long (default: 3 aborts within 10 minutes, pinned for 1 hour). */
   readonly pinning?: PinningOptions;
   readonly timeouts?: Partial<ProxyTimeouts>;
+  /**
+   * Offer HTTP/2 in ALPN on intercepted connections beside HTTP/1.1 (default: `config.proxy.http2`,
+   * else true): an h2 client (gRPC, browsers, curl) gets h2 and every stream runs the same exchange
+   * (h2-server.ts).
+   */
+  readonly http2?: boolean;
   /** Also listen on ::1 when the host is 127.0.0.1 or localhost (default true). */
   readonly ipv6?: boolean;
   /** Where unexpected internal errors go (default: ignored; the agent passes its logger). */
@@ -178,7 +185,19 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   seedAddresses();
   const seedTimer = aiAddresses === null ? null : setInterval(seedAddresses, AI_ADDRESS_REFRESH_MS);
   seedTimer?.unref();
-  const router = new ConnectionRouter({ gate, classify, record, certificates, inner, pacer, dialer, pinning, bypass, counters, aiAddresses, onError });
+  const h2 =
+    (options.http2 ?? config.proxy.http2) === false
+      ? null
+      : createH2Server(
+          { requestMs: timeouts.requestMs, keepAliveMs: timeouts.keepAliveMs },
+          (req, res, connection) => {
+            const target = hostAgrees(req, res, connection, 'intercept');
+            if (target !== null) runExchange(ctx, req, res, target, req.url);
+          },
+          onError,
+        );
+  const servers: InnerServers = { http1: inner, http2: h2, handshakeMs: timeouts.headersMs };
+  const router = new ConnectionRouter({ gate, classify, record, certificates, inner: servers, pacer, dialer, pinning, bypass, counters, aiAddresses, onError });
 
   /**
    * A Host header that names another host than the connection's (issue 20.2): inside intercepted
@@ -187,7 +206,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
    * names pass. Returns the target to send the request to, or null when it was refused here.
    * Hot path: one string comparison when the Host names the connection's host.
    */
-  const hostAgrees = (req: http.IncomingMessage, res: http.ServerResponse, target: ExchangeTarget, action: HostAction): ExchangeTarget | null => {
+  const hostAgrees = (req: ExchangeRequest, res: ExchangeResponse, target: ExchangeTarget, action: HostAction): ExchangeTarget | null => {
     const other = otherHost(req.headers.host, target.host);
     if (other === null) return target;
     const named = { host: other, action: classify(other) };
@@ -393,6 +412,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
         aiAddresses?.close();
         const stopped = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
         for (const s of sockets) s.destroy();
+        h2?.close(() => {});
         for (const server of [front, inner]) {
           server.closeAllConnections();
           // Clears the timeout checker; the error (never listened) is expected.

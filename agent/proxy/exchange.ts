@@ -18,7 +18,7 @@
  * content-length. Identity, the common case, costs one header lookup.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Admission, Forward, Gate, InterceptedRequest, Respond, ResponseTap } from '../pipeline/seam.js';
@@ -30,6 +30,9 @@ import type { Upstream } from './upstream.js';
 import type { FrontDoor } from '../../shared/schema/audit.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** Where a request or response finds its exchange. */
+const EXCHANGE: unique symbol = Symbol('outpost.exchange');
 
 /**
  * Bytes the client's side may hold unsent before upstream is paused. Pausing undici is costly when
@@ -78,6 +81,54 @@ interface AsSent {
   readonly chunks: Buffer[];
 }
 
+/**
+ * The client's request as the exchange reads it: an HTTP/1.1 `ExchangeRequest`, or an HTTP/2
+ * stream presented the same way (`H2Request`, h2-messages.ts).
+ */
+export interface ExchangeRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly method?: string | undefined;
+  /**
+   * Whether a body follows the head; absent (HTTP/1.1), the head says so (content-length or
+   * transfer-encoding). HTTP/2 frames the body itself: a body follows unless the head ended the stream.
+   */
+  readonly bodyFollows?: boolean;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  once(event: 'end', listener: () => void): unknown;
+  off(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  off(event: 'end', listener: () => void): unknown;
+  [EXCHANGE]?: Exchange;
+}
+
+/**
+ * The client's response as the exchange writes it: an HTTP/1.1 `ExchangeResponse`, or an HTTP/2
+ * stream presented the same way (`H2Response`, h2-messages.ts).
+ */
+export interface ExchangeResponse {
+  statusCode: number;
+  statusMessage: string;
+  /** False: the request body will not be read, so the client must stop sending (HTTP/1.1 closes, HTTP/2 resets the stream). */
+  shouldKeepAlive: boolean;
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  readonly writableLength: number;
+  readonly writableFinished: boolean;
+  once(event: 'close' | 'drain', listener: () => void): unknown;
+  getHeaderNames(): string[];
+  removeHeader(name: string): void;
+  setHeader(name: string, value: string | string[]): unknown;
+  writeHead(status: number, headers?: OutgoingHttpHeaders): unknown;
+  writeHead(status: number, statusMessage: string, headers?: OutgoingHttpHeaders): unknown;
+  flushHeaders(): void;
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  end(chunk: Buffer | string): unknown;
+  cork(): void;
+  uncork(): void;
+  destroy(error?: Error): unknown;
+  [EXCHANGE]?: Exchange;
+}
+
 /** Where the request goes. */
 export interface ExchangeTarget {
   readonly host: string;
@@ -93,7 +144,7 @@ export interface ExchangeTarget {
  * Starts the exchange for `req` to `target` (shared by every request on one intercepted
  * connection), `path` in origin form; it finishes on its own.
  */
-export function runExchange(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse, target: ExchangeTarget, path: string): void {
+export function runExchange(ctx: ExchangeContext, req: ExchangeRequest, res: ExchangeResponse, target: ExchangeTarget, path: string): void {
   ctx.counters.requests++;
   new Exchange(ctx, req, res, target, path).start();
 }
@@ -121,8 +172,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly ctx: ExchangeContext,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: ExchangeRequest,
+    private readonly res: ExchangeResponse,
     private readonly target: ExchangeTarget,
     private readonly path: string,
   ) {}
@@ -135,7 +186,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.res.once('close', onResClose);
     const headers = this.req.headers;
     const length = headers['content-length'];
-    if (length === undefined && headers['transfer-encoding'] === undefined) {
+    if (this.req.bodyFollows === false || (this.req.bodyFollows === undefined && length === undefined && headers['transfer-encoding'] === undefined)) {
       this.bodyRead(EMPTY);
       return;
     }
@@ -607,31 +658,19 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Where a request or response finds its exchange. */
-const EXCHANGE: unique symbol = Symbol('outpost.exchange');
-
-declare module 'node:http' {
-  interface IncomingMessage {
-    [EXCHANGE]?: Exchange;
-  }
-  interface ServerResponse {
-    [EXCHANGE]?: Exchange;
-  }
-}
-
-function onReqData(this: IncomingMessage, chunk: Buffer): void {
+function onReqData(this: ExchangeRequest, chunk: Buffer): void {
   this[EXCHANGE]?.bodyChunk(chunk);
 }
 
-function onReqEnd(this: IncomingMessage): void {
+function onReqEnd(this: ExchangeRequest): void {
   this[EXCHANGE]?.bodyEnd();
 }
 
-function onResDrain(this: ServerResponse): void {
+function onResDrain(this: ExchangeResponse): void {
   this[EXCHANGE]?.drained();
 }
 
-function onResClose(this: ServerResponse): void {
+function onResClose(this: ExchangeResponse): void {
   this[EXCHANGE]?.clientClosed();
 }
 

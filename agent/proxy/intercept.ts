@@ -1,9 +1,11 @@
 /**
  * TLS termination for intercepted CONNECTs: the accepted socket itself is wrapped in a server-side
  * TLSSocket with the host's leaf (from the CertificateSource) and handed to the one inner HTTP
- * server. No per-host servers, no extra loopback hop. The handshake is watched for pinned clients.
+ * server, or to the one inner HTTP/2 server when the client chose `h2` in ALPN. No per-host
+ * servers, no extra loopback hop. The handshake is watched for pinned clients.
  */
 import type http from 'node:http';
+import type { H2Server } from './h2-server.js';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { CertificateSource } from '../ca/certificate-source.js';
@@ -17,6 +19,16 @@ export const TARGET: unique symbol = Symbol('outpost.target');
 /** A TLS socket the engine terminated. */
 export interface InterceptedSocket extends tls.TLSSocket {
   [TARGET]?: ExchangeTarget;
+}
+
+/** The servers intercepted connections are handed to. */
+export interface InnerServers {
+  /** HTTP/1.1 (and clients that offer no ALPN). */
+  readonly http1: http.Server;
+  /** HTTP/2, offered in ALPN beside `http/1.1`; null offers `http/1.1` only. */
+  readonly http2: H2Server | null;
+  /** A client that offers h2 must finish its handshake within this (ms); HTTP/1.1's headers timeout bounds the others. */
+  readonly handshakeMs: number;
 }
 
 /** What interception reports back to the engine. */
@@ -37,7 +49,7 @@ export interface InterceptHooks {
  * for the host's certificate (for a new host, building and signing its leaf), creating the TLS
  * socket, and the server's part of the handshake once the ClientHello is in.
  */
-export function intercept(socket: net.Socket, target: ExchangeTarget, certs: CertificateSource, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null = null): void {
+export function intercept(socket: net.Socket, target: ExchangeTarget, certs: CertificateSource, inner: InnerServers, hooks: InterceptHooks, pacer: HandshakePacer | null = null, offersH2 = false): void {
   // Until the TLS socket exists, an early client error must not go unhandled.
   const onError = (): void => {
     socket.destroy();
@@ -53,7 +65,7 @@ export function intercept(socket: net.Socket, target: ExchangeTarget, certs: Cer
     paced(pacer, () => {
       socket.off('error', onError);
       if (socket.destroyed) return false;
-      terminate(socket, target, ctx, inner, hooks, pacer);
+      terminate(socket, target, ctx, inner, hooks, pacer, offersH2);
       return true;
     });
   // A burst of CONNECTs is read in one poll phase; each new host's leaf costs ~0.1–0.2 ms of
@@ -99,12 +111,14 @@ function paced(pacer: HandshakePacer | null, step: PacedStart): void {
   else pacer.admit(step);
 }
 
-function terminate(socket: net.Socket, target: ExchangeTarget, secureContext: tls.SecureContext, inner: http.Server, hooks: InterceptHooks, pacer: HandshakePacer | null): void {
+function terminate(socket: net.Socket, target: ExchangeTarget, secureContext: tls.SecureContext, inner: InnerServers, hooks: InterceptHooks, pacer: HandshakePacer | null, offersH2: boolean): void {
+  const h2 = inner.http2 !== null && offersH2;
   const tlsSocket: InterceptedSocket = new tls.TLSSocket(socket, {
     isServer: true,
     secureContext,
-    // HTTP/1.1 only: the one inner server speaks HTTP/1.1 (issue 4).
-    ALPNProtocols: ['http/1.1'],
+    // Our preference decides (OpenSSL picks the server's first protocol the client offers): h2 for
+    // a client that offers it, as a provider's own server would.
+    ALPNProtocols: inner.http2 === null ? ['http/1.1'] : ['h2', 'http/1.1'],
     // Pacing: Node calls this once the ClientHello is parsed, before the server does the costly
     // part of the handshake (key share, signature), which waits until `done` is called. The leaf
     // is already in `secureContext`, so the answer adds no context (undefined keeps it).
@@ -146,5 +160,30 @@ function terminate(socket: net.Socket, target: ExchangeTarget, secureContext: tl
     }
     socket.destroy();
   });
-  inner.emit('connection', tlsSocket);
+  if (!h2) {
+    // The HTTP/1.1 server takes the socket before the handshake: its headers timeout bounds a
+    // handshake that stalls, and it reads the first request in the handshake's last turn.
+    inner.http1.emit('connection', tlsSocket);
+    return;
+  }
+  // The client offered h2 (its ClientHello said so), so the protocol is known only once the
+  // handshake ends: Node's HTTP/2 session must start on a secured socket (as its own TLS server does).
+  const server = inner.http2 as H2Server;
+  const stalled = (): void => {
+    tlsSocket.destroy();
+  };
+  tlsSocket.setTimeout(inner.handshakeMs);
+  tlsSocket.once('timeout', stalled);
+  tlsSocket.once('secure', () => {
+    tlsSocket.setTimeout(0);
+    tlsSocket.off('timeout', stalled);
+    if (tlsSocket.alpnProtocol === 'h2') {
+      // What tls.Server does before 'secureConnection' (`onServerSocketSecure`): a TLSSocket made
+      // without a server keeps `secureConnecting` set, and Node's HTTP/2 session would then wait
+      // for a 'secureConnect' that a server-side socket never emits.
+      (tlsSocket as tls.TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
+      server.emit('connection', tlsSocket);
+    }
+    else inner.http1.emit('connection', tlsSocket);
+  });
 }

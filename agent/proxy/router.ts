@@ -15,7 +15,6 @@
  * Every bypass attempt is counted ({@link BypassLog}) and audited (`Gate.connect`).
  */
 import net from 'node:net';
-import type http from 'node:http';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { BypassAttempt, ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
 import type { FrontDoor } from '../../shared/schema/audit.js';
@@ -27,7 +26,7 @@ import type { ClientHello, HelloResult } from './client-hello.js';
 import type { ExchangeTarget } from './exchange.js';
 import type { HandshakePacer } from './handshake-pacer.js';
 import { readClientHello } from './hello-reader.js';
-import { intercept, prefetchLeaf, TARGET, type InterceptedSocket, type InterceptHooks } from './intercept.js';
+import { intercept, prefetchLeaf, TARGET, type InnerServers, type InterceptedSocket, type InterceptHooks } from './intercept.js';
 import { plainAnswer } from './listeners.js';
 import { judgeNames } from './names.js';
 import { describeClient, type ClientIdentity, type PinningTracker } from './pinning.js';
@@ -52,7 +51,7 @@ export interface RouterDeps {
   /** Records a CONNECT event, guarded. */
   readonly record: (event: ConnectEvent) => void;
   readonly certificates: CertificateSource;
-  readonly inner: http.Server;
+  readonly inner: InnerServers;
   readonly pacer: HandshakePacer | null;
   readonly dialer: Dialer;
   readonly pinning: PinningTracker;
@@ -211,7 +210,7 @@ export class ConnectionRouter {
     // The inner server reads the target from the socket, as for intercepted TLS.
     (socket as unknown as InterceptedSocket)[TARGET] = { host: name, port, secure: false, govern: true, door: 'transparent' };
     socket.unshift(bytes);
-    this.d.inner.emit('connection', socket);
+    this.d.inner.http1.emit('connection', socket);
     socket.resume();
   }
 
@@ -340,7 +339,7 @@ export class ConnectionRouter {
     // The ClientHello goes back into the socket's buffer: the TLS socket reads it first, natively.
     socket.unshift(bytes);
     const target: ExchangeTarget = { host, port: asked.port, secure: true, govern: true, door: asked.door };
-    intercept(socket, target, this.d.certificates, this.d.inner, this.hooks(socket, client, asked), this.d.pacer);
+    intercept(socket, target, this.d.certificates, this.d.inner, this.hooks(socket, client, asked), this.d.pacer, hello.alpn.includes('h2'));
   }
 
   /** Handshake outcomes for one intercepted connection: pinning is counted for its client. */

@@ -36,6 +36,11 @@ export const agentConfig = z.strictObject({
       /** Largest request body read before governance (bigger: 413 in the provider's shape). */
       maxBodyBytes: z.number().int().positive().default(32 * 1024 * 1024),
       decompression: decompressionBounds.prefault({}),
+      /**
+       * Offer HTTP/2 in ALPN on intercepted connections beside HTTP/1.1: gRPC and other h2-only
+       * clients keep working, browsers get multiplexing. False offers HTTP/1.1 only.
+       */
+      http2: z.boolean().default(true),
     })
     .prefault({}),
   transparent: z

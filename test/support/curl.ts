@@ -18,6 +18,8 @@ export interface CurlRequest extends ClientRoute {
   readonly body?: string;
   /** `-N`: no output buffering, as a streaming CLI would run it. */
   readonly stream?: boolean;
+  /** `--http2` (ALPN offers h2, then http/1.1) instead of `--http1.1`. */
+  readonly http2?: boolean;
   /** Give up after this many seconds (`--max-time`; default 20). */
   readonly maxTimeSeconds?: number;
 }
@@ -26,6 +28,8 @@ export interface CurlRequest extends ClientRoute {
 export interface CurlResult {
   /** The final response's status (0 when none arrived). */
   readonly status: number;
+  /** The final response's protocol as curl's status line names it (`HTTP/1.1`, `HTTP/2`; '' when none arrived). */
+  readonly version: string;
   /** The final response's headers, names lower-cased (the proxy's CONNECT answer is skipped). */
   readonly headers: Record<string, string>;
   readonly body: string;
@@ -35,17 +39,17 @@ export interface CurlResult {
 }
 
 /** Parses a `-D` header dump, keeping the last response block (after CONNECT and 1xx blocks). */
-function lastHeaderBlock(dump: string): { status: number; headers: Record<string, string> } {
+function lastHeaderBlock(dump: string): { status: number; version: string; headers: Record<string, string> } {
   const blocks = dump.split(/\r?\n\r?\n/).filter((block) => block.startsWith('HTTP/'));
   const last = blocks[blocks.length - 1];
-  if (!last) return { status: 0, headers: {} };
+  if (!last) return { status: 0, version: '', headers: {} };
   const [statusLine = '', ...lines] = last.split(/\r?\n/);
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  return { status: Number(statusLine.split(' ')[1] ?? 0), headers };
+  return { status: Number(statusLine.split(' ')[1] ?? 0), version: statusLine.split(' ')[0] ?? '', headers };
 }
 
 /** Environment without proxy variables, so only `--proxy` decides the route. */
@@ -60,7 +64,7 @@ export async function curl(request: CurlRequest): Promise<CurlResult> {
   const dir = await mkdtemp(join(tmpdir(), 'outpost-curl-'));
   try {
     const headerFile = join(dir, 'headers');
-    const args = ['--silent', '--show-error', '--http1.1', '-D', headerFile, '--max-time', String(request.maxTimeSeconds ?? 20)];
+    const args = ['--silent', '--show-error', request.http2 === true ? '--http2' : '--http1.1', '-D', headerFile, '--max-time', String(request.maxTimeSeconds ?? 20)];
     if (request.ca !== undefined) {
       const caFile = join(dir, 'ca.pem');
       await writeFile(caFile, typeof request.ca === 'string' ? request.ca : request.ca.join('\n'));

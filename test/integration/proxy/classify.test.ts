@@ -64,13 +64,32 @@ describe('host classification before any TLS work', () => {
     }
   });
 
-  it('offers HTTP/1.1 only over ALPN on intercepted connections', async () => {
+  it('offers h2 and HTTP/1.1 over ALPN on intercepted connections (issue 18), and HTTP/1.1 alone to a client that offers only that', async () => {
     const { rawExchange: raw } = await import('./harness.js');
-    const reply = await raw(world.engine, 'CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n');
-    const socket = tls.connect({ socket: reply.socket, servername: 'api.openai.com', ca: world.ca.caPem, ALPNProtocols: ['h2', 'http/1.1'] });
-    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-    expect(socket.alpnProtocol).toBe('http/1.1');
-    socket.destroy();
+    const chosen = async (offer: string[]): Promise<string | false | null> => {
+      const reply = await raw(world.engine, 'CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n');
+      const socket = tls.connect({ socket: reply.socket, servername: 'api.openai.com', ca: world.ca.caPem, ALPNProtocols: offer });
+      await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      socket.destroy();
+      return socket.alpnProtocol;
+    };
+    expect(await chosen(['h2', 'http/1.1'])).toBe('h2');
+    expect(await chosen(['http/1.1', 'h2'])).toBe('h2');
+    expect(await chosen(['http/1.1'])).toBe('http/1.1');
+  });
+
+  it('offers HTTP/1.1 only when the engine is started with http2 off', async () => {
+    const { rawExchange: raw, startWorld: start } = await import('./harness.js');
+    const h1 = await start({ engine: { http2: false } });
+    try {
+      const reply = await raw(h1.engine, 'CONNECT api.openai.com:443 HTTP/1.1\r\nHost: api.openai.com:443\r\n\r\n');
+      const socket = tls.connect({ socket: reply.socket, servername: 'api.openai.com', ca: h1.ca.caPem, ALPNProtocols: ['h2', 'http/1.1'] });
+      await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      expect(socket.alpnProtocol).toBe('http/1.1');
+      socket.destroy();
+    } finally {
+      await h1.close();
+    }
   });
 
   it('answers a blocked host’s CONNECT 403 with a short reason, and records it', async () => {
