@@ -9,7 +9,7 @@
  * | abuse | bound |
  * |---|---|
  * | many streams at once | `maxConcurrentStreams` advertised; streams past it are refused, and a client that keeps opening them (`maxSessionRejectedStreams`) loses the connection |
- * | rapid reset (CVE-2023-44487): open and cancel streams in a loop, each one costing upstream work | `streamResetBurst`/`streamResetRate`: past the burst, more than the rate of resets per second ends the connection (GOAWAY) |
+ * | rapid reset (CVE-2023-44487): open and cancel streams in a loop, each one costing upstream work | streams reset before their answer ended, counted per connection in a token bucket (`streamResetBurst`, then `streamResetRate` per second): past it, GOAWAY(ENHANCE_YOUR_CALM) and the connection is dropped. Counted here because Node 20 ignores its own `streamResetBurst`/`streamResetRate` options and nghttp2's built-in bound (1000, then 33/s) let ~1000 requests per connection reach upstream |
  * | CONTINUATION flood (CVE-2024-27316 class): a header block that never ends | nghttp2 caps CONTINUATION frames per block and the block's size (`maxHeaderListSize`, advertised and enforced) |
  * | header-list bomb: a huge or numerous header list (HPACK makes it cheap to send) | `maxHeaderListSize` bytes and `maxHeaderListPairs` fields; past them the stream is refused (431-equivalent RST) |
  * | SETTINGS / PING flood: frames that each demand an acknowledgement from a client that does not read | `maxSettings` entries per frame, `maxOutstandingSettings`/`maxOutstandingPings`, and `maxSessionMemory` for what waits to be sent |
@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import type { ExchangeTarget } from './exchange.js';
 import { H2Request, H2Response } from './h2-messages.js';
 import { TARGET, type InterceptedSocket } from './intercept.js';
@@ -41,8 +42,8 @@ export const H2_LIMITS = {
   /** Invalid frames tolerated before the connection is dropped. */
   maxSessionInvalidFrames: 100,
   /** Stream resets allowed at once, then per second. */
-  streamResetBurst: 200,
-  streamResetRate: 50,
+  streamResetBurst: 100,
+  streamResetRate: 33,
 } as const;
 
 /** Time bounds shared with the HTTP/1.1 inner server. */
@@ -69,8 +70,12 @@ export function createH2Server(timeouts: H2Timeouts, onRequest: H2RequestHandler
     Http2ServerResponse: H2Response,
   });
   server.on('session', (session: http2.ServerHttp2Session) => {
-    // Idle: no frame for the whole keep-alive time. A graceful close lets open streams finish.
-    session.setTimeout(timeouts.keepAliveMs, () => session.close());
+    const watch = new SessionWatch(session);
+    session.on('stream', (stream: http2.ServerHttp2Stream) => watch.opened(stream));
+    // Idle: nothing on the connection for the whole keep-alive time. Open streams (a model that
+    // thinks for minutes) may finish (graceful close); a connection with none is dropped, which
+    // also ends one nghttp2 has already sent GOAWAY on (it stops reading but keeps the socket).
+    session.setTimeout(timeouts.keepAliveMs, () => watch.idle());
   });
   server.on('sessionError', (err: Error) => onError(err, 'http2 session'));
   server.on('request', (req: H2Request, res: H2Response) => {
@@ -96,4 +101,37 @@ function boundRequestTime(req: H2Request, ms: number): void {
   const clear = (): void => clearTimeout(timer);
   stream.once('end', clear);
   stream.once('close', clear);
+}
+
+/** Per-connection bookkeeping: open streams, and the reset bucket against rapid reset. */
+class SessionWatch {
+  private open = 0;
+  private tokens: number = H2_LIMITS.streamResetBurst;
+  private refilled = performance.now();
+
+  constructor(private readonly session: http2.ServerHttp2Session) {}
+
+  opened(stream: http2.ServerHttp2Stream): void {
+    this.open++;
+    stream.once('close', () => {
+      this.open--;
+      // Reset with an error (by the client, or by a limit here); a stream that ends well closes with NO_ERROR.
+      if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) this.reset();
+    });
+  }
+
+  idle(): void {
+    if (this.open === 0) this.session.destroy();
+    else this.session.close();
+  }
+
+  private reset(): void {
+    const now = performance.now();
+    this.tokens = Math.min(H2_LIMITS.streamResetBurst, this.tokens + ((now - this.refilled) / 1000) * H2_LIMITS.streamResetRate);
+    this.refilled = now;
+    this.tokens--;
+    if (this.tokens >= 0 || this.session.destroyed) return;
+    this.session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    this.session.destroy();
+  }
 }

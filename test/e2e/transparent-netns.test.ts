@@ -211,7 +211,8 @@ describe.skipIf(missing !== null)('transparent interception in a network namespa
   it('curl (no proxy settings, another uid) reaches the AI provider through Outpost, governed', async () => {
     const ok = await asClient(['curl', '-sS', '--cacert', bundle, '-H', 'authorization: Bearer sk-test-netns', '-H', 'content-type: application/json', '-d', '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}', '-D', '-', 'https://api.openai.com/v1/chat/completions']);
     expect(ok.stderr).toBe('');
-    expect(ok.stdout).toMatch(/^HTTP\/1\.1 200/);
+    // curl offers h2 and the transparent door negotiates it as the proxy door does (issue 18.4).
+    expect(ok.stdout).toMatch(/^HTTP\/2 200/);
     expect(ok.stdout).toMatch(/x-outpost-decision: allow/i);
     expect(ok.stdout).toContain('Echo from gpt-4o-mini: hello');
     const before = provider.requests.length;
