@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AuditEntry, FiredRule } from '../../shared/schema/audit.js';
 import type { UnreadReason, UnreadSummary } from '../../shared/schema/control.js';
+import { grpcStatusText } from '../../shared/providers/grpc.js';
 import { auditEntry, NO_USAGE, type EntryBase } from './gate-audit.js';
 import { decisionHeader, errorAnswer } from './gate-respond.js';
 import type { Respond, ResponseTap } from './seam.js';
@@ -100,13 +101,20 @@ export class UnreadTap implements ResponseTap {
   private ttfbMs: number | null = null;
   private bytes = 0;
   private done = false;
+  /** gRPC's status (`0 (OK)`), from the trailers or a trailers-only head; null for anything else. */
+  private grpcStatus: string | null = null;
 
   constructor(private readonly ctx: UnreadTapContext) {}
 
-  head(status: number, _headers: IncomingHttpHeaders): boolean {
+  head(status: number, headers: IncomingHttpHeaders): boolean {
     this.status = status;
     this.ttfbMs = performance.now() - this.ctx.base.request.receivedAt;
+    this.grpcStatus = grpcStatusText(headers['grpc-status']);
     return false;
+  }
+
+  trailers(trailers: IncomingHttpHeaders): void {
+    this.grpcStatus = grpcStatusText(trailers['grpc-status']) ?? this.grpcStatus;
   }
 
   chunk(data: Buffer): Buffer {
@@ -137,7 +145,12 @@ export class UnreadTap implements ResponseTap {
     this.done = true;
     const { base, rule, path, log, record } = this.ctx;
     log.answered(this.bytes);
-    const entry = auditEntry(base, { decision, rules: [rule], status: this.status, error, latencyMs: performance.now() - base.request.receivedAt, ttfbMs: this.ttfbMs, ...NO_USAGE });
+    // A gRPC call's outcome is its grpc-status (HTTP says 200 either way); its message is the
+    // server's text and stays out of the record.
+    const grpc = this.grpcStatus;
+    const rules = grpc === null ? [rule] : [{ ...rule, explanation: `${rule.explanation}; grpc-status ${grpc}` }];
+    const failed = grpc !== null && !grpc.startsWith('0 ') ? `grpc-status ${grpc}` : null;
+    const entry = auditEntry(base, { decision, rules, status: this.status, error: error ?? failed, latencyMs: performance.now() - base.request.receivedAt, ttfbMs: this.ttfbMs, ...NO_USAGE });
     record({ ...entry, path, requestBytes: base.request.body.length, responseBytes: this.bytes });
   }
 }

@@ -27,6 +27,7 @@ import { genaiPriceTable, type PriceTable } from '../../shared/core/pricing.js';
 import type { Identity } from '../../shared/core/principals.js';
 import { findCredentials, VIRTUAL_KEY_PREFIX, type Credential } from '../../shared/core/virtual-keys.js';
 import { awsCredentials, resign, type AwsCredentials } from '../../shared/providers/bedrock/resign.js';
+import { grpcCall } from '../../shared/providers/grpc.js';
 import { opaqueCall } from '../../shared/providers/opaque.js';
 import { realtimeEndpoint } from '../../shared/providers/openai/realtime.js';
 import { matchEndpoint } from '../../shared/providers/registry.js';
@@ -257,13 +258,14 @@ export function createGate(deps: GateDeps): OutpostGate {
   function unreadTap(request: InterceptedRequest): UnreadTap | null {
     const path = barePath(request.path);
     const opaque = opaqueCall(request.host, path);
-    if (opaque === null && !sendsData(request.method)) return null;
-    const reason = opaque === null ? 'unknown-endpoint' : 'opaque-protocol';
+    const grpc = opaque === null ? grpcCall(request.headers['content-type'], path) : null;
+    if (opaque === null && grpc === null && !sendsData(request.method)) return null;
+    const reason = opaque === null && grpc === null ? 'unknown-endpoint' : 'opaque-protocol';
     unread.note(request.host, request.method, path, reason, request.body.length);
-    const explanation = opaque?.reason ?? `no adapter reads ${request.method} ${path} on ${request.host}: forwarded unread, recorded with its path and size`;
+    const explanation = opaque?.reason ?? grpc?.reason ?? `no adapter reads ${request.method} ${path} on ${request.host}: forwarded unread, recorded with its path and size`;
     const rule: FiredRule = { id: 'coverage', kind: reason, action: 'log', target: 'request', explanation };
     const host = opaque === null ? hostEndpoint(request.host) : null;
-    const b: EntryBase = { ...base(request, host, null, null, null), provider: opaque?.provider ?? host?.provider ?? null, endpoint: opaque?.endpoint ?? null };
+    const b: EntryBase = { ...base(request, host, null, null, null), provider: opaque?.provider ?? host?.provider ?? null, endpoint: opaque?.endpoint ?? grpc?.endpoint ?? null };
     return new UnreadTap({ base: b, rule, path, log: unread, record });
   }
 

@@ -85,6 +85,11 @@ export interface ResponseTap {
    * has written (the tap's last replacement carried the final error event) and drops upstream.
    */
   readonly stopped: boolean;
+  /**
+   * Upstream's trailers, when it sent any (gRPC's `grpc-status` and `grpc-message`), just before
+   * `end`. The engine passes them on to the client unchanged.
+   */
+  trailers?(trailers: IncomingHttpHeaders): void;
   /** Upstream finished; returns bytes still held (or null). The tap accounts and records. */
   end(): Buffer | null;
   /** The exchange broke: `upstream` reset/refused/timed out, or the `client` went away. Records as failed. */

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ResolvedAgentConfig } from '../config/load.js';
-import { decompressionBounds } from '../../shared/schema/config.js';
+import { decompressionBounds, UPSTREAM_HTTP2_DEFAULT } from '../../shared/schema/config.js';
 import type { ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
 import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './authority.js';
 import { ProxyError } from './errors.js';
@@ -55,7 +55,9 @@ export interface ProxyOptions {
   readonly config: {
     /** `decompression` defaults to the config schema's bounds; `http2` to true. */
     readonly proxy: Omit<ResolvedAgentConfig['proxy'], 'decompression' | 'http2'> & Partial<Pick<ResolvedAgentConfig['proxy'], 'decompression' | 'http2'>>;
-  } & Pick<ResolvedAgentConfig, 'upstream'> &
+    /** `http2` defaults to the config schema's default. */
+    readonly upstream: Omit<ResolvedAgentConfig['upstream'], 'http2'> & Partial<Pick<ResolvedAgentConfig['upstream'], 'http2'>>;
+  } &
     Partial<Pick<ResolvedAgentConfig, 'transparent'>>;
   readonly gate: Gate;
   readonly certificates: CertificateSource;
@@ -132,7 +134,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const onError = options.onError ?? ((): void => {});
   const trust = await loadUpstreamTrust(config.upstream.caFile);
   const dialer = new Dialer(new Resolver(config.upstream.resolve), config.upstream.proxy);
-  const upstream = new Upstream({ trust, dialer });
+  const upstream = new Upstream({ trust, dialer, http2: config.upstream.http2 ?? UPSTREAM_HTTP2_DEFAULT });
   const pinning = new PinningTracker(options.pinning);
   const bypass = new BypassLog();
   const perTurn = options.handshakesPerTurn === undefined ? DEFAULT_HANDSHAKES_PER_TURN : options.handshakesPerTurn;

@@ -123,6 +123,8 @@ export interface ExchangeResponse {
   write(chunk: Buffer): boolean;
   end(): unknown;
   end(chunk: Buffer | string): unknown;
+  /** Trailers sent with the end. */
+  addTrailers(headers: OutgoingHttpHeaders): void;
   cork(): void;
   uncork(): void;
   destroy(error?: Error): unknown;
@@ -169,6 +171,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private decoder: ContentDecoder | null = null;
   /** The response as sent, while the client has none of it decoded (see {@link AsSent}). */
   private asSent: AsSent | null = null;
+  /** gRPC status fields that came in the head (a Trailers-Only answer), sent as trailers at the end. */
+  private headTrailers: Record<string, string | string[]> | null = null;
 
   constructor(
     private readonly ctx: ExchangeContext,
@@ -364,6 +368,10 @@ class Exchange implements Dispatcher.DispatchHandler {
         method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: upstreamRequestHeaders(forward.headers, forward.tap?.readsBody === true),
         body: forward.body.length === 0 && !hasBody(this.req.method) ? null : forward.body,
+        // undici holds a non-idempotent request (a POST: every AI call) until the connection has
+        // none in flight, even on HTTP/2; the body is read whole and never replayed, so streams may
+        // share an h2 connection. HTTP/1.1 connections still run one request at a time.
+        ...(upstream.http2 ? { idempotent: true } : {}),
       },
       this,
     );
@@ -404,6 +412,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // A governed length-delimited body is complete for the client at its last byte: count down to it.
     if (this.tap !== null && !dropLength && typeof length === 'string') this.remaining = Number(length);
     const out = clientResponseHeaders(headers, this.target.govern ? this.decision : null, dropLength);
+    if (out['grpc-status'] !== undefined) this.headTrailers = takeGrpcStatus(out);
     if (decoded && !String(headers['content-type']).includes('text/event-stream')) {
       this.res.statusCode = status;
       if (statusMessage !== '') this.res.statusMessage = statusMessage;
@@ -597,12 +606,24 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.controller?.resume();
   }
 
-  onResponseEnd(controller: Dispatcher.DispatchController): void {
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
     if (this.settled) return;
     if (this.decoder !== null && !this.decodeEnd(controller)) return;
     this.settled = true;
     let rest: Buffer | null = null;
     const tap = this.tap;
+    // Trailers (gRPC's status lives there) go to the tap and on to the client with the end: HTTP/2
+    // sends them as a last HEADERS frame, HTTP/1.1 in the chunked terminator.
+    trailers = h2Trailers(controller) ?? trailers;
+    if (this.headTrailers !== null) trailers = { ...this.headTrailers, ...trailers };
+    if (trailers !== undefined && hasField(trailers)) {
+      try {
+        tap?.trailers?.(trailers);
+      } catch (err) {
+        this.ctx.onError(err as Error, 'response tap trailers');
+      }
+      this.res.addTrailers(trailers as OutgoingHttpHeaders);
+    }
     try {
       rest = tap === null ? null : tap.end();
     } catch (err) {
@@ -676,6 +697,38 @@ function onResClose(this: ExchangeResponse): void {
 
 function uncork(exchange: Exchange): void {
   exchange.flush();
+}
+
+/**
+ * An HTTP/2 upstream's trailers. undici 7 hands its h2 trailers (an object) to a parser that reads
+ * HTTP/1.1's raw name/value array, so `onResponseEnd` gets `{}`; its controller keeps what it was
+ * given (`rawTrailers`), which for h2 is the object itself. Null when that is not the case.
+ */
+function h2Trailers(controller: Dispatcher.DispatchController): Record<string, string | string[] | undefined> | null {
+  const raw = (controller as { rawTrailers?: unknown }).rawTrailers;
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, string | string[] | undefined>) : null;
+}
+
+/**
+ * gRPC's Trailers-Only answer (an error before any message) is one head that ends the stream, with
+ * `grpc-status` and the trailing metadata in it. The engine sends heads ahead of bodies, and a gRPC
+ * client reads a status only from a head that ended the stream or from trailers: so everything but
+ * the content type (and the decision) moves to the trailers, which is the same answer in gRPC's
+ * other shape (a head, no message, then the trailers).
+ */
+function takeGrpcStatus(out: Record<string, string | string[]>): Record<string, string | string[]> {
+  const moved: Record<string, string | string[]> = {};
+  for (const name of Object.keys(out)) {
+    if (name === 'content-type' || name === 'x-outpost-decision') continue;
+    moved[name] = out[name] as string | string[];
+    delete out[name];
+  }
+  return moved;
+}
+
+function hasField(headers: object): boolean {
+  for (const _ in headers) return true;
+  return false;
 }
 
 function hasBody(method: string | undefined): boolean {

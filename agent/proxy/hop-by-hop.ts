@@ -47,6 +47,9 @@ export function upstreamRequestHeaders(headers: OutgoingHttpHeaders | IncomingHt
     if (value === undefined) continue;
     out[name] = typeof value === 'number' ? String(value) : value;
   }
+  // `TE: trailers` says the client reads trailers; gRPC servers may require it, and it is the one
+  // TE value HTTP/2 allows (RFC 9113 §8.2.2). The proxy passes trailers on, so it stays.
+  if (headers.te === 'trailers') out.te = 'trailers';
   if (identity) out['accept-encoding'] = 'identity';
   return out;
 }

@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import type tls from 'node:tls';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, buildConnector, Client, Pool, type Dispatcher } from 'undici';
 import type { Dialer } from './upstream-dial.js';
 
 /** Knobs for the upstream pool. */
@@ -18,15 +18,37 @@ export interface UpstreamOptions {
   readonly keepAliveMs?: number;
   /** Time allowed for the response head, and between body chunks (ms); LLMs can think for minutes. */
   readonly responseTimeoutMs?: number;
+  /**
+   * Offer HTTP/2 in ALPN to providers beside HTTP/1.1 (undici `allowH2`); the provider chooses. An
+   * h2 connection carries many requests at once; an HTTP/1.1 one still carries one at a time (no
+   * pipelining). gRPC needs it: its trailers exist only in HTTP/2.
+   */
+  readonly http2?: boolean;
+}
+
+/**
+ * A pooled connection that runs as many requests at once as its protocol allows: one on HTTP/1.1,
+ * the server's stream limit on HTTP/2. undici takes a fixed `pipelining` (1 by default, which on h2
+ * means one stream per connection and a new connection for each request in flight); unset, it
+ * follows the connection's protocol (HTTP/1.1 1, h2 as many as the server allows).
+ */
+function protocolPaced(origin: URL, options: Client.Options): Client {
+  const client = new Client(origin, options);
+  client.pipelining = null as unknown as number;
+  return client;
 }
 
 /** Pooled upstream connections. */
 export class Upstream {
   readonly dispatcher: Dispatcher;
+  /** Whether HTTP/2 is offered to providers. */
+  readonly http2: boolean;
   private readonly origins = new Map<string, string>();
 
   constructor(options: UpstreamOptions) {
-    const base = buildConnector({ secureContext: options.trust, keepAlive: true, timeout: 10_000 });
+    const allowH2 = options.http2 === true;
+    this.http2 = allowH2;
+    const base = buildConnector({ secureContext: options.trust, keepAlive: true, timeout: 10_000, allowH2 });
     const dialer = options.dialer;
     // Runs once per new upstream connection, never per request.
     const connect: buildConnector.connector = (opts, callback) => {
@@ -55,6 +77,8 @@ export class Upstream {
       headersTimeout: options.responseTimeoutMs ?? 600_000,
       bodyTimeout: options.responseTimeoutMs ?? 600_000,
       pipelining: 1,
+      allowH2,
+      ...(allowH2 ? { factory: (origin: string | URL, opts: object) => new Pool(origin, { ...opts, factory: protocolPaced }) } : {}),
     });
   }
 

@@ -26,6 +26,12 @@ export const decompressionBounds = z.strictObject({
 });
 export type DecompressionBounds = z.infer<typeof decompressionBounds>;
 
+/**
+ * Whether the agent offers HTTP/2 to providers by default. Kept at the faster of the two in the
+ * proxy bench's "Upstream HTTP/2 vs HTTP/1.1" section (`npm run bench`).
+ */
+export const UPSTREAM_HTTP2_DEFAULT = true;
+
 export const agentConfig = z.strictObject({
   /** Where the agent keeps its CA, store and tokens. `OUTPOST_HOME` overrides it. */
   home: z.string().min(1).default('~/.outpost'),
@@ -97,6 +103,11 @@ export const agentConfig = z.strictObject({
       /** An extra CA (PEM file) trusted for upstream connections, beside the OS store. */
       caFile: z.string().min(1).nullable().default(null),
       proxy: proxyUrl.nullable().default(null),
+      /**
+       * Offer HTTP/2 to providers beside HTTP/1.1 (the provider chooses): gRPC needs it (trailers), and
+       * an h2 connection carries many requests at once.
+       */
+      http2: z.boolean().default(UPSTREAM_HTTP2_DEFAULT),
     })
     .prefault({}),
   audit: z

@@ -4,8 +4,10 @@
  * It routes on the Host header, so tests point real hostnames at it (`resolveMap()`, the agent
  * config's `upstream.resolve`) and clients keep sending `Host: api.openai.com`.
  */
-import { createServer, type Server } from 'node:https';
+import { createServer } from 'node:https';
+import http2 from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicApi } from './fake/anthropic-api.js';
@@ -97,10 +99,17 @@ export interface FakeProvider {
 export interface FakeProviderOptions {
   /** Issue the server certificate from this CA (default: a fresh CA owned by the provider). */
   readonly ca?: TestCa;
+  /**
+   * Offer HTTP/2 in ALPN beside HTTP/1.1 (`http2.createSecureServer` with `allowHTTP1`), as the
+   * real providers' front ends do; `RecordedRequest.httpVersion` says which one each request used.
+   * WebSocket upgrades (the Realtime API) need HTTP/1.1.
+   */
+  readonly http2?: boolean;
 }
 
 function hostOf(req: IncomingMessage): string {
-  const host = req.headers.host ?? '';
+  const authority = req.headers[':authority'];
+  const host = req.headers.host ?? (typeof authority === 'string' ? authority : '');
   return host.replace(/:\d+$/, '').toLowerCase();
 }
 
@@ -171,6 +180,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       body,
       json,
       servername: (req.socket as TLSSocket).servername ?? false,
+      httpVersion: req.httpVersion,
+      remotePort: req.socket.remotePort ?? 0,
     };
     requests.push(record);
     const knobs: FakeKnobs = { ...provider.knobs, ...provider.hostKnobs[host] };
@@ -209,12 +220,23 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     api.sendError({ ...exchangeBase, params: [] }, { status: 404, message: `Unknown route ${req.method} ${url.pathname}.` });
   }
 
-  const server: Server = createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
       else res.destroy();
     });
-  });
+  };
+  // The HTTP/2 compatibility request and response stand in for HTTP/1.1's (the handlers use their common API).
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const server: Server =
+    options.http2 === true
+      ? http2
+          .createSecureServer({ key: leaf.key, cert: leaf.cert, allowHTTP1: true }, onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
+          .on('session', (session: http2.ServerHttp2Session) => {
+            sessions.add(session);
+            session.once('close', () => sessions.delete(session));
+          })
+      : createServer({ key: leaf.key, cert: leaf.cert }, onRequest);
   const realtime: RealtimeLog = { received: [] };
   const upgrade = realtimeUpgrade(realtime);
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
@@ -240,6 +262,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     },
     close: async () => {
       release();
+      for (const session of sessions) session.destroy();
       await closeServer(server);
       if (!options.ca) await ca.dispose();
     },

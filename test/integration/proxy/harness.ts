@@ -75,12 +75,16 @@ export interface WorldOptions {
   readonly upstreamCaFile?: string | null;
   /** Open the transparent (SNI) front door on a free port. */
   readonly transparent?: boolean;
+  /** The fake provider offers HTTP/2 beside HTTP/1.1 (default false). */
+  readonly providerHttp2?: boolean;
+  /** The engine offers HTTP/2 to upstream (default: the config schema's default). */
+  readonly upstreamHttp2?: boolean;
 }
 
 /** Starts CA, fake provider and engine. */
 export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld> {
   const ca = await createTestCa();
-  const provider = await startFakeProvider({ ca });
+  const provider = await startFakeProvider({ ca, http2: options.providerHttp2 === true });
   const events: ConnectEvent[] = [];
   const interception = {
     hosts: options.hosts ?? ['api.openai.com', 'api.mistral.ai', '*.openai.azure.com'],
@@ -93,7 +97,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<ProxyWorld
     config: {
       proxy: { host: '127.0.0.1', port: 0, maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024, ...(options.decompression ? { decompression: options.decompression } : {}) },
       ...(options.transparent === true ? { transparent: { enabled: true, port: 0 } } : {}),
-      upstream: { resolve: { ...provider.resolveMap(), ...Object.fromEntries((options.providerAliases ?? []).map((h) => [h, provider.address])), ...options.resolve }, caFile: options.upstreamCaFile === undefined ? ca.caFile : options.upstreamCaFile, proxy: options.upstreamProxy ?? null },
+      upstream: { resolve: { ...provider.resolveMap(), ...Object.fromEntries((options.providerAliases ?? []).map((h) => [h, provider.address])), ...options.resolve }, caFile: options.upstreamCaFile === undefined ? ca.caFile : options.upstreamCaFile, proxy: options.upstreamProxy ?? null, ...(options.upstreamHttp2 === undefined ? {} : { http2: options.upstreamHttp2 }) },
     },
     gate,
     certificates: options.certificates ? options.certificates(ca) : testCertificates(ca),

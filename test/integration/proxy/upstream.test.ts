@@ -64,6 +64,21 @@ describe('the upstream side', () => {
     }
   });
 
+  it('negotiates HTTP/2 with the provider through the corporate proxy (ALPN on the tunnel), issue 18.2', async () => {
+    const world = await startWorld({ upstreamProxy: corp.url('alice', 'p@ss:word'), providerHttp2: true, upstreamHttp2: true });
+    const dispatcher = dispatcherFor({ proxyUrl: world.engine.url, ca: world.ca.caPem });
+    try {
+      const res = await request('https://api.openai.com/v1/models', { dispatcher });
+      expect(res.statusCode).toBe(200);
+      await res.body.text();
+      expect(corp.connects).toContain(`127.0.0.1:${world.provider.port}`);
+      expect(world.provider.requests.at(-1)?.httpVersion).toBe('2.0');
+    } finally {
+      await dispatcher.close();
+      await world.close();
+    }
+  });
+
   it('answers 502 when the corporate proxy refuses the credentials', async () => {
     const world = await startWorld({ upstreamProxy: corp.url('alice', 'wrong') });
     const dispatcher = dispatcherFor({ proxyUrl: world.engine.url, ca: world.ca.caPem });

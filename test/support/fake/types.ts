@@ -19,6 +19,10 @@ export interface RecordedRequest {
   readonly json: unknown;
   /** The TLS SNI the client sent (`false` when none). */
   readonly servername: string | false;
+  /** `1.1`, or `2.0` when the client (the agent's upstream side) used HTTP/2. */
+  readonly httpVersion: string;
+  /** The client's port: requests with the same one shared a connection. */
+  readonly remotePort: number;
 }
 
 /** A fixed error every matching request gets, rendered in the provider's own error shape. */

@@ -7,7 +7,12 @@ describe('hop-by-hop headers (RFC 9110 §7.6.1)', () => {
       { connection: 'keep-alive, X-Trace', 'x-trace': '1', 'keep-alive': 'timeout=5', te: 'trailers', 'proxy-authorization': 'Basic x', expect: '100-continue', 'content-length': '12', host: 'api.openai.com', authorization: 'Bearer k' },
       false,
     );
-    expect(out).toEqual({ host: 'api.openai.com', authorization: 'Bearer k' });
+    expect(out).toEqual({ host: 'api.openai.com', authorization: 'Bearer k', te: 'trailers' });
+  });
+
+  it('keeps TE only as `trailers` (gRPC asks for it; the one value HTTP/2 allows), drops any other', () => {
+    expect(upstreamRequestHeaders({ te: 'gzip, trailers' }, false)).toEqual({});
+    expect(upstreamRequestHeaders({ te: 'trailers' }, false)).toEqual({ te: 'trailers' });
   });
 
   it('asks for identity encoding when the tap reads the body', () => {
