@@ -361,7 +361,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.tap = forward.tap;
     this.decision = forward.decision;
     const { upstream } = this.ctx;
-    upstream.dispatcher.dispatch(
+    const [dispatcher, h2] = upstream.forRequest(forward.headers['content-type']);
+    dispatcher.dispatch(
       {
         origin: upstream.origin(this.target.secure, this.target.host, this.target.port),
         path: forward.path,
@@ -371,7 +372,7 @@ class Exchange implements Dispatcher.DispatchHandler {
         // undici holds a non-idempotent request (a POST: every AI call) until the connection has
         // none in flight, even on HTTP/2; the body is read whole and never replayed, so streams may
         // share an h2 connection. HTTP/1.1 connections still run one request at a time.
-        ...(upstream.http2 ? { idempotent: true } : {}),
+        ...(h2 ? { idempotent: true } : {}),
       },
       this,
     );

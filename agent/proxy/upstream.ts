@@ -19,9 +19,9 @@ export interface UpstreamOptions {
   /** Time allowed for the response head, and between body chunks (ms); LLMs can think for minutes. */
   readonly responseTimeoutMs?: number;
   /**
-   * Offer HTTP/2 in ALPN to providers beside HTTP/1.1 (undici `allowH2`); the provider chooses. An
-   * h2 connection carries many requests at once; an HTTP/1.1 one still carries one at a time (no
-   * pipelining). gRPC needs it: its trailers exist only in HTTP/2.
+   * Offer HTTP/2 in ALPN to providers beside HTTP/1.1 for every request (undici `allowH2`); the
+   * provider chooses. An h2 connection carries many requests at once; an HTTP/1.1 one still carries
+   * one at a time (no pipelining). gRPC calls are offered h2 either way ({@link Upstream.forRequest}).
    */
   readonly http2?: boolean;
 }
@@ -38,48 +38,39 @@ function protocolPaced(origin: URL, options: Client.Options): Client {
   return client;
 }
 
+/** A pool for a request, and whether it may speak HTTP/2. */
+export type Route = readonly [Dispatcher, boolean];
+
 /** Pooled upstream connections. */
 export class Upstream {
+  /** The pool for every request: HTTP/1.1 only, or h2 offered too (`http2`). */
   readonly dispatcher: Dispatcher;
-  /** Whether HTTP/2 is offered to providers. */
+  /** Whether HTTP/2 is offered to providers for every request. */
   readonly http2: boolean;
   private readonly origins = new Map<string, string>();
+  private readonly options: UpstreamOptions;
+  /** `[dispatcher, http2]`, built once (no allocation per request). */
+  private readonly route: Route;
+  /** The h2-offering pool for gRPC calls when `http2` is off; made at the first one. */
+  private grpcRoute: Route | null = null;
 
   constructor(options: UpstreamOptions) {
-    const allowH2 = options.http2 === true;
-    this.http2 = allowH2;
-    const base = buildConnector({ secureContext: options.trust, keepAlive: true, timeout: 10_000, allowH2 });
-    const dialer = options.dialer;
-    // Runs once per new upstream connection, never per request.
-    const connect: buildConnector.connector = (opts, callback) => {
-      const host = opts.hostname;
-      const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
-      const servername = net.isIP(host) === 0 ? host : undefined;
-      if (dialer.viaProxy || opts.protocol !== 'https:') {
-        dialer.dial(host, port).then(
-          (socket) => {
-            if (opts.protocol !== 'https:') {
-              callback(null, socket);
-              return;
-            }
-            base({ ...opts, servername, httpSocket: socket }, callback);
-          },
-          (err: Error) => callback(err, null),
-        );
-        return;
-      }
-      const target = dialer.resolver.target(host, port);
-      base({ ...opts, hostname: target.host, port: String(target.port), servername }, callback);
-    };
-    this.dispatcher = new Agent({
-      connect,
-      keepAliveTimeout: options.keepAliveMs ?? 30_000,
-      headersTimeout: options.responseTimeoutMs ?? 600_000,
-      bodyTimeout: options.responseTimeoutMs ?? 600_000,
-      pipelining: 1,
-      allowH2,
-      ...(allowH2 ? { factory: (origin: string | URL, opts: object) => new Pool(origin, { ...opts, factory: protocolPaced }) } : {}),
-    });
+    this.options = options;
+    this.http2 = options.http2 === true;
+    this.dispatcher = pool(options, this.http2);
+    this.route = [this.dispatcher, this.http2];
+  }
+
+  /**
+   * The pool for a request: gRPC (`application/grpc…`) needs HTTP/2 whatever `http2` says (its
+   * status is a trailer, which HTTP/1.1 responses do not carry in practice), so it goes to a pool
+   * that offers h2; everything else to {@link dispatcher}. Returns the pool and whether it may
+   * speak h2. Hot path: one header test.
+   */
+  forRequest(contentType: unknown): Route {
+    if (this.http2 || typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) return this.route;
+    this.grpcRoute ??= [pool(this.options, true), true];
+    return this.grpcRoute;
   }
 
   /** The origin string for host:port, cached so the hot path does not rebuild it per request. */
@@ -96,6 +87,42 @@ export class Upstream {
 
   /** Closes idle connections and refuses new requests. */
   async close(): Promise<void> {
-    await this.dispatcher.destroy();
+    await Promise.all([this.dispatcher.destroy(), this.grpcRoute?.[0].destroy()]);
   }
+}
+
+/** One keep-alive pool per origin, through the dialer (resolve, corporate proxy) and the upstream trust. */
+function pool(options: UpstreamOptions, allowH2: boolean): Dispatcher {
+  const base = buildConnector({ secureContext: options.trust, keepAlive: true, timeout: 10_000, allowH2 });
+  const dialer = options.dialer;
+  // Runs once per new upstream connection, never per request.
+  const connect: buildConnector.connector = (opts, callback) => {
+    const host = opts.hostname;
+    const port = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+    const servername = net.isIP(host) === 0 ? host : undefined;
+    if (dialer.viaProxy || opts.protocol !== 'https:') {
+      dialer.dial(host, port).then(
+        (socket) => {
+          if (opts.protocol !== 'https:') {
+            callback(null, socket);
+            return;
+          }
+          base({ ...opts, servername, httpSocket: socket }, callback);
+        },
+        (err: Error) => callback(err, null),
+      );
+      return;
+    }
+    const target = dialer.resolver.target(host, port);
+    base({ ...opts, hostname: target.host, port: String(target.port), servername }, callback);
+  };
+  return new Agent({
+    connect,
+    keepAliveTimeout: options.keepAliveMs ?? 30_000,
+    headersTimeout: options.responseTimeoutMs ?? 600_000,
+    bodyTimeout: options.responseTimeoutMs ?? 600_000,
+    pipelining: 1,
+    allowH2,
+    ...(allowH2 ? { factory: (origin: string | URL, opts: object) => new Pool(origin, { ...opts, factory: protocolPaced }) } : {}),
+  });
 }

@@ -30,7 +30,7 @@ export type DecompressionBounds = z.infer<typeof decompressionBounds>;
  * Whether the agent offers HTTP/2 to providers by default. Kept at the faster of the two in the
  * proxy bench's "Upstream HTTP/2 vs HTTP/1.1" section (`npm run bench`).
  */
-export const UPSTREAM_HTTP2_DEFAULT = true;
+export const UPSTREAM_HTTP2_DEFAULT = false;
 
 export const agentConfig = z.strictObject({
   /** Where the agent keeps its CA, store and tokens. `OUTPOST_HOME` overrides it. */
@@ -104,8 +104,8 @@ export const agentConfig = z.strictObject({
       caFile: z.string().min(1).nullable().default(null),
       proxy: proxyUrl.nullable().default(null),
       /**
-       * Offer HTTP/2 to providers beside HTTP/1.1 (the provider chooses): gRPC needs it (trailers), and
-       * an h2 connection carries many requests at once.
+       * Offer HTTP/2 to providers beside HTTP/1.1 for every request (the provider chooses). gRPC
+       * calls are offered HTTP/2 whatever this says: they do not work without it.
        */
       http2: z.boolean().default(UPSTREAM_HTTP2_DEFAULT),
     })

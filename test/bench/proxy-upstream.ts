@@ -8,7 +8,8 @@
  * Started by proxy.bench.ts with `fork`; receives its certificate over IPC and answers its port.
  */
 import { once } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +18,8 @@ interface StartMessage {
   readonly key: string;
   /** Idle keep-alive (ms; default 120 s); the soak bench shortens it so the agent's upstream pool drains while idle. */
   readonly keepAliveMs?: number;
+  /** Offer HTTP/2 beside HTTP/1.1 (the h2 bench's upstream, as providers' front ends do). */
+  readonly http2?: boolean;
 }
 
 const JSON_BODY = Buffer.from(
@@ -64,7 +67,7 @@ async function writeLarge(res: ServerResponse, bytes: number, withUsage: boolean
 const USAGE_FLAG = Buffer.from('"include_usage":true');
 
 process.once('message', (message: StartMessage) => {
-  const server = https.createServer({ cert: message.cert, key: message.key, keepAliveTimeout: message.keepAliveMs ?? 120_000 }, (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -83,7 +86,12 @@ process.once('message', (message: StartMessage) => {
         res.end(JSON_BODY);
       }
     });
-  });
+  };
+  // HTTP/2's compatibility request and response serve the same handler.
+  const server =
+    message.http2 === true
+      ? http2.createSecureServer({ cert: message.cert, key: message.key, allowHTTP1: true }, handle as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void)
+      : https.createServer({ cert: message.cert, key: message.key, keepAliveTimeout: message.keepAliveMs ?? 120_000 }, handle);
   server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
     process.send?.({ port: (server.address() as AddressInfo).port });
   });

@@ -26,7 +26,8 @@ describe('gRPC through the agent', () => {
     w = await startGatewayWorld(
       { interception: { hosts: [...HOSTS, HOST], blockedHosts: [BLOCKED] }, guardrails: [{ id: 'secrets', type: 'secrets', action: 'block' }] },
       {},
-      { resolve: { [HOST]: service.address, [BLOCKED]: service.address }, upstreamCaFile: upstreamCa.caFile, upstreamHttp2: true },
+      // `upstream.http2` left at its default (off): gRPC calls are offered h2 anyway.
+      { resolve: { [HOST]: service.address, [BLOCKED]: service.address }, upstreamCaFile: upstreamCa.caFile },
     );
     client = echoClient(HOST, w.caPem, w.proxyUrl);
   });

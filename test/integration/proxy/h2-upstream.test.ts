@@ -94,6 +94,26 @@ describe('HTTP/2 to an h2 provider', () => {
   });
 });
 
+describe('the default upstream protocol', () => {
+  let world: ProxyWorld;
+  beforeAll(async () => {
+    world = await startWorld({ providerHttp2: true });
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it('offers providers HTTP/1.1 only unless upstream.http2 is on (the faster in the bench), even to an h2 client', async () => {
+    const session = await h2Through(world.engine.url, 'api.openai.com', world.ca.caPem);
+    try {
+      expect((await h2Request(session, { ':method': 'GET', ':path': '/v1/models' })).status).toBe(200);
+      expect(world.provider.requests.at(-1)?.httpVersion).toBe('1.1');
+    } finally {
+      session.close();
+    }
+  });
+});
+
 describe('HTTP/2 offered to an HTTP/1.1-only provider', () => {
   let h1: ProxyWorld;
   beforeAll(async () => {
