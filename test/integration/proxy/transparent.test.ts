@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Agent, buildConnector, request } from 'undici';
@@ -29,6 +30,24 @@ describe('the transparent (SNI) front door', () => {
       expect(world.provider.requests.at(-1)?.host).toBe('api.openai.com');
     } finally {
       await dispatcher.close();
+    }
+  });
+
+  it('negotiates HTTP/2 as the proxy door does (issue 18.4): an h2 client is served over h2', async () => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'api.openai.com', ca: world.ca.caPem, ALPNProtocols: ['h2', 'http/1.1'] });
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    expect(socket.alpnProtocol).toBe('h2');
+    const session = http2.connect('https://api.openai.com', { createConnection: () => socket });
+    try {
+      const stream = session.request({ ':method': 'GET', ':path': '/v1/models' });
+      stream.end();
+      const status = await new Promise<number>((resolve, reject) => stream.once('response', (h) => resolve(Number(h[':status']))).once('error', reject));
+      stream.resume();
+      await new Promise((resolve) => stream.once('end', resolve));
+      expect(status).toBe(200);
+      expect(world.provider.requests.at(-1)?.host).toBe('api.openai.com');
+    } finally {
+      session.close();
     }
   });
 
