@@ -103,6 +103,8 @@ export class UnreadTap implements ResponseTap {
   private done = false;
   /** gRPC's status (`0 (OK)`), from the trailers or a trailers-only head; null for anything else. */
   private grpcStatus: string | null = null;
+  /** A streamed request's size (its body was never in `request.body`). */
+  private streamedBytes: number | null = null;
 
   constructor(private readonly ctx: UnreadTapContext) {}
 
@@ -111,6 +113,10 @@ export class UnreadTap implements ResponseTap {
     this.ttfbMs = performance.now() - this.ctx.base.request.receivedAt;
     this.grpcStatus = grpcStatusText(headers['grpc-status']);
     return false;
+  }
+
+  requestBytes(bytes: number): void {
+    this.streamedBytes = bytes;
   }
 
   trailers(trailers: IncomingHttpHeaders): void {
@@ -151,6 +157,6 @@ export class UnreadTap implements ResponseTap {
     const rules = grpc === null ? [rule] : [{ ...rule, explanation: `${rule.explanation}; grpc-status ${grpc}` }];
     const failed = grpc !== null && !grpc.startsWith('0 ') ? `grpc-status ${grpc}` : null;
     const entry = auditEntry(base, { decision, rules, status: this.status, error: error ?? failed, latencyMs: performance.now() - base.request.receivedAt, ttfbMs: this.ttfbMs, ...NO_USAGE });
-    record({ ...entry, path, requestBytes: base.request.body.length, responseBytes: this.bytes });
+    record({ ...entry, path, requestBytes: this.streamedBytes ?? base.request.body.length, responseBytes: this.bytes });
   }
 }

@@ -406,6 +406,8 @@ export function createGate(deps: GateDeps): OutpostGate {
     const health = deps.auditHealth;
     if (health !== undefined && !health.canAccept()) return auditUnavailable(request, endpoint, health.health().reason ?? 'the audit log cannot record');
     if (sinkError !== null && governor.compiled.policy.failMode === 'closed') return auditUnavailable(request, endpoint, `the audit sink refused a record: ${sinkError}`);
+    // A streamed body (gRPC, Connect streams) cannot be read: forwarded as it is, recorded at host level.
+    if (request.streamed === true) return passThrough(request);
     if (endpoint === null) return mcp.admit(request) ?? passThrough(request);
     const adapter = endpoint.adapter;
     let body: unknown;

@@ -30,6 +30,13 @@ export interface InterceptedRequest {
   readonly receivedAt: number;
   /** The front door the connection came through (default `proxy`). */
   readonly door?: FrontDoor;
+  /**
+   * The body is not read: it goes upstream as the client sends it, untouched (gRPC and Connect
+   * streams, whose request may stay open while the answer streams back). `body` is empty; a gate
+   * can only forward the call as it is, or refuse it, and learns its size through
+   * `ResponseTap.requestBytes`.
+   */
+  readonly streamed?: boolean;
 }
 
 /** Forward the request upstream (possibly rewritten) and watch the response through `tap`. */
@@ -90,6 +97,8 @@ export interface ResponseTap {
    * `end`. The engine passes them on to the client unchanged.
    */
   trailers?(trailers: IncomingHttpHeaders): void;
+  /** A streamed request's body ended (or broke) after this many bytes; called before `end` or `fail` when the client finished first. */
+  requestBytes?(bytes: number): void;
   /** Upstream finished; returns bytes still held (or null). The tap accounts and records. */
   end(): Buffer | null;
   /** The exchange broke: `upstream` reset/refused/timed out, or the `client` went away. Records as failed. */

@@ -20,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Admission, Forward, Gate, InterceptedRequest, Respond, ResponseTap } from '../pipeline/seam.js';
 import type { DecompressionBounds } from '../../shared/schema/config.js';
@@ -95,6 +96,8 @@ export interface ExchangeRequest {
   readonly bodyFollows?: boolean;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   once(event: 'end', listener: () => void): unknown;
+  /** The body as it arrives, for a streamed request ({@link streamsRequest}). */
+  [Symbol.asyncIterator](): AsyncIterator<unknown>;
   off(event: 'data', listener: (chunk: Buffer) => void): unknown;
   off(event: 'end', listener: () => void): unknown;
   [EXCHANGE]?: Exchange;
@@ -171,6 +174,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private decoder: ContentDecoder | null = null;
   /** The response as sent, while the client has none of it decoded (see {@link AsSent}). */
   private asSent: AsSent | null = null;
+  /** The request body streams upstream as it arrives (gRPC, Connect streams); not read or bounded here. */
+  private streamed = false;
   /** gRPC status fields that came in the head (a Trailers-Only answer), sent as trailers at the end. */
   private headTrailers: Record<string, string | string[]> | null = null;
 
@@ -189,6 +194,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.res[EXCHANGE] = this;
     this.res.once('close', onResClose);
     const headers = this.req.headers;
+    if (streamsRequest(headers['content-type'])) {
+      // Not read here: it goes upstream as the client sends it, once the gate has seen the head.
+      this.streamed = true;
+      this.bodyRead(EMPTY);
+      return;
+    }
     const length = headers['content-length'];
     if (this.req.bodyFollows === false || (this.req.bodyFollows === undefined && length === undefined && headers['transfer-encoding'] === undefined)) {
       this.bodyRead(EMPTY);
@@ -236,6 +247,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       app: h['user-agent'] ?? null,
       receivedAt: this.receivedAt,
       door: this.target.door ?? 'proxy',
+      ...(this.streamed ? { streamed: true } : {}),
     };
   }
 
@@ -320,6 +332,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private respond(answer: Respond, force = false): void {
     if ((this.settled && !force) || this.res.headersSent) return;
     this.settled = true;
+    // A streamed request's body was never read: the client must stop sending it.
+    if (this.streamed) this.res.shouldKeepAlive = false;
     this.sendAnswer(answer);
   }
 
@@ -367,8 +381,8 @@ class Exchange implements Dispatcher.DispatchHandler {
         origin: upstream.origin(this.target.secure, this.target.host, this.target.port),
         path: forward.path,
         method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
-        headers: upstreamRequestHeaders(forward.headers, forward.tap?.readsBody === true),
-        body: forward.body.length === 0 && !hasBody(this.req.method) ? null : forward.body,
+        headers: this.streamed ? streamedHeaders(forward.headers, this.req.headers['content-length']) : upstreamRequestHeaders(forward.headers, forward.tap?.readsBody === true),
+        body: this.streamed ? Readable.from(this.streamBody(), { objectMode: false }) : forward.body.length === 0 && !hasBody(this.req.method) ? null : forward.body,
         // undici holds a non-idempotent request (a POST: every AI call) until the connection has
         // none in flight, even on HTTP/2; the body is read whole and never replayed, so streams may
         // share an h2 connection. HTTP/1.1 connections still run one request at a time.
@@ -376,6 +390,25 @@ class Exchange implements Dispatcher.DispatchHandler {
       },
       this,
     );
+  }
+
+  /**
+   * A streamed request's body, chunk by chunk as the client sends it (flow control is the client's
+   * stream's: undici pulls the next chunk once the last is written), counted for the tap.
+   */
+  private async *streamBody(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of this.req) {
+        this.received += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    } finally {
+      try {
+        this.tap?.requestBytes?.(this.received);
+      } catch (err) {
+        this.ctx.onError(err as Error, 'response tap requestBytes');
+      }
+    }
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -730,6 +763,23 @@ function takeGrpcStatus(out: Record<string, string | string[]>): Record<string, 
 function hasField(headers: object): boolean {
   for (const _ in headers) return true;
   return false;
+}
+
+/**
+ * Requests whose body streams upstream unread: gRPC (`application/grpc…`) and Connect streams
+ * (`application/connect+…`). Their client may keep its request open while answers arrive
+ * (client-streaming and bidirectional calls), so reading it whole first would wait forever; no
+ * adapter reads protobuf anyway. Hot path: one header test.
+ */
+function streamsRequest(contentType: string | undefined): boolean {
+  return contentType !== undefined && (contentType.startsWith('application/grpc') || contentType.startsWith('application/connect+'));
+}
+
+/** A streamed request's headers: its own length, when it said one, stays (undici would send the stream chunked). */
+function streamedHeaders(headers: OutgoingHttpHeaders, length: string | undefined): Record<string, string | string[]> {
+  const out = upstreamRequestHeaders(headers, false);
+  if (length !== undefined) out['content-length'] = length;
+  return out;
 }
 
 function hasBody(method: string | undefined): boolean {

@@ -1,7 +1,8 @@
 /**
  * A local gRPC service (`@grpc/grpc-js`, `fake/echo.proto`) over TLS from a test CA, for gRPC
- * through the agent (issue 18.3): `outpost.test.Echo/Say` (unary), `/Count` (server streaming) and
- * `/Fail` (answers NOT_FOUND). Every answer carries trailing metadata (`x-echo-trailer`), so a test
+ * through the agent (issue 18.3): `outpost.test.Echo/Say` (unary), `/Count` (server streaming),
+ * `/Collect` (client streaming: joins what it got), `/Chat` (bidirectional: answers each message as
+ * it arrives) and `/Fail` (answers NOT_FOUND). Every answer carries trailing metadata (`x-echo-trailer`), so a test
  * sees trailers arrive intact. `echoClient` builds the matching client, through a proxy when given
  * one (grpc-js reads `grpc_proxy` when the channel is made).
  */
@@ -24,6 +25,9 @@ export interface EchoClient extends grpc.Client {
   Say(request: { text: string }, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, reply?: SayReply) => void): grpc.ClientUnaryCall;
   Fail(request: { text: string }, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, reply?: SayReply) => void): grpc.ClientUnaryCall;
   Count(request: { text: string; times: number }): grpc.ClientReadableStream<SayReply>;
+  Collect(callback: (err: grpc.ServiceError | null, reply?: SayReply) => void): grpc.ClientWritableStream<{ text: string }>;
+  Collect(metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, reply?: SayReply) => void): grpc.ClientWritableStream<{ text: string }>;
+  Chat(): grpc.ClientDuplexStream<{ text: string }, SayReply>;
 }
 
 type EchoConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => EchoClient;
@@ -62,6 +66,22 @@ export async function startFakeGrpc(ca: TestCa, hosts: readonly string[]): Promi
     Fail(call: grpc.ServerUnaryCall<{ text: string }, SayReply>, callback: grpc.sendUnaryData<SayReply>) {
       calls.push({ method: 'Fail', text: call.request.text });
       callback({ code: grpc.status.NOT_FOUND, details: 'no such thing', metadata: trailer() });
+    },
+    Collect(call: grpc.ServerReadableStream<{ text: string }, SayReply>, callback: grpc.sendUnaryData<SayReply>) {
+      const texts: string[] = [];
+      call.on('data', (m: { text: string }) => texts.push(m.text));
+      call.on('end', () => {
+        calls.push({ method: 'Collect', text: texts.join(',') });
+        callback(null, { text: texts.join(','), index: texts.length }, trailer());
+      });
+    },
+    Chat(call: grpc.ServerDuplexStream<{ text: string }, SayReply>) {
+      let index = 0;
+      call.on('data', (m: { text: string }) => {
+        calls.push({ method: 'Chat', text: m.text });
+        call.write({ text: `re: ${m.text}`, index: index++ });
+      });
+      call.on('end', () => call.end(trailer()));
     },
     Count(call: grpc.ServerWritableStream<{ text: string; times: number }, SayReply>) {
       calls.push({ method: 'Count', text: call.request.text });

@@ -1,7 +1,8 @@
 /**
  * gRPC through the agent (issue 18.3): `@grpc/grpc-js` (which speaks only HTTP/2) through the proxy
- * (`grpc_proxy`) to a local gRPC service on a governed host, with the real gate. Unary and server
- * streaming calls work end to end with their trailers intact; each call is audited at host level
+ * (`grpc_proxy`) to a local gRPC service on a governed host, with the real gate. Unary, server
+ * streaming, client streaming and bidirectional calls work end to end with their trailers intact
+ * (the request body streams upstream as the client sends it); each call is audited at host level
  * (RPC from the path, grpc-status from the trailers, sizes, latency); protobuf is never rewritten
  * (a secret inside a message is not seen by guardrails: nothing reads protobuf); host policy applies.
  */
@@ -72,6 +73,42 @@ describe('gRPC through the agent', () => {
     expect(calls()[0]).toMatchObject({ endpoint: 'outpost.test.Echo/Count', status: 200, error: null });
   });
 
+  it('a client-streaming call: the request streams upstream as sent, the record counts its bytes', async () => {
+    const result = new Promise<{ error: grpc.ServiceError | null; reply?: SayReply }>((resolve) => {
+      const call = client.Collect((error, reply) => resolve({ error, ...(reply ? { reply } : {}) }));
+      for (const text of ['a', 'b', 'c']) call.write({ text });
+      call.end();
+    });
+    const { error, reply } = await result;
+    expect(error).toBeNull();
+    expect(reply).toMatchObject({ text: 'a,b,c', index: 3 });
+    await until(() => calls().length === 1, 'the audit record');
+    expect(calls()[0]).toMatchObject({ endpoint: 'outpost.test.Echo/Collect', error: null });
+    // Three framed messages of 3 bytes each (5-byte header + field tag, length, one byte).
+    expect(calls()[0]?.requestBytes).toBe(24);
+  });
+
+  it('a bidirectional call: each answer arrives while the request is still open', async () => {
+    const call = client.Chat();
+    const next = (): Promise<SayReply> => new Promise((resolve) => call.once('data', resolve));
+    const first = next();
+    call.write({ text: 'one' });
+    // The server answered the first message before the client sent a second: nothing waits for the whole request.
+    expect((await first).text).toBe('re: one');
+    const second = next();
+    call.write({ text: 'two' });
+    expect((await second).text).toBe('re: two');
+    const status = new Promise<grpc.StatusObject>((resolve) => call.once('status', resolve));
+    call.end();
+    expect((await status).code).toBe(grpc.status.OK);
+    expect(service.calls).toEqual([
+      { method: 'Chat', text: 'one' },
+      { method: 'Chat', text: 'two' },
+    ]);
+    await until(() => calls().length === 1, 'the audit record');
+    expect(calls()[0]).toMatchObject({ endpoint: 'outpost.test.Echo/Chat', error: null });
+  });
+
   it('an error status reaches the client with its details and trailers, and the record names the status', async () => {
     const { error, status } = await unary(client, 'Fail', 'find it');
     expect(error?.code).toBe(grpc.status.NOT_FOUND);
@@ -91,6 +128,17 @@ describe('gRPC through the agent', () => {
     await until(() => calls().length === 1, 'the audit record');
     expect(calls()[0]?.decision).toBe('allow');
     expect(JSON.stringify(w.audit)).not.toContain(secret);
+  });
+
+  it('a refused streamed call (an unknown virtual key in its metadata) never reaches the service', async () => {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', 'Bearer ovk-not-a-known-key');
+    const error = await new Promise<grpc.ServiceError | null>((resolve) => {
+      const call = client.Collect(metadata, (err) => resolve(err));
+      call.write({ text: 'secret plans' });
+    });
+    expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(service.calls).toHaveLength(0);
   });
 
   it('host policy applies: a blocked gRPC host is refused before anything leaves the machine', async () => {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { dispatcherFor } from '../../support/clients.js';
+import { connectFrame } from '../../support/fake/coding-agents.js';
 import { h2Answer, h2Request, h2Through } from '../../support/h2-client.js';
 import { startWorld, type ProxyWorld } from './harness.js';
 
@@ -90,6 +91,32 @@ describe('HTTP/2 to an h2 provider', () => {
       expect(world.provider.requests.at(-1)?.httpVersion).toBe('2.0');
     } finally {
       session.close();
+    }
+  });
+});
+
+describe('a Connect stream over HTTP/1.1 (Cursor with HTTP/2 off)', () => {
+  let world: ProxyWorld;
+  beforeAll(async () => {
+    world = await startWorld({ hosts: ['api2.cursor.sh'] });
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it('streams the body upstream unread, keeping its content-length and bytes', async () => {
+    const dispatcher = dispatcherFor({ proxyUrl: world.engine.url, ca: world.ca.caPem });
+    const body = connectFrame(0, Buffer.from([0x0a, 0x02, 0x68, 0x69]));
+    try {
+      const res = await request('https://api2.cursor.sh/aiserver.v1.ChatService/StreamUnifiedChatWithTools', { dispatcher, method: 'POST', headers: { 'content-type': 'application/connect+proto', 'content-length': String(body.length) }, body });
+      expect(res.statusCode).toBe(200);
+      expect((await res.body.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      const seen = world.provider.requests.at(-1);
+      expect(seen?.headers['content-length']).toBe(String(body.length));
+      expect(seen?.headers['transfer-encoding']).toBeUndefined();
+      expect(seen?.body.equals(body)).toBe(true);
+    } finally {
+      await dispatcher.close();
     }
   });
 });
