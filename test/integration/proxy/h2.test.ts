@@ -144,6 +144,20 @@ describe('HTTP/2 from the client', () => {
     }
   });
 
+  it('refuses a CONNECT stream inside the intercepted connection (a tunnel past the gate)', async () => {
+    // Node's HTTP/2 server answers 405 itself while it has no 'connect' listener; the engine adds none.
+    const session = await h2Through(world.engine.url, 'api.openai.com', world.ca.caPem);
+    try {
+      const stream = session.request({ ':method': 'CONNECT', ':authority': 'elsewhere.example:443' });
+      const status = await new Promise<number>((resolve, reject) => stream.once('response', (h) => resolve(Number(h[':status']))).once('error', reject));
+      expect(status).toBe(405);
+      stream.close();
+      expect(world.provider.requests).toHaveLength(0);
+    } finally {
+      session.close();
+    }
+  });
+
   it('Chromium negotiates h2 with the agent', async () => {
     const browser = await launchChromium({ proxyUrl: world.engine.url, caFiles: [world.ca.caFile] });
     try {
