@@ -119,6 +119,27 @@ describe('HTTP/2 from the client', () => {
     }
   });
 
+  it("respects a client's small flow-control window: a large stream arrives whole, event by event", async () => {
+    world.provider.knobs.text = 'abcdefghij'.repeat(50_000);
+    world.provider.knobs.chunks = 100;
+    // A 4 KiB window: the engine may send only that much before each WINDOW_UPDATE.
+    const session = await h2Through(world.engine.url, 'api.openai.com', world.ca.caPem, { settings: { initialWindowSize: 4096 } });
+    try {
+      const answer = await h2Request(session, CHAT, chat('a long answer please', true));
+      expect(answer.status).toBe(200);
+      const text = answer.body
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('data: {'))
+        .map((l) => (JSON.parse(l.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '')
+        .join('');
+      expect(text).toContain('abcdefghij'.repeat(50_000));
+      expect(answer.body.toString()).toContain('data: [DONE]');
+    } finally {
+      session.close();
+    }
+  });
+
   it('a body over the limit is refused with 413 and the stream is ended, not the connection', async () => {
     const session = await h2Through(world.engine.url, 'api.openai.com', world.ca.caPem);
     try {
