@@ -6,9 +6,11 @@
  * closed connection), send nothing (or a bounded number of requests) upstream, and leave the engine
  * serving the next client.
  */
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { H2_LIMITS } from '../../../agent/proxy/h2-server.js';
-import { h2Request, h2Through } from '../../support/h2-client.js';
+import { connectTunnel, h2Request, h2Through } from '../../support/h2-client.js';
 import { FLAG, FRAME, frame, h2Raw, H2_ERROR, headerBlock, requestFields, settings, type RawH2 } from '../../support/h2-frames.js';
 import { startWorld, type ProxyWorld } from './harness.js';
 
@@ -158,3 +160,39 @@ async function refusedStream(c: RawH2, id: number): Promise<void> {
   const f = await c.frame((x) => (x.streamId === id && (x.type === FRAME.RST_STREAM || x.type === FRAME.HEADERS)) || x.type === FRAME.GOAWAY);
   if (f?.type === FRAME.HEADERS) expect(f.payload.includes(Buffer.from('200'))).toBe(false);
 }
+
+describe('a client that offers h2 and stalls its handshake', () => {
+  let world: ProxyWorld;
+  beforeAll(async () => {
+    // Short enough to watch the stall being cut off within a test.
+    world = await startWorld({ engine: { timeouts: { headersMs: 400, checkIntervalMs: 100 } } });
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it('is dropped after the headers timeout (it never reaches the HTTP/2 server, whose timeouts would bound it)', async () => {
+    // A real ClientHello offering h2, captured from Node's TLS client; nothing is sent after it.
+    const written: Buffer[] = [];
+    const captured = new Promise<Buffer>((resolve) => {
+      const sink = new Duplex({
+        read() {},
+        write(chunk: Buffer, _encoding, callback) {
+          written.push(chunk);
+          resolve(chunk);
+          callback();
+        },
+      });
+      const client = tls.connect({ socket: sink, servername: HOST, ALPNProtocols: ['h2'] });
+      client.on('error', () => {});
+    });
+    const hello = await captured;
+    const socket = await connectTunnel(world.engine.url, `${HOST}:443`);
+    socket.on('error', () => {});
+    socket.write(hello);
+    socket.resume();
+    // The engine answers the hello, then waits for a Finished that never comes, until the timeout.
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(written.length).toBeGreaterThan(0);
+  });
+});
