@@ -79,6 +79,9 @@ export function proxyEnvironment(t: ProxyTargets): Array<[string, string]> {
     ['DENO_CERT', t.bundleFile],
     ['PIP_CERT', t.bundleFile],
     ['NPM_CONFIG_CAFILE', t.bundleFile],
+    // gRPC ships its own roots (the C core under Python's grpcio, Ruby, PHP, C++; Node's grpc-js
+    // too) and reads this instead: Google's Cloud SDKs speak gRPC through the agent (issue 18).
+    ['GRPC_DEFAULT_SSL_ROOTS_FILE_PATH', t.bundleFile],
     ...node,
   ];
 }

@@ -46,7 +46,7 @@ function parsePowerShell(text: string): Map<string, string> {
 describe('outpost env', () => {
   it('points every CA variable at the bundle of OS roots and ours (Node too: it adds to its own roots)', () => {
     const vars = new Map(proxyEnvironment(targets));
-    for (const v of ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'CODEX_CA_CERTIFICATE']) expect(vars.get(v)).toBe(targets.bundleFile);
+    for (const v of ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'CODEX_CA_CERTIFICATE', 'GRPC_DEFAULT_SSL_ROOTS_FILE_PATH']) expect(vars.get(v)).toBe(targets.bundleFile);
     expect(vars.get('HTTPS_PROXY')).toBe('http://127.0.0.1:8787');
     expect(vars.get('NO_PROXY')).toContain('localhost');
     expect(vars.has('NODE_OPTIONS')).toBe(false);
