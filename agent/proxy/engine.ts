@@ -100,6 +100,10 @@ export interface ProxyStats {
   readonly requests: number;
   /** Requests that ended in an upstream or client failure. */
   readonly failed: number;
+  /** Times an upstream response was paused for a client that fell a window behind (flow control). */
+  readonly paused: number;
+  /** Intercepted connections that chose HTTP/2, since start. */
+  readonly http2Sessions: number;
   /** Hosts some client of which counts as pinned now (that client alone is tunnelled or refused). */
   readonly pinnedHosts: readonly string[];
   /** The pins in force: host, client, since, until. */
@@ -139,7 +143,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   const bypass = new BypassLog();
   const perTurn = options.handshakesPerTurn === undefined ? DEFAULT_HANDSHAKES_PER_TURN : options.handshakesPerTurn;
   const pacer = perTurn === null ? null : new HandshakePacer(perTurn);
-  const counters = { requests: 0, failed: 0, intercepted: 0, tunnelled: 0, blocked: 0 };
+  const counters = { requests: 0, failed: 0, paused: 0, intercepted: 0, tunnelled: 0, blocked: 0, http2Sessions: 0 };
   const ctx: ExchangeContext = { gate, upstream, maxBodyBytes: config.proxy.maxBodyBytes, decompression: config.proxy.decompression ?? decompressionBounds.parse({}), counters, onError };
   /** The gate's classification; a gate that throws must not take the agent down (fail mode decides). */
   const classify = (host: string): HostAction => {
@@ -198,6 +202,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
           },
           onError,
         );
+  h2?.on('session', () => {
+    counters.http2Sessions++;
+  });
   const servers: InnerServers = { http1: inner, http2: h2, handshakeMs: timeouts.headersMs };
   const router = new ConnectionRouter({ gate, classify, record, certificates, inner: servers, pacer, dialer, pinning, bypass, counters, aiAddresses, onError });
 
@@ -404,6 +411,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
       blocked: counters.blocked,
       requests: counters.requests,
       failed: counters.failed,
+      paused: counters.paused,
+      http2Sessions: counters.http2Sessions,
       pinnedHosts: [...new Set(pinning.list().map((p) => p.host))],
       pinnedClients: pinning.list(),
       bypass: bypass.summary(),

@@ -49,6 +49,8 @@ const CLIENT_WINDOW_BYTES = 256 * 1024;
 export interface ExchangeCounters {
   requests: number;
   failed: number;
+  /** Times an upstream response was paused because its client fell a window behind (flow control). */
+  paused: number;
 }
 
 /** What every exchange shares: built once per engine. */
@@ -623,6 +625,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     if (!this.res.write(out) && this.res.writableLength >= CLIENT_WINDOW_BYTES) {
       controller.pause();
+      this.ctx.counters.paused++;
       this.res.once('drain', onResDrain);
     }
   }

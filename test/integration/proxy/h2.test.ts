@@ -10,7 +10,7 @@ import { curl } from '../../support/curl.js';
 import { h2Answer, h2Request, h2Through } from '../../support/h2-client.js';
 import { launchChromium } from '../../support/chromium.js';
 import { startGatewayWorld, type GatewayWorld } from '../core/world.js';
-import { startWorld, type ProxyWorld } from './harness.js';
+import { startWorld, until, type ProxyWorld } from './harness.js';
 
 const CHAT = { ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json', authorization: 'Bearer sk-test' };
 
@@ -135,6 +135,34 @@ describe('HTTP/2 from the client', () => {
         .join('');
       expect(text).toContain('abcdefghij'.repeat(50_000));
       expect(answer.body.toString()).toContain('data: [DONE]');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('a client that stops reading pauses upstream (flow control), and gets every byte once it reads again', async () => {
+    world.provider.knobs.text = 'klmnopqrst'.repeat(100_000);
+    world.provider.knobs.chunks = 200;
+    const paused = world.engine.stats().paused;
+    const session = await h2Through(world.engine.url, 'api.openai.com', world.ca.caPem, { settings: { initialWindowSize: 4096 } });
+    try {
+      const stream = session.request(CHAT);
+      stream.end(chat('a long answer, read later', true));
+      // Nothing is read: the client's 4 KiB window closes, the stream's buffer fills, the engine pauses upstream.
+      stream.pause();
+      // Listening does not resume a stream paused explicitly: nothing is read until resume().
+      const reading = h2Answer(stream);
+      await until(() => world.engine.stats().paused > paused, 'the engine to pause upstream for this client');
+      stream.resume();
+      const answer = await reading;
+      expect(answer.status).toBe(200);
+      const text = answer.body
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('data: {'))
+        .map((l) => (JSON.parse(l.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? '')
+        .join('');
+      expect(text).toContain('klmnopqrst'.repeat(100_000));
     } finally {
       session.close();
     }
