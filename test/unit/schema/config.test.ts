@@ -30,6 +30,13 @@ describe('the agent config', () => {
     expect(c).toMatchObject({ home: '~/.outpost', policyFile: null, proxy: { port: 8787, maxBodyBytes: 32 * 1024 * 1024, decompression: { maxBytes: 256 * 1024 * 1024, maxRatio: 100 } }, ca: { mode: 'standalone', nameConstraints: true } });
   });
 
+  it('offers HTTP/2 to clients and, by default, HTTP/1.1 only to providers (issue 18: the faster upstream in the bench)', () => {
+    const c = agentConfig.parse({});
+    expect(c.proxy.http2).toBe(true);
+    expect(c.upstream.http2).toBe(false);
+    expect(agentConfig.parse({ proxy: { http2: false }, upstream: { http2: true } })).toMatchObject({ proxy: { http2: false }, upstream: { http2: true } });
+  });
+
   it('bounds decoding compressed responses, and names a bound that makes no sense', () => {
     expect(agentConfig.parse({ proxy: { decompression: { maxRatio: 20 } } }).proxy.decompression).toEqual({ maxBytes: 256 * 1024 * 1024, maxRatio: 20 });
     const r = agentConfig.safeParse({ proxy: { decompression: { maxRatio: 1 } } });
