@@ -93,7 +93,8 @@ export function createH2Server(timeouts: H2Timeouts, onRequest: H2RequestHandler
 /** A stream whose request does not arrive whole in time is cancelled (HTTP/1.1's `requestTimeout`). */
 function boundRequestTime(req: H2Request, ms: number): void {
   const stream = req.stream;
-  if (stream.readableEnded) return;
+  // A request whose HEADERS ended the stream has arrived whole already: no timer.
+  if (stream.endAfterHeaders || stream.readableEnded) return;
   const timer = setTimeout(() => {
     if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
   }, ms);

@@ -6,6 +6,7 @@
  * closed connection), send nothing (or a bounded number of requests) upstream, and leave the engine
  * serving the next client.
  */
+import http2 from 'node:http2';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -161,11 +162,11 @@ async function refusedStream(c: RawH2, id: number): Promise<void> {
   if (f?.type === FRAME.HEADERS) expect(f.payload.includes(Buffer.from('200'))).toBe(false);
 }
 
-describe('a client that offers h2 and stalls its handshake', () => {
+describe('slow h2 clients', () => {
   let world: ProxyWorld;
   beforeAll(async () => {
     // Short enough to watch the stall being cut off within a test.
-    world = await startWorld({ engine: { timeouts: { headersMs: 400, checkIntervalMs: 100 } } });
+    world = await startWorld({ engine: { timeouts: { headersMs: 400, requestMs: 600, checkIntervalMs: 100 } } });
   });
   afterAll(async () => {
     await world.close();
@@ -194,5 +195,20 @@ describe('a client that offers h2 and stalls its handshake', () => {
     // The engine answers the hello, then waits for a Finished that never comes, until the timeout.
     await new Promise((resolve) => socket.once('close', resolve));
     expect(written.length).toBeGreaterThan(0);
+  });
+
+  it('a stream whose request body never ends is cancelled after the request time; the connection stays', async () => {
+    const session = await h2Through(world.engine.url, HOST, world.ca.caPem);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json' });
+      stream.write('{"model":"gpt-4o-mini","mess');
+      stream.on('error', () => {});
+      await new Promise((resolve) => stream.once('close', resolve));
+      expect(stream.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+      expect(world.provider.requests).toHaveLength(0);
+      expect((await h2Request(session, { ':method': 'GET', ':path': '/v1/models' })).status).toBe(200);
+    } finally {
+      session.close();
+    }
   });
 });
