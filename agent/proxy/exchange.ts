@@ -774,7 +774,7 @@ function hasField(headers: object): boolean {
  * (client-streaming and bidirectional calls), so reading it whole first would wait forever; no
  * adapter reads protobuf anyway. Hot path: one header test.
  */
-function streamsRequest(contentType: string | undefined): boolean {
+export function streamsRequest(contentType: string | undefined): boolean {
   return contentType !== undefined && (contentType.startsWith('application/grpc') || contentType.startsWith('application/connect+'));
 }
 

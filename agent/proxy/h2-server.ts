@@ -19,7 +19,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import type { ExchangeTarget } from './exchange.js';
+import { streamsRequest, type ExchangeTarget } from './exchange.js';
 import { H2Request, H2Response } from './h2-messages.js';
 import { TARGET, type InterceptedSocket } from './intercept.js';
 
@@ -90,11 +90,15 @@ export function createH2Server(timeouts: H2Timeouts, onRequest: H2RequestHandler
   return server;
 }
 
-/** A stream whose request does not arrive whole in time is cancelled (HTTP/1.1's `requestTimeout`). */
+/**
+ * A stream whose request does not arrive whole in time is cancelled (HTTP/1.1's `requestTimeout`):
+ * the exchange holds a request body until it ends. Not a streamed one (gRPC, Connect): it goes
+ * upstream as it arrives, and a bidirectional call keeps its request open as long as it lasts.
+ */
 function boundRequestTime(req: H2Request, ms: number): void {
   const stream = req.stream;
   // A request whose HEADERS ended the stream has arrived whole already: no timer.
-  if (stream.endAfterHeaders || stream.readableEnded) return;
+  if (stream.endAfterHeaders || stream.readableEnded || streamsRequest(req.headers['content-type'])) return;
   const timer = setTimeout(() => {
     if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
   }, ms);

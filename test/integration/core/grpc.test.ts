@@ -6,10 +6,12 @@
  * (RPC from the path, grpc-status from the trailers, sizes, latency); protobuf is never rewritten
  * (a secret inside a message is not seen by guardrails: nothing reads protobuf); host policy applies.
  */
+import http2 from 'node:http2';
 import grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../shared/schema/audit.js';
 import { echoClient, startFakeGrpc, unary, type EchoClient, type FakeGrpc, type SayReply } from '../../support/fake-grpc.js';
+import { h2Through } from '../../support/h2-client.js';
 import { createTestCa, type TestCa } from '../../support/test-ca.js';
 import { HOSTS, startGatewayWorld, until, type GatewayWorld } from './world.js';
 
@@ -28,7 +30,8 @@ describe('gRPC through the agent', () => {
       { interception: { hosts: [...HOSTS, HOST], blockedHosts: [BLOCKED] }, guardrails: [{ id: 'secrets', type: 'secrets', action: 'block' }] },
       {},
       // `upstream.http2` left at its default (off): gRPC calls are offered h2 anyway.
-      { resolve: { [HOST]: service.address, [BLOCKED]: service.address }, upstreamCaFile: upstreamCa.caFile },
+      // A short request time: a bidirectional call must outlive it (its request stays open by design).
+      { resolve: { [HOST]: service.address, [BLOCKED]: service.address }, upstreamCaFile: upstreamCa.caFile, engine: { timeouts: { headersMs: 500, requestMs: 600 } } },
     );
     client = echoClient(HOST, w.caPem, w.proxyUrl);
   });
@@ -107,6 +110,32 @@ describe('gRPC through the agent', () => {
     ]);
     await until(() => calls().length === 1, 'the audit record');
     expect(calls()[0]).toMatchObject({ endpoint: 'outpost.test.Echo/Chat', error: null });
+  });
+
+  it('a bidirectional call outlives the request time that bounds an ordinary request body', async () => {
+    const call = client.Chat();
+    const next = (): Promise<SayReply> => new Promise((resolve) => call.once('data', resolve));
+    const first = next();
+    call.write({ text: 'before' });
+    expect((await first).text).toBe('re: before');
+    // An ordinary request whose body never ends, opened now, is cancelled once the request time has
+    // passed: by then the call has been open longer than that.
+    const session = await h2Through(w.proxyUrl, 'api.openai.com', w.caPem);
+    try {
+      const stalled = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json' });
+      stalled.on('error', () => {});
+      stalled.write('{');
+      await new Promise((resolve) => stalled.once('close', resolve));
+      expect(stalled.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      session.close();
+    }
+    const second = next();
+    call.write({ text: 'after' });
+    expect((await second).text).toBe('re: after');
+    const status = new Promise<grpc.StatusObject>((resolve) => call.once('status', resolve));
+    call.end();
+    expect((await status).code).toBe(grpc.status.OK);
   });
 
   it('an error status reaches the client with its details and trailers, and the record names the status', async () => {
