@@ -225,9 +225,50 @@ describe('HTTP/2 from the client', () => {
 describe('HTTP/2 through the real gate', () => {
   let w: GatewayWorld;
   beforeAll(async () => {
-    w = await startGatewayWorld({ guardrails: [{ id: 'secrets', type: 'secrets', action: 'block' }] });
+    w = await startGatewayWorld(
+      {
+        guardrails: [{ id: 'secrets', type: 'secrets', action: 'block' }],
+        virtualKeys: [
+          { id: 'vk-eng', key: 'ovk-eng-4f9c2a7e1b', owner: 'team:engineering', providerKeys: { openai: 'keychain:openai-eng' } },
+          { id: 'vk-broke', key: 'ovk-broke-00000000', owner: 'user:bob@acme.example', budget: { limitUsd: 0.0001, period: '1d' }, providerKeys: { anthropic: 'keychain:anthropic-eng' } },
+        ],
+      },
+      { 'keychain:openai-eng': 'sk-real-openai-key', 'keychain:anthropic-eng': 'sk-ant-real-key' },
+    );
+  });
+  beforeEach(() => {
+    w.world.provider.reset();
+    w.audit.length = 0;
   });
   afterAll(async () => w?.close());
+
+  it('swaps a virtual key for the real one over h2: the provider sees only the real key', async () => {
+    const session = await h2Through(w.proxyUrl, 'api.openai.com', w.caPem);
+    try {
+      const res = await h2Request(session, { ...CHAT, authorization: 'Bearer ovk-eng-4f9c2a7e1b' }, chat('hello with a virtual key'));
+      expect(res.status).toBe(200);
+      expect(w.world.provider.requests.at(-1)?.headers.authorization).toBe('Bearer sk-real-openai-key');
+      expect(w.audit.at(-1)).toMatchObject({ decision: 'allow', principal: 'vk:vk-eng' });
+    } finally {
+      session.close();
+    }
+  });
+
+  it("answers an exhausted budget 402 in the provider's shape over h2; nothing reaches the provider", async () => {
+    const session = await h2Through(w.proxyUrl, 'api.anthropic.com', w.caPem);
+    try {
+      const res = await h2Request(
+        session,
+        { ':method': 'POST', ':path': '/v1/messages', 'content-type': 'application/json', 'x-api-key': 'ovk-broke-00000000', 'anthropic-version': '2023-06-01' },
+        JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] }),
+      );
+      expect(res.status).toBe(402);
+      expect((JSON.parse(res.body.toString()) as { error: { type: string } }).error.type).toBe('billing_error');
+      expect(w.world.provider.requests).toHaveLength(0);
+    } finally {
+      session.close();
+    }
+  });
 
   it("refuses a secret over h2 in the provider's shape, records it, and lets a clean prompt through on the same connection", async () => {
     const session = await h2Through(w.proxyUrl, 'api.openai.com', w.caPem);
