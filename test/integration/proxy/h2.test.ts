@@ -254,6 +254,20 @@ describe('HTTP/2 through the real gate', () => {
     }
   });
 
+  it('decodes a compressed answer for the tap over h2: the client gets it decoded, the record has the usage', async () => {
+    w.world.provider.knobs.compress = 'gzip';
+    const session = await h2Through(w.proxyUrl, 'api.openai.com', w.caPem);
+    try {
+      const res = await h2Request(session, { ...CHAT, authorization: 'Bearer ovk-eng-4f9c2a7e1b' }, chat('compressed, please'));
+      expect(res.status).toBe(200);
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect((JSON.parse(res.body.toString()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toContain('compressed, please');
+      expect(w.audit.at(-1)?.outputTokens).toBeGreaterThan(0);
+    } finally {
+      session.close();
+    }
+  });
+
   it("answers an exhausted budget 402 in the provider's shape over h2; nothing reaches the provider", async () => {
     const session = await h2Through(w.proxyUrl, 'api.anthropic.com', w.caPem);
     try {
