@@ -178,7 +178,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         coverage,
         retrust: { pending: [...ca.pendingTrust()], command: retrustCommand },
       },
-      engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts], pinnedClients: [...s.pinnedClients], bypass: s.bypass, doors: s.doors },
+      engine: { connections: s.connections, intercepted: s.intercepted, tunnelled: s.tunnelled, blocked: s.blocked, pinnedHosts: [...s.pinnedHosts], pinnedClients: [...s.pinnedClients], bypass: s.bypass, doors: s.doors, http2Sessions: s.http2Sessions },
       transparent: { port: proxy.transparentPort, originalDestination: proxy.transparentPort === null ? null : originalDestinationUnavailable() },
       audit,
       unread: gate.unread(),

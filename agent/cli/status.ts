@@ -14,7 +14,7 @@ function lines(s: AgentStatus): string {
     `CA       ${s.ca.mode}, ${s.ca.caFile}, key in ${s.ca.keyStore}${s.ca.weakKeyStore ? ' (weaker than the OS keychain)' : ''}${s.ca.notAfter ? `, valid until ${s.ca.notAfter}` : ''}`,
     `         ${s.ca.permittedDns === null ? 'not name-constrained' : `constrained to ${s.ca.permittedDns.join(', ')}`}`,
     `doors    proxy ${s.engine.doors.proxy} connections${s.transparent.port === null ? ', transparent off' : `, transparent (127.0.0.1:${s.transparent.port}) ${s.engine.doors.transparent}`}`,
-    `traffic  ${s.engine.intercepted} intercepted, ${s.engine.tunnelled} tunnelled, ${s.engine.blocked} blocked, ${s.engine.connections} open connections`,
+    `traffic  ${s.engine.intercepted} intercepted${s.engine.http2Sessions ? ` (${s.engine.http2Sessions} over HTTP/2)` : ''}, ${s.engine.tunnelled} tunnelled, ${s.engine.blocked} blocked, ${s.engine.connections} open connections`,
     `audit    ${s.audit.records ?? '?'} records${s.audit.degraded ? `, DEGRADED: ${s.audit.reason ?? ''}` : ''}${s.audit.pendingInMemory > 0 ? `, ${s.audit.pendingInMemory} waiting in memory` : ''}`,
   ];
   if (s.gate.last !== null) out.push(`gate     ${s.gate.failures} internal failures, the last at ${s.gate.last.at} (${s.gate.last.stage}, failed ${s.gate.last.failMode}): ${s.gate.last.message}`);

@@ -116,6 +116,8 @@ export const agentStatus = z.object({
     bypass: bypassSummary,
     /** Connections accepted by each front door since start (every audit record names its door too). */
     doors: z.object({ proxy: z.number().int(), transparent: z.number().int() }),
+    /** Intercepted connections whose client chose HTTP/2, since start (issue 18; absent from older agents). */
+    http2Sessions: z.number().int().optional(),
   }),
   /** The transparent front door (issue 15). */
   transparent: z.object({

@@ -76,5 +76,12 @@ describe('a gRPC client under outpost run', () => {
     t.agent.store.audit.flushNow();
     const records = t.agent.store.audit.recordsAfter(0).filter((r) => r.host === HOST);
     expect(records.map((r) => r.endpoint)).toEqual(['outpost.test.Echo/Say']);
+    // Status counts the connection that chose HTTP/2 (gRPC speaks nothing else).
+    expect(t.agent.status().engine.http2Sessions).toBe(1);
+  });
+
+  it('outpost status says how many intercepted connections chose HTTP/2', async () => {
+    const status = await runOutpost(['status'], cleanEnv({ OUTPOST_HOME: t.home }));
+    expect(status.stdout).toMatch(/\d+ intercepted \(1 over HTTP\/2\)/);
   });
 });
