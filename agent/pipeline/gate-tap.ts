@@ -6,7 +6,9 @@
  * the side. Rewrite (the agent added `stream_options.include_usage`, or an output guardrail may
  * redact or block): events are re-emitted one by one; unchanged ones byte for byte, the injected
  * usage chunk dropped, text deltas redacted across chunk boundaries by a `StreamGuard`, and a
- * blocking finding ends the stream with a final error event in the provider's shape.
+ * blocking finding ends the stream with a final error event in the provider's shape. While the guard
+ * holds text back, the events carrying it are held whole rather than split, so an event no rule
+ * changes still goes on as the provider's own bytes (test/integration/core/byte-identical.test.ts).
  *
  * Hot path: `chunk` runs for every chunk of every governed response.
  */
@@ -69,7 +71,16 @@ class GateTap implements ResponseTap {
   private output = '';
   private outputChars = 0;
   private ttfb: number | null = null;
-  private lastText: SseEvent | null = null;
+  /**
+   * Text events the guard has not released whole yet, oldest first, each with where its text starts
+   * in the stream's text. Events are held, not split: one whose text is released unredacted goes on
+   * as its original bytes, so a stream no rule changes reaches the client byte for byte.
+   */
+  private held: Array<{ readonly ev: SseEvent; readonly text: string; readonly start: number }> = [];
+  /** Characters of text pushed into the guard, released by it, and sent to the client. */
+  private textIn = 0;
+  private releasedTo = 0;
+  private emittedTo = 0;
   private blocked = false;
   private redactedOutput = false;
   private done = false;
@@ -235,14 +246,13 @@ class GateTap implements ResponseTap {
         continue;
       }
       this.seen(info.text);
-      this.lastText = ev;
+      this.held.push({ ev, text: info.text, start: this.textIn });
+      this.textIn += info.text.length;
       const step = this.guard.push(info.text);
       if (step.blockedBy !== null) return Buffer.from(out + this.stop(step.blockedBy));
-      if (step.release === info.text) out += ev.raw;
-      else {
-        unchanged = false;
-        if (step.release.length > 0) out += this.reader.withText(ev, step.release);
-      }
+      const released = this.releaseHeld(step.release);
+      if (released !== ev.raw) unchanged = false;
+      out += released;
     }
     // An event-aligned chunk that nothing changed goes on as the very buffer received.
     if (unchanged && out.length === data.length && out === data.toString('utf8')) return data;
@@ -254,8 +264,50 @@ class GateTap implements ResponseTap {
     if (guard === null) return '';
     const step = guard.flush();
     if (step.blockedBy !== null) return this.stop(step.blockedBy);
-    if (step.release.length === 0 || this.lastText === null) return '';
-    return this.reader.withText(this.lastText, step.release);
+    return this.releaseHeld(step.release);
+  }
+
+  /**
+   * Turns what the guard released into events: every held event whose text is now wholly released
+   * unredacted goes on as its own bytes; a redacted release goes on as one event carrying the text
+   * not sent yet (an event partly sent that way later carries only its rest).
+   */
+  private releaseHeld(release: string): string {
+    const from = this.releasedTo;
+    const to = this.textIn - (this.guard?.heldChars ?? 0);
+    this.releasedTo = to;
+    const held = this.held;
+    let out = '';
+    if (release === this.heldText(from, to)) {
+      while (held.length > 0 && (held[0] as (typeof held)[number]).start + (held[0] as (typeof held)[number]).text.length <= to) {
+        const h = held.shift() as (typeof held)[number];
+        out += h.start >= this.emittedTo ? h.ev.raw : this.reader.withText(h.ev, h.text.slice(this.emittedTo - h.start));
+        this.emittedTo = h.start + h.text.length;
+      }
+      return out;
+    }
+    const text = this.heldText(this.emittedTo, from) + release;
+    let carrier = held[0]?.ev ?? null;
+    while (held.length > 0 && (held[0] as (typeof held)[number]).start < to) {
+      const h = held[0] as (typeof held)[number];
+      carrier = h.ev;
+      if (h.start + h.text.length > to) break;
+      held.shift();
+    }
+    this.emittedTo = to;
+    return carrier === null || text.length === 0 ? '' : this.reader.withText(carrier, text);
+  }
+
+  /** The held events' text between two stream offsets. */
+  private heldText(from: number, to: number): string {
+    let text = '';
+    for (const h of this.held) {
+      const end = h.start + h.text.length;
+      if (end <= from) continue;
+      if (h.start >= to) break;
+      text += h.text.slice(Math.max(0, from - h.start), Math.min(h.text.length, to - h.start));
+    }
+    return text;
   }
 
   private stop(rule: CompiledGuardrail): string {

@@ -41,6 +41,11 @@ export class StreamGuard {
     return [...this.fired.values()];
   }
 
+  /** Characters pushed but not released yet (the caller maps releases back onto its events). */
+  get heldChars(): number {
+    return this.pending.length;
+  }
+
   /** Adds a text delta. */
   push(text: string): GuardStep {
     this.pending += text;
