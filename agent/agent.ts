@@ -12,6 +12,7 @@ import { describeCertificate } from './ca/root-authority.js';
 import { startControlServer, type ControlServer } from './control/server.js';
 import { AgentMetrics } from './control/metrics.js';
 import { ensureControlToken } from './control/token.js';
+import { readActivity } from './control/activity.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './control/runtime.js';
 import { originalDestinationUnavailable } from './system/original-dst.js';
 import { releaseRedirect } from './system/transparent-redirect.js';
@@ -21,6 +22,7 @@ import { initialPolicy, keep, watchPolicyFile, type PolicyInForce } from './poli
 import { startProxy, type ProxyEngine } from './proxy/engine.js';
 import { createSecretResolver } from './secrets/resolve.js';
 import { openAgentStore, type AgentStore } from './store/agent-store.js';
+import { openDatabase, type Db } from './store/database.js';
 import { loadIdentity, type Identity } from './system/identity.js';
 import { startSystemProxyUpkeep } from './system/proxy/upkeep.js';
 import { AGENT_VERSION } from './version.js';
@@ -200,6 +202,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   bundleTimer.unref();
 
   const token = await ensureControlToken(config.home);
+  // A read-only connection for the tray's activity list (WAL: it never blocks the audit writer).
+  let activityDb: Db | null = null;
   const control = await startControlServer(config.control.host, config.control.port, token, {
     // A pending re-trust is re-checked on each status read, so it clears once the user ran the command.
     status: async () => {
@@ -207,6 +211,10 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       return status();
     },
     metrics: () => metrics.text(),
+    activity: (query) => {
+      activityDb ??= openDatabase(store.file, { readOnly: true });
+      return readActivity(activityDb, query);
+    },
     rotateCa: async () => {
       await ca.rotate();
       log.info({}, 'CA rotated');
@@ -249,6 +257,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         await systemProxy.stop();
         await proxy.close();
         await control.close();
+        activityDb?.close();
         await store.close();
         await removeRuntimeInfo(config.home);
         log.info({}, 'agent stopped');

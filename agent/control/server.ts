@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AgentStatus, CaRotation } from '../../shared/schema/control.js';
+import { activityQuery, type ActivityPage, type ActivityQuery, type AgentStatus, type CaRotation } from '../../shared/schema/control.js';
 import { authorized } from './token.js';
 
 /** What the control API reads from the running agent. */
@@ -12,6 +12,8 @@ export interface ControlSources {
   status(): AgentStatus | Promise<AgentStatus>;
   /** `outpost ca rotate` against the running agent: it switches keys with traffic flowing (absent: no route). */
   rotateCa?(): Promise<CaRotation>;
+  /** `GET /v1/activity`: a page of the latest requests from the audit store (absent: no route). */
+  activity?(query: ActivityQuery): ActivityPage;
   /** Prometheus text exposition (`GET /metrics`). */
   metrics(): Promise<string>;
 }
@@ -40,7 +42,17 @@ export async function startControlServer(host: string, port: number, token: stri
       res.end(text);
     },
   };
-  const { rotateCa } = sources;
+  const { rotateCa, activity } = sources;
+  if (activity)
+    routes['GET /v1/activity'] = (req, res) => {
+      const params = new URL(req.url ?? '/', 'http://control').searchParams;
+      const query = activityQuery.safeParse(Object.fromEntries(params));
+      if (!query.success) {
+        const issue = query.error.issues[0];
+        return json(res, 400, { error: { code: 'invalid_request', message: `${issue?.path.join('.') || 'query'}: ${issue?.message ?? 'invalid'}` } });
+      }
+      json(res, 200, activity(query.data));
+    };
   if (rotateCa) routes['POST /v1/ca/rotate'] = async (_req, res) => json(res, 200, await rotateCa());
   const server = http.createServer((req, res) => {
     const route = routes[`${req.method ?? ''} ${(req.url ?? '').split('?')[0] ?? ''}`];

@@ -193,3 +193,34 @@ export const doctorReport = z.object({
   checks: z.array(doctorCheck),
 });
 export type DoctorReport = z.infer<typeof doctorReport>;
+
+/** `GET /v1/activity?limit=&before=`: newest first; `before` is the `seq` of the last item of the previous page. */
+export const activityQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().positive().optional(),
+});
+export type ActivityQuery = z.infer<typeof activityQuery>;
+
+/** One request as the tray shows it: never a prompt, an output or a credential. */
+export const activityItem = z.object({
+  seq: z.number().int().positive(),
+  time: z.string(),
+  app: z.string().nullable(),
+  host: z.string(),
+  provider: z.string().nullable(),
+  model: z.string().nullable(),
+  decision: z.enum(['allow', 'redact', 'warn', 'block', 'error']),
+  /** The rules that fired, each with its explanation in words (what kind of thing, never the thing). */
+  rules: z.array(z.object({ id: z.string(), action: z.string(), explanation: z.string() })),
+  /** What the person can do next, in plain words; null for a plain allow. */
+  advice: z.string().nullable(),
+  inputTokens: z.number().int().nullable(),
+  outputTokens: z.number().int().nullable(),
+  costUsd: z.number().nullable(),
+  latencyMs: z.number().nullable(),
+});
+export type ActivityItem = z.infer<typeof activityItem>;
+
+/** A page of activity; `nextBefore` fetches the next (older) page, null at the end. */
+export const activityPage = z.object({ items: z.array(activityItem), nextBefore: z.number().int().positive().nullable() });
+export type ActivityPage = z.infer<typeof activityPage>;
