@@ -13,6 +13,7 @@ import { startControlServer, type ControlServer } from './control/server.js';
 import { AgentMetrics } from './control/metrics.js';
 import { ensureControlToken } from './control/token.js';
 import { readActivity } from './control/activity.js';
+import { readBudgets } from './control/budgets.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './control/runtime.js';
 import { originalDestinationUnavailable } from './system/original-dst.js';
 import { releaseRedirect } from './system/transparent-redirect.js';
@@ -211,6 +212,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       return status();
     },
     metrics: () => metrics.text(),
+    budgets: () => readBudgets(gate.governor, Date.now()),
     activity: (query) => {
       activityDb ??= openDatabase(store.file, { readOnly: true });
       return readActivity(activityDb, query);

@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { activityQuery, type ActivityPage, type ActivityQuery, type AgentStatus, type CaRotation } from '../../shared/schema/control.js';
+import { activityQuery, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation } from '../../shared/schema/control.js';
 import { authorized } from './token.js';
 
 /** What the control API reads from the running agent. */
@@ -14,6 +14,8 @@ export interface ControlSources {
   rotateCa?(): Promise<CaRotation>;
   /** `GET /v1/activity`: a page of the latest requests from the audit store (absent: no route). */
   activity?(query: ActivityQuery): ActivityPage;
+  /** `GET /v1/budgets`: this user's budgets and the virtual keys they may pick (absent: no route). */
+  budgets?(): BudgetsView;
   /** Prometheus text exposition (`GET /metrics`). */
   metrics(): Promise<string>;
 }
@@ -42,7 +44,8 @@ export async function startControlServer(host: string, port: number, token: stri
       res.end(text);
     },
   };
-  const { rotateCa, activity } = sources;
+  const { rotateCa, activity, budgets } = sources;
+  if (budgets) routes['GET /v1/budgets'] = (_req, res) => json(res, 200, budgets());
   if (activity)
     routes['GET /v1/activity'] = (req, res) => {
       const params = new URL(req.url ?? '/', 'http://control').searchParams;

@@ -224,3 +224,34 @@ export type ActivityItem = z.infer<typeof activityItem>;
 /** A page of activity; `nextBefore` fetches the next (older) page, null at the end. */
 export const activityPage = z.object({ items: z.array(activityItem), nextBefore: z.number().int().positive().nullable() });
 export type ActivityPage = z.infer<typeof activityPage>;
+
+/** One budget window as the tray shows it. */
+export const budgetView = z.object({
+  /** The policy budget's id, `vk:ID` for a key's own budget, `default:PRINCIPAL`. */
+  id: z.string(),
+  /** Whom it applies to: `org`, `team:X`, `user:X`, `vk:X`. */
+  scope: z.string(),
+  period: z.string(),
+  limitUsd: z.number().nonnegative(),
+  spentUsd: z.number().nonnegative(),
+  /** Spend promised to requests still running. */
+  reservedUsd: z.number().nonnegative(),
+  /** When this window ends and the budget starts again (ISO 8601). */
+  resetsAt: z.string(),
+});
+export type BudgetView = z.infer<typeof budgetView>;
+
+/** `GET /v1/budgets`: what this user may spend, per principal they act as. */
+export const budgetsView = z.object({
+  principals: z.array(
+    z.object({
+      /** `user:NAME` (requests without a virtual key) or `vk:ID`. */
+      id: z.string(),
+      kind: z.enum(['user', 'virtual-key']),
+      budgets: z.array(budgetView),
+    }),
+  ),
+  /** The virtual keys this user may pick (owned by them, their device, one of their teams or the org). */
+  virtualKeys: z.array(z.object({ id: z.string(), owner: z.string(), revoked: z.boolean() })),
+});
+export type BudgetsView = z.infer<typeof budgetsView>;
