@@ -14,6 +14,7 @@ import { AgentMetrics } from './control/metrics.js';
 import { ensureControlToken } from './control/token.js';
 import { readActivity } from './control/activity.js';
 import { readBudgets } from './control/budgets.js';
+import { ControlEvents } from './control/events.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './control/runtime.js';
 import { originalDestinationUnavailable } from './system/original-dst.js';
 import { releaseRedirect } from './system/transparent-redirect.js';
@@ -77,10 +78,13 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       log.warn({ host: entry.host, err: (err as Error).message }, 'cannot remember a pinned host');
     }
   };
+  // Declared before the gate that feeds it; made once the status it reports can be computed.
+  let controlEvents: ControlEvents | null = null;
   const sink = {
     record(entry: AuditEntry): void {
       store.audit.record(entry);
       metrics.observe(entry);
+      controlEvents?.recorded(entry);
       // A client that pins certificates is remembered across runs, for status and the administrator.
       if (entry.kind === 'connect' && entry.rules[0]?.kind === 'pinned-client') rememberPinned(entry);
     },
@@ -202,6 +206,14 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   }, 24 * 60 * 60 * 1000);
   bundleTimer.unref();
 
+  controlEvents = new ControlEvents(
+    () => {
+      const degraded = status().degraded;
+      return { type: 'status', state: degraded.length > 0 ? 'degraded' : 'protected', degraded };
+    },
+    () => gate.governor,
+  );
+  const events = controlEvents;
   const token = await ensureControlToken(config.home);
   // A read-only connection for the tray's activity list (WAL: it never blocks the audit writer).
   let activityDb: Db | null = null;
@@ -213,6 +225,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     },
     metrics: () => metrics.text(),
     budgets: () => readBudgets(gate.governor, Date.now()),
+    events,
     activity: (query) => {
       activityDb ??= openDatabase(store.file, { readOnly: true });
       return readActivity(activityDb, query);
@@ -224,6 +237,10 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       return { caFile: ca.caFile, fingerprint256: now ? describeCertificate(now.pem).fingerprint256 : '', pending: [...ca.pendingTrust()], command: ca.retrustCommand() };
     },
   });
+  // (After the control API exists: the status names its address.) Status changes reach the tray at once for the audit store's health, within a few seconds otherwise.
+  const unsubscribeHealth = store.audit.onHealth(() => events.checkStatus());
+  const statusTimer = setInterval(() => events.checkStatus(), 3000);
+  statusTimer.unref();
   const systemProxy = await startSystemProxyUpkeep({ home: config.home, pacUrl: `${proxy.url}/proxy.pac`, watchdogSeconds: config.systemProxy.watchdogSeconds, log });
   await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile, transparentPort: proxy.transparentPort });
   log.info({ proxy: proxy.url, control: control.url, policy: inForce.policy.name }, 'agent started');
@@ -258,6 +275,9 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         if (proxy.transparentPort !== null) await releaseRedirect(proxy.transparentPort);
         await systemProxy.stop();
         await proxy.close();
+        clearInterval(statusTimer);
+        unsubscribeHealth();
+        events.closeAll();
         await control.close();
         activityDb?.close();
         await store.close();

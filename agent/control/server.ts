@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { activityQuery, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation } from '../../shared/schema/control.js';
 import { authorized } from './token.js';
+import type { ControlEvents } from './events.js';
 
 /** What the control API reads from the running agent. */
 export interface ControlSources {
@@ -16,6 +17,8 @@ export interface ControlSources {
   activity?(query: ActivityQuery): ActivityPage;
   /** `GET /v1/budgets`: this user's budgets and the virtual keys they may pick (absent: no route). */
   budgets?(): BudgetsView;
+  /** `GET /v1/events`: server-sent events (absent: no route). */
+  events?: ControlEvents;
   /** Prometheus text exposition (`GET /metrics`). */
   metrics(): Promise<string>;
 }
@@ -44,7 +47,8 @@ export async function startControlServer(host: string, port: number, token: stri
       res.end(text);
     },
   };
-  const { rotateCa, activity, budgets } = sources;
+  const { rotateCa, activity, budgets, events } = sources;
+  if (events) routes['GET /v1/events'] = (req, res) => events.open(req, res);
   if (budgets) routes['GET /v1/budgets'] = (_req, res) => json(res, 200, budgets());
   if (activity)
     routes['GET /v1/activity'] = (req, res) => {

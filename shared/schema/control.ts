@@ -255,3 +255,28 @@ export const budgetsView = z.object({
   virtualKeys: z.array(z.object({ id: z.string(), owner: z.string(), revoked: z.boolean() })),
 });
 export type BudgetsView = z.infer<typeof budgetsView>;
+
+/**
+ * `GET /v1/events` (server-sent events): `event: <type>` with one of these as `data`. `status` comes
+ * first on connect and on every change; `decision` for each request that was not a plain allow;
+ * `budget` when a budget's spend crosses 80% or 100% of its limit in the current window.
+ */
+export const controlEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('status'),
+    state: z.enum(['protected', 'degraded']),
+    degraded: z.array(z.string()),
+  }),
+  z.object({ type: z.literal('decision'), item: activityItem.omit({ seq: true }) }),
+  z.object({
+    type: z.literal('budget'),
+    budgetId: z.string(),
+    scope: z.string(),
+    /** 80 or 100. */
+    threshold: z.number().int(),
+    spentUsd: z.number(),
+    limitUsd: z.number(),
+    resetsAt: z.string(),
+  }),
+]);
+export type ControlEvent = z.infer<typeof controlEvent>;
