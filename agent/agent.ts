@@ -15,6 +15,9 @@ import { ensureControlToken } from './control/token.js';
 import { readActivity } from './control/activity.js';
 import { readBudgets } from './control/budgets.js';
 import { ControlEvents } from './control/events.js';
+import { exportDiagnostics } from './control/diagnostics.js';
+import { doctorContext } from './system/doctor/context.js';
+import { runDoctor } from './system/doctor/checks.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './control/runtime.js';
 import { originalDestinationUnavailable } from './system/original-dst.js';
 import { releaseRedirect } from './system/transparent-redirect.js';
@@ -29,7 +32,7 @@ import { loadIdentity, type Identity } from './system/identity.js';
 import { startSystemProxyUpkeep } from './system/proxy/upkeep.js';
 import { AGENT_VERSION } from './version.js';
 import type { AuditEntry } from '../shared/schema/audit.js';
-import type { AgentStatus } from '../shared/schema/control.js';
+import type { AgentStatus, DoctorReport } from '../shared/schema/control.js';
 import type { Policy } from '../shared/schema/policy.js';
 
 /** A running agent. */
@@ -217,6 +220,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   const token = await ensureControlToken(config.home);
   // A read-only connection for the tray's activity list (WAL: it never blocks the audit writer).
   let activityDb: Db | null = null;
+  // `outpost doctor`'s checks against this agent: its own status and keychain, nothing opened twice.
+  const diagnose = (): Promise<DoctorReport> => runDoctor(doctorContext(config, { agent: async () => ({ status: status() }), keychain: async () => ca.keychain }));
   const control = await startControlServer(config.control.host, config.control.port, token, {
     // A pending re-trust is re-checked on each status read, so it clears once the user ran the command.
     status: async () => {
@@ -225,6 +230,12 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     },
     metrics: () => metrics.text(),
     budgets: () => readBudgets(gate.governor, Date.now()),
+    diagnostics: diagnose,
+    exportDiagnostics: async () => {
+      activityDb ??= openDatabase(store.file, { readOnly: true });
+      const report = await diagnose();
+      return exportDiagnostics(config.home, { status: status(), diagnostics: report, activity: readActivity(activityDb, { limit: 200 }), settings: config });
+    },
     events,
     activity: (query) => {
       activityDb ??= openDatabase(store.file, { readOnly: true });

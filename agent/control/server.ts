@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { activityQuery, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation } from '../../shared/schema/control.js';
+import { activityQuery, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation, type DiagnosticsExport, type DoctorReport } from '../../shared/schema/control.js';
 import { authorized } from './token.js';
 import type { ControlEvents } from './events.js';
 
@@ -19,6 +19,10 @@ export interface ControlSources {
   budgets?(): BudgetsView;
   /** `GET /v1/events`: server-sent events (absent: no route). */
   events?: ControlEvents;
+  /** `GET /v1/diagnostics`: every self-check with its fix (absent: no route). */
+  diagnostics?(): Promise<DoctorReport>;
+  /** `POST /v1/diagnostics/export`: writes the scrubbed zip. */
+  exportDiagnostics?(): Promise<DiagnosticsExport>;
   /** Prometheus text exposition (`GET /metrics`). */
   metrics(): Promise<string>;
 }
@@ -47,7 +51,9 @@ export async function startControlServer(host: string, port: number, token: stri
       res.end(text);
     },
   };
-  const { rotateCa, activity, budgets, events } = sources;
+  const { rotateCa, activity, budgets, events, diagnostics, exportDiagnostics } = sources;
+  if (diagnostics) routes['GET /v1/diagnostics'] = async (_req, res) => json(res, 200, await diagnostics());
+  if (exportDiagnostics) routes['POST /v1/diagnostics/export'] = async (_req, res) => json(res, 201, await exportDiagnostics());
   if (events) routes['GET /v1/events'] = (req, res) => events.open(req, res);
   if (budgets) routes['GET /v1/budgets'] = (_req, res) => json(res, 200, budgets());
   if (activity)

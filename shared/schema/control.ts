@@ -280,3 +280,7 @@ export const controlEvent = z.discriminatedUnion('type', [
   }),
 ]);
 export type ControlEvent = z.infer<typeof controlEvent>;
+
+/** `POST /v1/diagnostics/export`: the zip written (readable by this user only). */
+export const diagnosticsExport = z.object({ file: z.string(), bytes: z.number().int().positive(), entries: z.array(z.string()) });
+export type DiagnosticsExport = z.infer<typeof diagnosticsExport>;
