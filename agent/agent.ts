@@ -15,6 +15,7 @@ import { ensureControlToken } from './control/token.js';
 import { readActivity } from './control/activity.js';
 import { readBudgets } from './control/budgets.js';
 import { ControlEvents } from './control/events.js';
+import { PauseState } from './control/pause.js';
 import { exportDiagnostics } from './control/diagnostics.js';
 import { doctorContext } from './system/doctor/context.js';
 import { runDoctor } from './system/doctor/checks.js';
@@ -122,9 +123,15 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   store.persistCounters(() => gate.exportState());
   store.startRetention(() => inForce.policy.audit.retentionDays);
 
+  // Pausing from the tray, where policy allows: new connections to AI hosts are tunnelled until it ends.
+  const pauseState = new PauseState((paused) => {
+    log.info({ paused: paused ?? 'resumed' }, paused === null ? 'interception resumed' : 'interception paused');
+    controlEvents?.checkStatus();
+  });
   const proxy = await startProxy({
     config,
     gate,
+    paused: () => pauseState.active(),
     certificates: ca.source,
     pacHosts: () => inForce.policy.interception,
     onError: (err, where) => log.error({ where, err: err.message }, 'proxy internal error'),
@@ -194,6 +201,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       unread: gate.unread(),
       gate: { failures: g.failures, degraded: g.degraded, last: g.last },
       degraded,
+      paused: pauseState.current(),
     };
   };
 
@@ -212,7 +220,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   controlEvents = new ControlEvents(
     () => {
       const degraded = status().degraded;
-      return { type: 'status', state: degraded.length > 0 ? 'degraded' : 'protected', degraded };
+      const paused = pauseState.current();
+      return { type: 'status', state: paused !== null ? 'paused' : degraded.length > 0 ? 'degraded' : 'protected', degraded, pausedUntil: paused?.until ?? null };
     },
     () => gate.governor,
   );
@@ -231,6 +240,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     metrics: () => metrics.text(),
     budgets: () => readBudgets(gate.governor, Date.now()),
     diagnostics: diagnose,
+    pause: ({ minutes }) => pauseState.pause(minutes, `user ${identity.user}`, inForce.policy.pause),
+    resume: () => pauseState.resume(),
     exportDiagnostics: async () => {
       activityDb ??= openDatabase(store.file, { readOnly: true });
       const report = await diagnose();
@@ -287,6 +298,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         await systemProxy.stop();
         await proxy.close();
         clearInterval(statusTimer);
+        pauseState.resume();
         unsubscribeHealth();
         events.closeAll();
         await control.close();

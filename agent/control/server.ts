@@ -4,9 +4,29 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { activityQuery, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation, type DiagnosticsExport, type DoctorReport } from '../../shared/schema/control.js';
+import { activityQuery, pauseRequest, type PauseRequest, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation, type DiagnosticsExport, type DoctorReport } from '../../shared/schema/control.js';
 import { authorized } from './token.js';
 import type { ControlEvents } from './events.js';
+import { PauseError } from './pause.js';
+
+/** Request bodies are a few bytes; anything larger is refused unread. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** The request's JSON body; undefined when it is missing, too large or not JSON. */
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 /** What the control API reads from the running agent. */
 export interface ControlSources {
@@ -23,6 +43,9 @@ export interface ControlSources {
   diagnostics?(): Promise<DoctorReport>;
   /** `POST /v1/diagnostics/export`: writes the scrubbed zip. */
   exportDiagnostics?(): Promise<DiagnosticsExport>;
+  /** `POST /v1/pause` (throws `PauseError` when policy forbids) and `POST /v1/resume` (absent: no routes). */
+  pause?(request: PauseRequest): { until: string; by: string };
+  resume?(): void;
   /** Prometheus text exposition (`GET /metrics`). */
   metrics(): Promise<string>;
 }
@@ -51,7 +74,27 @@ export async function startControlServer(host: string, port: number, token: stri
       res.end(text);
     },
   };
-  const { rotateCa, activity, budgets, events, diagnostics, exportDiagnostics } = sources;
+  const { rotateCa, activity, budgets, events, diagnostics, exportDiagnostics, pause, resume } = sources;
+  if (pause)
+    routes['POST /v1/pause'] = async (req, res) => {
+      const body = await readJson(req);
+      const parsed = body === undefined ? null : pauseRequest.safeParse(body);
+      if (parsed === null || !parsed.success) {
+        const issue = parsed?.error.issues[0];
+        return json(res, 400, { error: { code: 'invalid_request', message: issue === undefined ? 'expected a JSON body {"minutes": N}' : `${issue.path.join('.') || 'body'}: ${issue.message}` } });
+      }
+      try {
+        json(res, 200, { paused: pause(parsed.data) });
+      } catch (err) {
+        if (err instanceof PauseError) return json(res, 403, { error: { code: err.code, message: err.message } });
+        throw err;
+      }
+    };
+  if (resume)
+    routes['POST /v1/resume'] = (_req, res) => {
+      resume();
+      json(res, 200, { paused: null });
+    };
   if (diagnostics) routes['GET /v1/diagnostics'] = async (_req, res) => json(res, 200, await diagnostics());
   if (exportDiagnostics) routes['POST /v1/diagnostics/export'] = async (_req, res) => json(res, 201, await exportDiagnostics());
   if (events) routes['GET /v1/events'] = (req, res) => events.open(req, res);

@@ -60,6 +60,12 @@ export interface ProxyOptions {
   } &
     Partial<Pick<ResolvedAgentConfig, 'transparent'>>;
   readonly gate: Gate;
+  /**
+   * True while interception is paused (the user, where policy allows, or a kill switch): hosts the
+   * gate would intercept are tunnelled untouched; blocked hosts stay blocked. New connections follow
+   * it at once; a connection already intercepted stays governed until it closes.
+   */
+  readonly paused?: () => boolean;
   readonly certificates: CertificateSource;
   /** The policy's interception lists for the PAC; a getter because policy changes at runtime. */
   readonly pacHosts: () => PacHosts;
@@ -148,7 +154,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
   /** The gate's classification; a gate that throws must not take the agent down (fail mode decides). */
   const classify = (host: string): HostAction => {
     try {
-      return gate.classify(host);
+      const action = gate.classify(host);
+      return action === 'intercept' && options.paused?.() === true ? 'tunnel' : action;
     } catch (err) {
       onError(err as Error, `classify ${host}`);
       return gate.failMode === 'open' ? 'tunnel' : 'block';

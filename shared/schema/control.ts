@@ -143,6 +143,8 @@ export const agentStatus = z.object({
     last: z.object({ at: z.string(), stage: z.string(), failMode, message: z.string() }).nullable(),
   }),
   degraded: z.array(z.string()),
+  /** Interception paused: until when and by whom (absent from older agents; null when not paused). */
+  paused: z.object({ until: z.string(), by: z.string() }).nullable().optional(),
 });
 export type AgentStatus = z.infer<typeof agentStatus>;
 
@@ -264,8 +266,10 @@ export type BudgetsView = z.infer<typeof budgetsView>;
 export const controlEvent = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('status'),
-    state: z.enum(['protected', 'degraded']),
+    state: z.enum(['protected', 'degraded', 'paused']),
     degraded: z.array(z.string()),
+    /** When a pause ends by itself (ISO 8601); null when not paused. */
+    pausedUntil: z.string().nullable().optional(),
   }),
   z.object({ type: z.literal('decision'), item: activityItem.omit({ seq: true }) }),
   z.object({
@@ -284,3 +288,7 @@ export type ControlEvent = z.infer<typeof controlEvent>;
 /** `POST /v1/diagnostics/export`: the zip written (readable by this user only). */
 export const diagnosticsExport = z.object({ file: z.string(), bytes: z.number().int().positive(), entries: z.array(z.string()) });
 export type DiagnosticsExport = z.infer<typeof diagnosticsExport>;
+
+/** `POST /v1/pause`: pause interception for this many minutes (at most the policy's `pause.maxMinutes`). */
+export const pauseRequest = z.strictObject({ minutes: z.number().int().min(1).max(1440) });
+export type PauseRequest = z.infer<typeof pauseRequest>;

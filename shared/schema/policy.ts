@@ -163,6 +163,12 @@ export const policy = z
       })
       .prefault({}),
     failMode: failMode.default('open'),
+    /**
+     * Whether the person at the machine may pause interception from the tray (`POST /v1/pause`), and
+     * for how long at most. While paused, AI hosts are tunnelled untouched (not governed, not
+     * recorded); it ends by itself. Off unless the administrator allows it.
+     */
+    pause: z.strictObject({ allowed: z.boolean().default(false), maxMinutes: z.number().int().min(1).max(1440).default(60) }).prefault({}),
     /** Custom AI hosts speaking a known API (custom-provider.ts); their hosts are intercepted. */
     providers: z.array(customProvider).default([]),
     virtualKeys: z.array(virtualKey).default([]),
