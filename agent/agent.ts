@@ -75,6 +75,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
 
   const ca = await openCertificateAuthority(config, inForce.policy, options.userHome === undefined ? {} : { userHome: options.userHome });
   const metrics = new AgentMetrics();
+  metrics.watch({ spool: () => store.audit.health(), certificateCache: () => ca.source.cachedHosts });
   const rememberPinned = (entry: AuditEntry): void => {
     try {
       store.state.addPinnedHost(entry.host, entry.app, entry.rules[0]?.explanation ?? 'pinned client');

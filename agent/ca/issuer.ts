@@ -86,6 +86,11 @@ export class LeafIssuer implements CertificateSource {
     return new LeafIssuer(ca, options.leafKey ?? (await generateEcKey()), options);
   }
 
+  /** Leaf certificates cached now (for `outpost_certificate_cache_entries`). */
+  get cachedHosts(): number {
+    return this.cache.size;
+  }
+
   // HOT PATH: called from the engine's SNICallback for every intercepted handshake.
   secureContext(host: string): SecureContext | Promise<SecureContext> {
     const cached = this.cache.get(host);

@@ -49,6 +49,12 @@ export class AgentMetrics {
     labelNames: ['stage', 'fail_mode'] as const,
     registers: [this.registry],
   });
+  private readonly upstreamErrors = new Counter({
+    name: 'outpost_upstream_errors_total',
+    help: 'Requests whose provider could not be reached or broke off mid-answer, by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
   /** Set by the agent from its parts' health (1 = degraded). */
   readonly degraded = new Gauge({ name: 'outpost_degraded', help: '1 when a part of the agent is degraded', registers: [this.registry] });
 
@@ -56,11 +62,24 @@ export class AgentMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'outpost_process_' });
   }
 
+  /**
+   * Gauges read when scraped: audit records not yet written or acknowledged, and leaf certificates
+   * cached. (Event-loop lag is among the default metrics: `outpost_process_nodejs_eventloop_lag_seconds`.)
+   */
+  watch(sources: { readonly spool: () => { readonly pendingInMemory: number; readonly spoolBytes: number }; readonly certificateCache: () => number }): void {
+    const registers = [this.registry];
+    new Gauge({ name: 'outpost_audit_pending_records', help: 'Audit records waiting in memory to be written', registers, collect() { this.set(sources.spool().pendingInMemory); } });
+    new Gauge({ name: 'outpost_audit_spool_bytes', help: 'Bytes of audit records not yet acknowledged by the central gateway', registers, collect() { this.set(sources.spool().spoolBytes); } });
+    new Gauge({ name: 'outpost_certificate_cache_entries', help: 'Leaf certificates cached for intercepted hosts', registers, collect() { this.set(sources.certificateCache()); } });
+  }
+
   /** Accounts one finished request or CONNECT event. */
   observe(entry: AuditEntry): void {
     const provider = entry.provider ?? 'none';
     this.requests.inc({ decision: entry.decision, provider, kind: entry.kind });
     if (entry.latencyMs !== null) this.latency.observe({ provider }, entry.latencyMs / 1000);
+    // Unreachable before any byte (decision error), or broken off mid-answer (the tap's `upstream failed: …`).
+    if (entry.decision === 'error' || entry.error?.startsWith('upstream failed') === true) this.upstreamErrors.inc({ provider });
     const rule = entry.kind === 'connect' ? entry.rules[0] : undefined;
     if (rule?.id === 'bypass') this.bypass.inc({ kind: rule.kind.replace(/^bypass-/, ''), decision: entry.decision });
     if (entry.path !== undefined && entry.rules[0]?.id === 'coverage') this.unread.inc({ reason: entry.rules[0].kind, provider });
