@@ -202,6 +202,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       unread: gate.unread(),
       gate: { failures: g.failures, degraded: g.degraded, last: g.last },
       degraded,
+      state: pauseState.active() ? 'paused' : degraded.length > 0 ? 'degraded' : 'protected',
       paused: pauseState.current(),
     };
   };

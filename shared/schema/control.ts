@@ -143,6 +143,11 @@ export const agentStatus = z.object({
     last: z.object({ at: z.string(), stage: z.string(), failMode, message: z.string() }).nullable(),
   }),
   degraded: z.array(z.string()),
+  /**
+   * At a glance, for the tray: `protected` (all well), `degraded` (see `degraded` for every reason),
+   * `paused` (see `paused`). A tray that cannot reach the agent shows `off`. Absent from older agents.
+   */
+  state: z.enum(['protected', 'degraded', 'paused']).optional(),
   /** Interception paused: until when and by whom (absent from older agents; null when not paused). */
   paused: z.object({ until: z.string(), by: z.string() }).nullable().optional(),
 });

@@ -67,7 +67,9 @@ describe('pausing interception from the tray', () => {
 
     const res = await post('/v1/pause', { minutes: 15 });
     expect(res.status).toBe(200);
-    const paused = (await status()).paused;
+    const now = await status();
+    expect(now.state).toBe('paused');
+    const paused = now.paused;
     expect(paused?.by).toMatch(/^user /);
     const minutesLeft = (Date.parse(paused?.until ?? '') - Date.now()) / 60_000;
     expect(minutesLeft).toBeGreaterThan(14);
@@ -79,7 +81,9 @@ describe('pausing interception from the tray', () => {
     expect(records()).toBe(governed);
 
     expect((await post('/v1/resume')).status).toBe(200);
-    expect((await status()).paused ?? null).toBeNull();
+    const resumed = await status();
+    expect(resumed.paused ?? null).toBeNull();
+    expect(resumed.state).toBe(resumed.degraded.length > 0 ? 'degraded' : 'protected');
     await send();
     expect(t.provider.requests.at(-1)?.headers.authorization).toBe('Bearer sk-real-pause');
     expect(records()).toBe(governed + 1);
