@@ -1,0 +1,41 @@
+/**
+ * Pure: the words and numbers the tray window shows, from the control API's data. Written for
+ * people, not engineers: no codes without words, money in dollars, times in the reader's locale.
+ */
+import type { ActivityItem, AgentStatus, BudgetView } from '../../shared/schema/control.js';
+
+/** The header: a headline and one line under it. */
+export function headline(status: Pick<AgentStatus, 'state' | 'degraded' | 'paused'>): { tone: 'ok' | 'warn' | 'paused'; title: string; detail: string } {
+  if (status.paused) return { tone: 'paused', title: 'Protection is paused', detail: `AI traffic passes without checks until ${new Date(status.paused.until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.` };
+  if (status.degraded.length > 0) return { tone: 'warn', title: 'Protection needs attention', detail: status.degraded[0] ?? '' };
+  return { tone: 'ok', title: 'You are protected', detail: 'Outpost checks your AI apps’ traffic against your company’s policy.' };
+}
+
+/** One word for a decision. */
+export function decisionLabel(decision: ActivityItem['decision']): string {
+  return { allow: 'Allowed', redact: 'Cleaned', warn: 'Flagged', block: 'Blocked', error: 'Failed' }[decision];
+}
+
+/** How people write the providers' names. */
+const PROVIDER_NAMES: Readonly<Record<string, string>> = { openai: 'OpenAI', anthropic: 'Anthropic', gemini: 'Google Gemini', azure: 'Azure OpenAI', bedrock: 'AWS Bedrock', vertex: 'Google Vertex AI', mistral: 'Mistral', groq: 'Groq', xai: 'xAI', deepseek: 'DeepSeek', openrouter: 'OpenRouter' };
+
+/** Where the request went, in words: the app and the service. */
+export function requestLine(item: Pick<ActivityItem, 'app' | 'host' | 'provider' | 'model'>): string {
+  const service = item.provider === null ? item.host : (PROVIDER_NAMES[item.provider] ?? `${item.provider[0]?.toUpperCase() ?? ''}${item.provider.slice(1)}`);
+  const app = item.app === null ? '' : ` from ${item.app.split(/[ /]/)[0] ?? item.app}`;
+  return `${service}${item.model === null ? '' : ` · ${item.model}`}${app}`;
+}
+
+/** Dollars as people read them: cents, and "under 1¢" for the tiny cost of one small request. */
+export function money(usd: number): string {
+  if (usd > 0 && usd < 0.01) return 'under 1¢';
+  return `$${usd.toFixed(2)}`;
+}
+
+/** A budget as a bar: percent used (0–100) and its label. */
+export function budgetBar(b: Pick<BudgetView, 'spentUsd' | 'limitUsd' | 'resetsAt' | 'scope' | 'id'>): { percent: number; label: string; detail: string } {
+  // To a tenth of a percent, so a bar visibly moves with small requests.
+  const percent = b.limitUsd <= 0 ? 100 : Math.min(100, Math.round((b.spentUsd / b.limitUsd) * 1000) / 10);
+  const who = b.scope === 'org' ? 'Company budget' : b.scope.startsWith('team:') ? `Team ${b.scope.slice(5)}` : b.scope.startsWith('vk:') ? `Key ${b.scope.slice(3)}` : 'Your budget';
+  return { percent, label: who, detail: `${money(b.spentUsd)} of ${money(b.limitUsd)} · resets ${new Date(b.resetsAt).toLocaleDateString([], { month: 'short', day: 'numeric' })}` };
+}
