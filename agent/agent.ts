@@ -184,7 +184,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       startedAt,
       proxy: { address: proxy.url, pac: `${proxy.url}/proxy.pac` },
       control: { address: control.url },
-      policy: { name: inForce.policy.name, version: inForce.policy.version, source: inForce.source, failMode: inForce.policy.failMode },
+      policy: { name: inForce.policy.name, version: inForce.policy.version, source: inForce.source, failMode: inForce.policy.failMode, pauseMinutes: inForce.policy.pause.allowed ? inForce.policy.pause.maxMinutes : null },
       ca: {
         mode: ca.mode,
         caFile: ca.caFile,

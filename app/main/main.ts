@@ -1,22 +1,165 @@
 /**
- * The Electron main process: the tray and its menu, nothing else. Thin by design: all proxying
- * and policy runs in the agent (a separate process, `outpost start`), which the tray only watches.
+ * The Electron main process: tray, menu, window, notifications. Thin by design: every decision is a
+ * pure function in app/logic or app/view-model (unit-tested); the agent is a separate process
+ * (`outpost start`) the tray talks to over its control API, starting it only when none answers.
  */
-import { app, Menu, Tray, nativeImage } from 'electron';
-import { trayView, type AgentHealth } from '../view-model/tray-state.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { app, BrowserWindow, clipboard, ipcMain, Menu, Notification, Tray, nativeImage, shell, type MenuItemConstructorOptions } from 'electron';
+import { trayMenu, statusLine, type MenuAction } from '../logic/menu.js';
+import { NotificationThrottle } from '../logic/notifications.js';
+import { allowNavigation, checkIpc, IPC_CHANNELS } from '../logic/ipc.js';
+import type { AgentStatus, ControlEvent } from '../../shared/schema/control.js';
+
+const HOME = process.env.OUTPOST_HOME ?? path.join(os.homedir(), '.outpost');
+// Built layout: this file is dist/app/app/main/main.js (tsc -p app), the page is bundled into
+// dist/app/renderer/ (scripts/build-app-page.mjs), the icons stay in app/assets/.
+const PAGE = path.join(__dirname, '..', '..', 'renderer', 'index.html');
+const PAGE_URL = `file://${PAGE}`;
+const ICONS = path.join(__dirname, '..', '..', '..', '..', 'app', 'assets');
 
 let tray: Tray | null = null;
+let window: BrowserWindow | null = null;
+let child: ChildProcess | null = null;
+let status: AgentStatus | null = null;
+const throttle = new NotificationThrottle();
 
-function render(health: AgentHealth): void {
-  const view = trayView(health);
-  tray ??= new Tray(nativeImage.createEmpty());
-  tray.setToolTip(view.tooltip);
-  const doors = view.doorsLine === undefined ? [] : [{ label: view.doorsLine, enabled: false }];
-  tray.setContextMenu(Menu.buildFromTemplate([{ label: view.statusLine, enabled: false }, ...doors, { type: 'separator' }, { label: 'Quit Outpost', role: 'quit' }]));
+async function control(): Promise<{ url: string; token: string } | null> {
+  try {
+    const runtime = JSON.parse(await fs.readFile(path.join(HOME, 'runtime.json'), 'utf8')) as { controlUrl: string };
+    const token = (await fs.readFile(path.join(HOME, 'control.token'), 'utf8')).trim();
+    return { url: runtime.controlUrl, token };
+  } catch {
+    return null;
+  }
+}
+
+async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
+  const c = await control();
+  if (c === null) throw new Error('Outpost is not running');
+  const res = await fetch(`${c.url}${route}`, { method, headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const json = (await res.json()) as T & { error?: { message: string } };
+  if (!res.ok) throw new Error(json.error?.message ?? `the agent answered ${res.status}`);
+  return json;
+}
+
+const handlers: Record<keyof typeof IPC_CHANNELS, (arg: unknown) => Promise<unknown>> = {
+  'outpost:status': () => call('GET', '/v1/status'),
+  'outpost:activity': (limit) => call('GET', `/v1/activity?limit=${String(limit)}`),
+  'outpost:budgets': () => call('GET', '/v1/budgets'),
+  'outpost:pause': (minutes) => call('POST', '/v1/pause', { minutes }),
+  'outpost:resume': () => call('POST', '/v1/resume', {}),
+};
+
+function openWindow(): void {
+  if (window !== null) return window.show();
+  window = new BrowserWindow({
+    width: 760,
+    height: 820,
+    title: 'Outpost',
+    webPreferences: { preload: path.join(__dirname, 'preload.js'), contextIsolation: true, nodeIntegration: false, sandbox: true, webSecurity: true },
+  });
+  window.webContents.on('will-navigate', (e, url) => {
+    if (!allowNavigation(url, PAGE_URL)) e.preventDefault();
+  });
+  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  window.on('closed', () => (window = null));
+  void window.loadFile(PAGE);
+}
+
+async function act(action: MenuAction): Promise<void> {
+  if (action === 'open') return openWindow();
+  if (action === 'pause-15' || action === 'pause-60') await call('POST', '/v1/pause', { minutes: action === 'pause-15' ? 15 : 60 });
+  else if (action === 'resume') await call('POST', '/v1/resume', {});
+  else if (action === 'copy-shell-setup') clipboard.writeText('eval "$(outpost env)"');
+  else if (action === 'diagnostics') openWindow();
+  else if (action === 'export-diagnostics') shell.showItemInFolder((await call<{ file: string }>('POST', '/v1/diagnostics/export')).file);
+  else if (action === 'quit') app.quit();
+  await refresh();
+}
+
+function render(): void {
+  const state = status === null ? 'off' : status.paused ? 'paused' : status.degraded.length > 0 ? 'degraded' : 'protected';
+  tray ??= new Tray(nativeImage.createFromPath(path.join(ICONS, `tray-${state}.png`)));
+  tray.setImage(nativeImage.createFromPath(path.join(ICONS, `tray-${state}.png`)));
+  tray.setToolTip(`Outpost: ${statusLine(status)}`);
+  const template: MenuItemConstructorOptions[] = trayMenu(status).map((item) =>
+    item === null ? { type: 'separator' } : { label: item.label, enabled: item.enabled, ...(item.action === undefined ? {} : { click: () => void act(item.action as MenuAction).catch(() => undefined) }) },
+  );
+  tray.setContextMenu(Menu.buildFromTemplate(template));
+}
+
+async function refresh(): Promise<void> {
+  status = await call<AgentStatus>('GET', '/v1/status').catch(() => null);
+  render();
+}
+
+/** Starts the agent when none answers; stops it softly, then hard after 3 s, when the tray quits. */
+async function superviseAgent(): Promise<void> {
+  if ((await call('GET', '/v1/status').catch(() => null)) !== null) return;
+  child = spawn(process.env.OUTPOST_CLI ?? 'outpost', ['start'], { stdio: 'ignore' });
+  app.on('before-quit', () => {
+    if (child === null || child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    setTimeout(() => child?.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+async function followEvents(): Promise<void> {
+  for (;;) {
+    try {
+      const c = await control();
+      if (c === null) throw new Error('not running');
+      const res = await fetch(`${c.url}/v1/events`, { headers: { authorization: `Bearer ${c.token}` } });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const data = buffer.slice(0, end).split('\n').find((l) => l.startsWith('data: '));
+          buffer = buffer.slice(end + 2);
+          if (data === undefined) continue;
+          const event = JSON.parse(data.slice(6)) as ControlEvent;
+          window?.webContents.send('outpost:event', event);
+          const note = throttle.offer(event);
+          if (note !== null && Notification.isSupported()) {
+            const n = new Notification({ title: note.title, body: note.body });
+            n.on('click', openWindow);
+            n.show();
+          }
+          if (event.type === 'status') void refresh();
+        }
+      }
+    } catch {
+      // The agent went away: the tray shows it, and tries again.
+    }
+    status = null;
+    render();
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  void app.whenReady().then(() => render({ kind: 'starting' }));
+  app.on('second-instance', openWindow);
+  app.on('window-all-closed', () => undefined); // a tray app stays when its window closes
+  void app.whenReady().then(async () => {
+    for (const channel of Object.keys(IPC_CHANNELS) as Array<keyof typeof IPC_CHANNELS>) {
+      ipcMain.handle(channel, (e, arg: unknown) => {
+        const check = checkIpc(channel, arg, e.senderFrame?.url ?? '', PAGE_URL, e.senderFrame === e.sender.mainFrame);
+        if (!check.ok) throw new Error(check.reason);
+        return handlers[channel](check.arg);
+      });
+    }
+    await superviseAgent();
+    await refresh();
+    void followEvents();
+  });
 }

@@ -88,7 +88,8 @@ export const agentStatus = z.object({
   startedAt: z.string(),
   proxy: z.object({ address: z.string(), pac: z.string() }),
   control: z.object({ address: z.string() }),
-  policy: z.object({ name: z.string(), version: z.number(), source: z.string(), failMode }),
+  /** `pauseMinutes`: how long the person may pause interception from the tray; null when policy does not allow it (absent from older agents). */
+  policy: z.object({ name: z.string(), version: z.number(), source: z.string(), failMode, pauseMinutes: z.number().int().nullable().optional() }),
   ca: z.object({
     mode: z.enum(['standalone', 'fleet']),
     caFile: z.string(),
