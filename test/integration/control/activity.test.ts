@@ -73,6 +73,10 @@ describe('the control API activity list', () => {
     expect(new Set(seqs).size).toBe(4);
   });
 
+  it('keeps its token in a file only this user can read', async () => {
+    expect((await fs.stat(path.join(t.home, 'control.token'))).mode & 0o777).toBe(0o600);
+  });
+
   it('refuses a missing token and names a bad query field, with no CORS headers', async () => {
     const anonymous = await fetch(`${t.agent.control.url}/v1/activity`, { headers: { origin: 'https://evil.example' } });
     expect(anonymous.status).toBe(401);
