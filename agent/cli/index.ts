@@ -17,6 +17,7 @@ import { registerDoctor } from './doctor.js';
 import { registerProxy } from './proxy.js';
 import { registerMdm } from './mdm.js';
 import { registerInventory } from './inventory.js';
+import { registerEnroll } from './enroll.js';
 import { AGENT_VERSION } from '../version.js';
 
 /** Builds the `outpost` command tree. */
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerProxy(program);
   registerMdm(program);
   registerInventory(program);
+  registerEnroll(program);
   // Subcommands inherit exitOverride only when set on each; do it once for the whole tree.
   for (const cmd of allCommands(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

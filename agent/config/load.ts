@@ -49,6 +49,10 @@ export function resolveAgentConfig(config: AgentConfig, base: string, source: st
       ...config.upstream,
       caFile: config.upstream.caFile === null ? null : resolvePath(config.upstream.caFile, base),
     },
+    gateway: {
+      ...config.gateway,
+      caFile: config.gateway.caFile === null ? null : resolvePath(config.gateway.caFile, base),
+    },
     source: source === null ? null : path.resolve(source),
   };
 }

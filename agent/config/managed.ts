@@ -18,7 +18,7 @@ export const MANAGED_CONFIG_PATHS: Readonly<Partial<Record<NodeJS.Platform, (env
 };
 
 /** Config fields that hold paths: made absolute against the folder of the file that set them, before merging. */
-const PATH_FIELDS: ReadonlyArray<readonly string[]> = [['home'], ['policyFile'], ['upstream', 'caFile']];
+const PATH_FIELDS: ReadonlyArray<readonly string[]> = [['home'], ['policyFile'], ['upstream', 'caFile'], ['gateway', 'caFile']];
 
 /** Objects that are one value (a map), replaced whole rather than merged key by key. */
 const WHOLE_OBJECTS: ReadonlySet<string> = new Set(['upstream.resolve']);

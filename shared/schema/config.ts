@@ -84,6 +84,17 @@ export const agentConfig = z.strictObject({
        * enrolls with it on its first start and afterwards uses its own device credential only.
        */
       enrollmentToken: z.string().min(1).nullable().default(null),
+      /** An extra CA (PEM file) that issued the gateway's TLS certificate; null: `upstream.caFile` and the usual roots. */
+      caFile: z.string().min(1).nullable().default(null),
+      /**
+       * Pins the gateway's TLS key: base64 SHA-256 of its certificate's SubjectPublicKeyInfo (HPKP's
+       * `pin-sha256`, `sha256/` prefix optional). A certificate with another key is refused, whoever issued it.
+       */
+      spkiSha256: z
+        .string()
+        .regex(/^(sha256\/)?[A-Za-z0-9+/]{43}=$/, 'expected a base64 SHA-256 digest, e.g. "sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="')
+        .nullable()
+        .default(null),
     })
     .prefault({}),
   ca: z
