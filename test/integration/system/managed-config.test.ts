@@ -60,7 +60,7 @@ describe('managed configuration', () => {
     const c = await loadAgentConfig(userFile, { OUTPOST_HOME: path.join(dir, 'env-home') }, { managedFile });
     expect(c.home).toBe(path.join(dir, 'it', 'managed-home')); // relative to the managed file, OUTPOST_HOME ignored
     expect(c.ca).toMatchObject({ nameConstraints: true, keyStore: 'file' }); // keyStore: not managed, the user's
-    expect(c.gateway).toEqual({ url: 'https://gateway.corp.example', enrollmentToken: 'enr_123' });
+    expect(c.gateway).toEqual({ url: 'https://gateway.corp.example', enrollmentToken: 'enr_123', caFile: null, spkiSha256: null });
     expect(c.systemProxy.watchdogSeconds).toBe(30);
     expect(c.upstream.resolve).toEqual({ 'api.openai.com': '10.0.0.1:443' }); // a map is one value: the user's extra host does not slip in
     expect(c.log.level).toBe('debug');

@@ -68,7 +68,7 @@ describe('outpost mdm', () => {
   it('the managed config files load as the agent loads them, with the gateway and token', async () => {
     for (const os_ of ['linux', 'macos', 'windows']) {
       const c = await loadAgentConfig(null, {}, { managedFile: out(`a/${os_}/config.json`) });
-      expect(c.gateway).toEqual({ url: 'https://gateway.example.com', enrollmentToken: 'enr_abc' });
+      expect(c.gateway).toEqual({ url: 'https://gateway.example.com', enrollmentToken: 'enr_abc', caFile: null, spkiSha256: null });
       expect(c.managed?.fields).toEqual(['proxy.port', 'ca.mode', 'systemProxy.watchdogSeconds', 'gateway.url', 'gateway.enrollmentToken']);
     }
     expect(((await fs.stat(out('a/linux/config.json'))).mode & 0o777).toString(8)).toBe('600');
