@@ -35,6 +35,10 @@ import { AGENT_VERSION } from './version.js';
 import type { AuditEntry } from '../shared/schema/audit.js';
 import type { AgentStatus, DoctorReport } from '../shared/schema/control.js';
 import type { Policy } from '../shared/schema/policy.js';
+import { gatewayStartup } from './sync/startup.js';
+import { GatewaySync } from './sync/gateway-sync.js';
+import type { BackoffOptions } from './sync/backoff.js';
+import { gatewaySource, loadKeptSignedPolicy } from './sync/signed-policy.js';
 
 /** A running agent. */
 export interface RunningAgent {
@@ -45,6 +49,8 @@ export interface RunningAgent {
   readonly store: AgentStore;
   readonly gate: OutpostGate;
   readonly control: ControlServer;
+  /** The sync client, when the device is enrolled with a gateway. */
+  readonly sync: GatewaySync | null;
   /** The policy in force now. */
   policy(): PolicyInForce;
   /** Validates-then-applies a new policy (what a file change or the sync client calls). */
@@ -60,6 +66,8 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** The user's home for NSS databases (tests keep them in a temp folder). */
   readonly userHome?: string;
+  /** Sync client timings (tests shorten the reconnect backoff and the acknowledgement timeout). */
+  readonly sync?: { readonly backoff?: BackoffOptions; readonly ackTimeoutMs?: number };
 }
 
 /** Starts the agent described by `config`. */
@@ -69,8 +77,15 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   await fs.mkdir(config.home, { recursive: true, mode: 0o700 });
   const identity = await loadIdentity(config.home);
 
-  const store = openAgentStore(config, { logger: log, uploads: config.gateway.url !== null });
-  let inForce = await initialPolicy(config.policyFile, config.gateway.url !== null, store.state, log);
+  // Enrolled (or enrolling now with the managed token): the gateway's signed policy supersedes the
+  // local file, which serves only until the first signed policy arrives.
+  const gatewayStart = await gatewayStartup(config, log);
+  const enrollment = gatewayStart.enrollment;
+  const managed = enrollment !== null || config.gateway.url !== null;
+  const store = openAgentStore(config, { logger: log, uploads: managed });
+  const kept = enrollment === null ? null : loadKeptSignedPolicy(enrollment.gatewayKey, store.state, log);
+  let inForce: PolicyInForce =
+    kept !== null ? { policy: kept.policy, source: `${gatewaySource(kept.version)}, kept offline`, refused: null } : await initialPolicy(config.policyFile, managed, store.state, log);
   store.audit.setFailMode(inForce.policy.failMode);
 
   const ca = await openCertificateAuthority(config, inForce.policy, options.userHome === undefined ? {} : { userHome: options.userHome });
@@ -85,9 +100,13 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   };
   // Declared before the gate that feeds it; made once the status it reports can be computed.
   let controlEvents: ControlEvents | null = null;
+  let sync: GatewaySync | null = null;
+  const auditWritten = (): void => sync?.auditWritten();
   const sink = {
     record(entry: AuditEntry): void {
       store.audit.record(entry);
+      // Uploaded once committed (the sync client batches whatever is durable by then).
+      if (sync !== null) store.audit.whenDurable(auditWritten);
       metrics.observe(entry);
       controlEvents?.recorded(entry);
       // A client that pins certificates is remembered across runs, for status and the administrator.
@@ -128,6 +147,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   const pauseState = new PauseState((paused) => {
     log.info({ paused: paused ?? 'resumed' }, paused === null ? 'interception resumed' : 'interception paused');
     controlEvents?.checkStatus();
+    sync?.statusChanged();
   });
   const proxy = await startProxy({
     config,
@@ -146,8 +166,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     inForce = { policy, source, refused: null };
     log.info({ name: policy.name, version: policy.version, ca: change }, 'policy applied');
   };
-  const unwatch =
-    config.policyFile === null
+  let unwatch =
+    config.policyFile === null || kept !== null
       ? (): void => {}
       : watchPolicyFile(
           config.policyFile,
@@ -169,6 +189,10 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     // that did not answer, a fallback that never held it). The new root was re-trusted where the old one was.
     if (ca.root?.opened === 'created' && ca.root.replaced !== null) degraded.push(`the key of the previous CA root could not be read from ${ca.keychain.description}; a new root was made at start`);
     if (inForce.refused !== null) degraded.push('a newer policy was refused; the last good policy is in force');
+    if (gatewayStart.problem !== null) degraded.push(`gateway: ${gatewayStart.problem}`);
+    const gateway = sync?.status() ?? null;
+    if (gateway?.state === 'revoked') degraded.push(`gateway: this device was revoked by an administrator (${gateway.lastError ?? ''}); it no longer syncs: policy stays as last received, enroll again to rejoin`);
+    if (gateway?.policyRejected) degraded.push(`gateway: signed policy v${gateway.policyRejected.version} was refused (${gateway.policyRejected.reason}); the last good policy is in force`);
     const coverage = ca.coverage();
     if (coverage.uncovered.length > 0) degraded.push(`CA cannot sign for ${coverage.uncovered.join(', ')} (${coverage.reason ?? ''}): requests to them are refused, not passed ungoverned`);
     const retrustCommand = ca.retrustCommand();
@@ -204,6 +228,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       degraded,
       state: pauseState.active() ? 'paused' : degraded.length > 0 ? 'degraded' : 'protected',
       paused: pauseState.current(),
+      gateway,
     };
   };
 
@@ -263,9 +288,34 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   });
   // (After the control API exists: the status names its address.) Status changes reach the tray at once for the audit store's health, within a few seconds otherwise.
   const unsubscribeHealth = store.audit.onHealth(() => events.checkStatus());
-  const statusTimer = setInterval(() => events.checkStatus(), 3000);
+  const statusTimer = setInterval(() => {
+    events.checkStatus();
+    sync?.statusChanged();
+  }, 3000);
   statusTimer.unref();
   const systemProxy = await startSystemProxyUpkeep({ home: config.home, pacUrl: `${proxy.url}/proxy.pac`, watchdogSeconds: config.systemProxy.watchdogSeconds, log });
+  if (enrollment !== null && gatewayStart.tls !== null) {
+    sync = new GatewaySync({
+      enrollment,
+      tls: gatewayStart.tls,
+      audit: store.audit,
+      state: store.state,
+      applyPolicy: (p, source) => applyPolicy(p, source),
+      signedVersion: kept?.version ?? null,
+      deviceStatus: () => {
+        const s = status();
+        return { caMode: ca.mode, caTrusted: s.ca.retrust.pending.length > 0 ? false : null, paused: pauseState.active(), degraded: s.degraded.filter((d) => !d.startsWith('gateway: ')) };
+      },
+      onSignedPolicy: () => {
+        // The gateway's policy supersedes the local file from now on.
+        unwatch();
+        unwatch = (): void => {};
+      },
+      logger: log,
+      ...(options.sync ?? {}),
+    });
+    sync.start();
+  }
   await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile, transparentPort: proxy.transparentPort });
   log.info({ proxy: proxy.url, control: control.url, policy: inForce.policy.name }, 'agent started');
 
@@ -278,6 +328,9 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     store,
     gate,
     control,
+    get sync() {
+      return sync;
+    },
     policy: () => inForce,
     applyPolicy,
     status,
@@ -295,6 +348,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       (stopping ??= (async () => {
         unwatch();
         clearInterval(bundleTimer);
+        await sync?.stop();
         // Before the listener closes: a redirect must never point at a port nobody listens on, nor the system at a PAC nobody serves.
         if (proxy.transparentPort !== null) await releaseRedirect(proxy.transparentPort);
         await systemProxy.stop();

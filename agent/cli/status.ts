@@ -17,6 +17,13 @@ function lines(s: AgentStatus): string {
     `traffic  ${s.engine.intercepted} intercepted${s.engine.http2Sessions ? ` (${s.engine.http2Sessions} over HTTP/2)` : ''}, ${s.engine.tunnelled} tunnelled, ${s.engine.blocked} blocked, ${s.engine.connections} open connections`,
     `audit    ${s.audit.records ?? '?'} records${s.audit.degraded ? `, DEGRADED: ${s.audit.reason ?? ''}` : ''}${s.audit.pendingInMemory > 0 ? `, ${s.audit.pendingInMemory} waiting in memory` : ''}`,
   ];
+  const g = s.gateway;
+  if (g) {
+    const link = g.state === 'connected' ? `connected since ${g.connectedSince ?? '?'}` : g.state === 'waiting' ? `offline, retrying${g.nextAttemptAt ? ` at ${g.nextAttemptAt}` : ''}${g.lastError ? ` (${g.lastError})` : ''}` : g.state.toUpperCase();
+    out.push(`gateway  ${g.url} as ${g.deviceId}: ${link}`);
+    out.push(`         signed policy ${g.policyVersion === null ? 'not received yet (local policy serves)' : `v${g.policyVersion}`}, audit acknowledged through #${g.audit.acknowledgedSeq}, ${g.audit.pending} waiting`);
+    if (g.policyRejected) out.push(`         REFUSED signed policy v${g.policyRejected.version}: ${g.policyRejected.reason}`);
+  }
   if (s.gate.last !== null) out.push(`gate     ${s.gate.failures} internal failures, the last at ${s.gate.last.at} (${s.gate.last.stage}, failed ${s.gate.last.failMode}): ${s.gate.last.message}`);
   for (const p of s.engine.pinnedClients) out.push(`pinned   ${p.client} for ${p.host} (rejects our CA; until ${new Date(p.expiresAt).toISOString()})`);
   if (s.engine.bypass.total > 0) {

@@ -79,6 +79,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'the last signed policy from the central gateway, with its signature',
+    sql: `
+      -- The newest signed policy accepted from the gateway, exactly as it travelled (document JSON
+      -- and signature), so that it is verified again against the pinned key at every start.
+      CREATE TABLE signed_policy (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        version   INTEGER NOT NULL,
+        document  TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        signed_at TEXT NOT NULL,
+        stored_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this agent writes. */

@@ -16,6 +16,15 @@ export interface StoredPolicy {
   readonly storedAt: string;
 }
 
+/** A signed policy as the gateway sent it. */
+export interface StoredSignedPolicy {
+  readonly version: number;
+  readonly document: unknown;
+  /** Base64 Ed25519 over `signedBytes(version, document)`. */
+  readonly signature: string;
+  readonly signedAt: string;
+}
+
 /** A host whose client refused our CA: tunnelled from then on. */
 export interface PinnedHost {
   readonly host: string;
@@ -73,6 +82,30 @@ export class StateStore {
     const parsed = policySchema.safeParse(parseJson(row.document, 'the stored policy'));
     if (!parsed.success) throw new StoreError('STORE_CORRUPT', `the stored policy no longer validates: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     return { version: row.version, policy: parsed.data, source: row.source, storedAt: row.stored_at };
+  }
+
+  /** Keeps a signed policy from the gateway as it travelled (call only after its signature verified). */
+  saveSignedPolicy(signed: StoredSignedPolicy): void {
+    this.write('saving the signed policy', () =>
+      this.db
+        .prepare(
+          'INSERT INTO signed_policy (id, version, document, signature, signed_at, stored_at) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version, document = excluded.document, signature = excluded.signature, signed_at = excluded.signed_at, stored_at = excluded.stored_at',
+        )
+        .run(signed.version, JSON.stringify(signed.document), signed.signature, signed.signedAt, this.now().toISOString()),
+    );
+  }
+
+  /** The signed policy kept last, unverified (the caller checks the signature); null if none. */
+  signedPolicy(): StoredSignedPolicy | null {
+    const row = this.db.prepare('SELECT version, document, signature, signed_at FROM signed_policy WHERE id = 1').get() as
+      | { version: number; document: string; signature: string; signed_at: string }
+      | undefined;
+    return row === undefined ? null : { version: row.version, document: parseJson(row.document, 'the signed policy'), signature: row.signature, signedAt: row.signed_at };
+  }
+
+  /** Forgets the signed policy (the device left its gateway). */
+  forgetSignedPolicy(): void {
+    this.write('forgetting the signed policy', () => this.db.prepare('DELETE FROM signed_policy').run());
   }
 
   /**

@@ -59,6 +59,11 @@ export class EnrollmentStore {
     private readonly keychain: Keychain,
   ) {}
 
+  /** The keychain the credential is kept in. */
+  get keychainInUse(): Keychain {
+    return this.keychain;
+  }
+
   /** `<home>/gateway/enrollment.json`. */
   get file(): string {
     return path.join(this.home, 'gateway', 'enrollment.json');

@@ -82,6 +82,24 @@ export const unreadSummary = z.object({
 });
 export type UnreadSummary = z.infer<typeof unreadSummary>;
 
+/** The sync with the central gateway, for `outpost status` and the tray. */
+export const gatewaySyncStatus = z.object({
+  url: z.string(),
+  deviceId: z.string(),
+  /** `connected`; `connecting`; `waiting` to retry (see `lastError`); `revoked` by an administrator (no more syncing); `stopped`. */
+  state: z.enum(['connecting', 'connected', 'waiting', 'revoked', 'stopped']),
+  connectedSince: z.string().nullable(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: z.string().nullable(),
+  /** The signed policy version in force; null while a local policy serves until the first arrives. */
+  policyVersion: z.number().int().nullable(),
+  /** The last signed policy refused, and why; null once a later one was taken. */
+  policyRejected: z.object({ version: z.number().int(), reason: z.string() }).nullable(),
+  /** Audit records written and not yet acknowledged by the gateway, and the last acknowledged sequence. */
+  audit: z.object({ acknowledgedSeq: z.number().int(), pending: z.number().int() }),
+});
+export type GatewaySyncStatus = z.infer<typeof gatewaySyncStatus>;
+
 export const agentStatus = z.object({
   version: z.string(),
   pid: z.number().int(),
@@ -151,6 +169,8 @@ export const agentStatus = z.object({
   state: z.enum(['protected', 'degraded', 'paused']).optional(),
   /** Interception paused: until when and by whom (absent from older agents; null when not paused). */
   paused: z.object({ until: z.string(), by: z.string() }).nullable().optional(),
+  /** The central gateway this device is enrolled with; null when it is not (absent from older agents). */
+  gateway: gatewaySyncStatus.nullable().optional(),
 });
 export type AgentStatus = z.infer<typeof agentStatus>;
 

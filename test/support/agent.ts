@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { agentConfig, type AgentConfig } from '../../shared/schema/config.js';
 import type { PolicyInput } from '../../shared/schema/policy.js';
 import { resolveAgentConfig } from '../../agent/config/load.js';
-import { startAgent, type RunningAgent } from '../../agent/agent.js';
+import { startAgent, type RunningAgent, type StartOptions } from '../../agent/agent.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 import { startFakeProvider, type FakeProvider } from './fake-provider.js';
 
@@ -39,6 +39,8 @@ export interface TestAgentOptions {
   readonly provider?: { provider: FakeProvider; ca: TestCa };
   /** Reuse a home (restart tests). */
   readonly home?: string;
+  /** Start options beside the test logger and user home (sync timings, a captured logger). */
+  readonly start?: StartOptions;
 }
 
 /** Starts an agent wired to a fake provider. */
@@ -59,7 +61,7 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
   };
   const config: AgentConfig = agentConfig.parse(raw);
   const resolved = resolveAgentConfig(config, home, null, {});
-  const agent = await startAgent(resolved, { logger: pino({ level: 'silent' }), userHome: home });
+  const agent = await startAgent(resolved, { logger: pino({ level: 'silent' }), userHome: home, ...options.start });
   const caPem = await fs.readFile(agent.ca.caFile, 'utf8');
   let stopped = false;
   const stopAgent = async (): Promise<void> => {

@@ -1,0 +1,152 @@
+/**
+ * The sync client of an enrolled agent: one `SyncConnection` to the gateway, and the parts that give
+ * its messages meaning, each in its own file: signed policy (signed-policy.ts), audit upload with
+ * acknowledgements (audit-upload.ts), device status reported up. The agent's composition root
+ * builds it when the device is enrolled and tells it when records were written or status changed.
+ */
+import { EventEmitter } from 'node:events';
+import type { Policy } from '../../shared/schema/policy.js';
+import { PROTOCOL_V, type AgentMessage, type DeviceStatus, type GatewayMessage } from '../../shared/schema/protocol.js';
+import type { GatewaySyncStatus } from '../../shared/schema/control.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { StateStore } from '../store/state.js';
+import { AGENT_VERSION } from '../version.js';
+import type { BackoffOptions } from './backoff.js';
+import type { Enrollment } from './enrollment.js';
+import { gatewayAddress } from './gateway-address.js';
+import type { GatewayTlsOptions } from './gateway-tls.js';
+import { SignedPolicySync } from './signed-policy.js';
+import { AuditUploader } from './audit-upload.js';
+import { SyncConnection, type MessageHandlers, type SyncLogger } from './sync-connection.js';
+
+/** What the sync client needs from the agent. */
+export interface GatewaySyncOptions {
+  readonly enrollment: Enrollment;
+  readonly tls: GatewayTlsOptions;
+  readonly audit: AuditLog;
+  readonly state: StateStore;
+  /** Applies a verified signed policy (`RunningAgent.applyPolicy`). */
+  readonly applyPolicy: (policy: Policy, source: string) => Promise<void>;
+  /** The signed version in force at start (kept in the store), null before the first. */
+  readonly signedVersion: number | null;
+  /** The device's status without `policyRejected` (the sync client adds it). */
+  readonly deviceStatus: () => Omit<DeviceStatus, 'policyRejected'>;
+  readonly logger: SyncLogger;
+  readonly backoff?: BackoffOptions;
+  /** Audit batches without an acknowledgement are sent again after this long (default 30 s). */
+  readonly ackTimeoutMs?: number;
+  /** Extra handlers (commands, budgets) registered by their own parts. */
+  readonly handlers?: MessageHandlers;
+  /** Called after the first signed policy replaced the local one (the agent stops watching its file). */
+  readonly onSignedPolicy?: (version: number) => void;
+}
+
+/**
+ * A running sync client. Events: `policy` ({ version, outcome }) after each signed policy handled,
+ * `ack` (seq) after each acknowledgement, and the connection's own (`connected`, `disconnected`, …).
+ */
+export class GatewaySync extends EventEmitter {
+  readonly connection: SyncConnection;
+  readonly policy: SignedPolicySync;
+  readonly uploader: AuditUploader;
+  private lastStatus = '';
+
+  constructor(private readonly options: GatewaySyncOptions) {
+    super();
+    const { enrollment, logger } = options;
+    this.policy = new SignedPolicySync({ key: enrollment.gatewayKey, state: options.state, apply: options.applyPolicy, logger }, options.signedVersion);
+    let connection: SyncConnection | null = null;
+    const send = (m: AgentMessage): boolean => connection?.send(m) ?? false;
+    this.uploader = new AuditUploader({ audit: options.audit, send, logger, ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }) });
+    const own: MessageHandlers = {
+      welcome: (m) => {
+        this.lastStatus = JSON.stringify(this.deviceStatus());
+        this.uploader.onWelcome(m.maxBatchRecords);
+      },
+      policy: async (m) => {
+        const outcome = await this.policy.receive({ version: m.version, document: m.document, signature: m.signature, signedAt: m.signedAt });
+        if (outcome === 'applied') options.onSignedPolicy?.(m.version);
+        if (outcome !== 'current') this.reportStatus(true);
+        this.emit('policy', { version: m.version, outcome });
+      },
+      'audit.ack': (m) => {
+        this.uploader.acknowledged(m.seq);
+        this.emit('ack', m.seq);
+      },
+    };
+    connection = new SyncConnection({
+      address: gatewayAddress(enrollment.gatewayUrl),
+      tls: options.tls,
+      deviceId: enrollment.deviceId,
+      credential: enrollment.credential,
+      hello: () => ({ agentVersion: AGENT_VERSION, policyVersion: this.policy.version, lastAckedSeq: options.audit.acknowledgedSeq, status: this.deviceStatus() }),
+      handlers: mergeHandlers(own, options.handlers ?? {}),
+      logger,
+      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    });
+    connection.on('disconnected', () => this.uploader.disconnected());
+    this.connection = connection;
+  }
+
+  start(): void {
+    this.connection.start();
+  }
+
+  stop(): Promise<void> {
+    this.uploader.disconnected();
+    return this.connection.stop();
+  }
+
+  /** Records were written (the agent's audit sink calls this once they are durable). */
+  auditWritten(): void {
+    this.uploader.written();
+  }
+
+  /** The device's status may have changed: report it when it did. */
+  statusChanged(): void {
+    this.reportStatus(false);
+  }
+
+  /** The full device status, with the refused policy. */
+  deviceStatus(): DeviceStatus {
+    return { ...this.options.deviceStatus(), policyRejected: this.policy.refused };
+  }
+
+  /** For `outpost status`. */
+  status(): GatewaySyncStatus {
+    const s = this.connection.snapshot();
+    const audit = this.options.audit;
+    return {
+      url: this.options.enrollment.gatewayUrl,
+      deviceId: this.options.enrollment.deviceId,
+      state: s.state,
+      connectedSince: s.connectedSince,
+      lastError: s.lastError,
+      nextAttemptAt: s.nextAttemptAt,
+      policyVersion: this.policy.version,
+      policyRejected: this.policy.refused,
+      audit: { acknowledgedSeq: audit.acknowledgedSeq, pending: Math.max(0, audit.lastSeq - audit.acknowledgedSeq) },
+    };
+  }
+
+  private reportStatus(withPolicy: boolean): void {
+    const status = this.deviceStatus();
+    const text = JSON.stringify(status);
+    if (!withPolicy && text === this.lastStatus) return;
+    const sent = this.connection.send({ v: PROTOCOL_V, type: 'status', status, ...(withPolicy ? { policyVersion: this.policy.version } : {}) });
+    if (sent) this.lastStatus = text;
+  }
+}
+
+/** Both handlers run, ours first, when two parts register for one type. */
+function mergeHandlers(a: MessageHandlers, b: MessageHandlers): MessageHandlers {
+  const out: Record<string, (m: GatewayMessage) => void | Promise<void>> = {};
+  for (const [type, handler] of [...Object.entries(a), ...Object.entries(b)] as Array<[string, (m: GatewayMessage) => void | Promise<void>]>) {
+    const before = out[type];
+    out[type] = before === undefined ? handler : async (m) => {
+      await before(m);
+      await handler(m);
+    };
+  }
+  return out as MessageHandlers;
+}
