@@ -37,6 +37,7 @@ import type { AgentStatus, DoctorReport } from '../shared/schema/control.js';
 import type { Policy } from '../shared/schema/policy.js';
 import { gatewayStartup } from './sync/startup.js';
 import { GatewaySync } from './sync/gateway-sync.js';
+import { FleetCommands } from './sync/fleet-commands.js';
 import type { BackoffOptions } from './sync/backoff.js';
 import { gatewaySource, loadKeptSignedPolicy } from './sync/signed-policy.js';
 
@@ -84,6 +85,16 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   const managed = enrollment !== null || config.gateway.url !== null;
   const store = openAgentStore(config, { logger: log, uploads: managed });
   const kept = enrollment === null ? null : loadKeptSignedPolicy(enrollment.gatewayKey, store.state, log);
+  // Administrators' commands in force (revoked keys, kill switch, this device revoked), kept across restarts.
+  let commandsProblem: string | null = null;
+  const fleetCommands =
+    enrollment === null
+      ? null
+      : await FleetCommands.load(config.home).catch((err: unknown) => {
+          commandsProblem = (err as Error).message;
+          return null;
+        });
+  const enforced = (p: Policy): Policy => fleetCommands?.overlay(p) ?? p;
   let inForce: PolicyInForce =
     kept !== null ? { policy: kept.policy, source: `${gatewaySource(kept.version)}, kept offline`, refused: null } : await initialPolicy(config.policyFile, managed, store.state, log);
   store.audit.setFailMode(inForce.policy.failMode);
@@ -120,7 +131,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   // Fail-closed auditing lives in the gate: while the log cannot record, requests are refused and
   // the refusals themselves recorded (queued in the log's memory until the store recovers).
   const gate = createGate({
-    policy: inForce.policy,
+    policy: enforced(inForce.policy),
     audit: sink,
     auditHealth: store.audit,
     secrets: createSecretResolver(ca.keychain),
@@ -152,7 +163,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   const proxy = await startProxy({
     config,
     gate,
-    paused: () => pauseState.active(),
+    paused: () => pauseState.active() || fleetCommands?.paused === true,
     certificates: ca.source,
     pacHosts: () => inForce.policy.interception,
     onError: (err, where) => log.error({ where, err: err.message }, 'proxy internal error'),
@@ -160,7 +171,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
 
   const applyPolicy = async (policy: Policy, source: string): Promise<void> => {
     const change = await ca.applyPolicy(policy);
-    gate.setPolicy(policy);
+    gate.setPolicy(enforced(policy));
     store.audit.setFailMode(policy.failMode);
     keep(store.state, policy, source, log);
     inForce = { policy, source, refused: null };
@@ -190,8 +201,10 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     if (ca.root?.opened === 'created' && ca.root.replaced !== null) degraded.push(`the key of the previous CA root could not be read from ${ca.keychain.description}; a new root was made at start`);
     if (inForce.refused !== null) degraded.push('a newer policy was refused; the last good policy is in force');
     if (gatewayStart.problem !== null) degraded.push(`gateway: ${gatewayStart.problem}`);
+    if (commandsProblem !== null) degraded.push(`gateway: ${commandsProblem}`);
     const gateway = sync?.status() ?? null;
-    if (gateway?.state === 'revoked') degraded.push(`gateway: this device was revoked by an administrator (${gateway.lastError ?? ''}); it no longer syncs: policy stays as last received, enroll again to rejoin`);
+    degraded.push(...(fleetCommands?.describe() ?? []));
+    if (gateway?.state === 'revoked' && fleetCommands?.state.deviceRevoked !== true) degraded.push(`gateway: this device was revoked by an administrator (${gateway.lastError ?? ''}); it no longer syncs: policy stays as last received, enroll again to rejoin`);
     if (gateway?.policyRejected) degraded.push(`gateway: signed policy v${gateway.policyRejected.version} was refused (${gateway.policyRejected.reason}); the last good policy is in force`);
     const coverage = ca.coverage();
     if (coverage.uncovered.length > 0) degraded.push(`CA cannot sign for ${coverage.uncovered.join(', ')} (${coverage.reason ?? ''}): requests to them are refused, not passed ungoverned`);
@@ -226,7 +239,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       unread: gate.unread(),
       gate: { failures: g.failures, degraded: g.degraded, last: g.last },
       degraded,
-      state: pauseState.active() ? 'paused' : degraded.length > 0 ? 'degraded' : 'protected',
+      state: pauseState.active() || fleetCommands?.paused === true ? 'paused' : degraded.length > 0 ? 'degraded' : 'protected',
       paused: pauseState.current(),
       gateway,
     };
@@ -294,7 +307,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   }, 3000);
   statusTimer.unref();
   const systemProxy = await startSystemProxyUpkeep({ home: config.home, pacUrl: `${proxy.url}/proxy.pac`, watchdogSeconds: config.systemProxy.watchdogSeconds, log });
-  if (enrollment !== null && gatewayStart.tls !== null) {
+  if (fleetCommands?.state.deviceRevoked === true) log.error({ gateway: enrollment?.gatewayUrl }, 'this device was revoked by an administrator: not syncing; enroll again to rejoin');
+  if (enrollment !== null && gatewayStart.tls !== null && fleetCommands?.state.deviceRevoked !== true) {
     sync = new GatewaySync({
       enrollment,
       tls: gatewayStart.tls,
@@ -304,8 +318,19 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       signedVersion: kept?.version ?? null,
       deviceStatus: () => {
         const s = status();
-        return { caMode: ca.mode, caTrusted: s.ca.retrust.pending.length > 0 ? false : null, paused: pauseState.active(), degraded: s.degraded.filter((d) => !d.startsWith('gateway: ')) };
+        return { caMode: ca.mode, caTrusted: s.ca.retrust.pending.length > 0 ? false : null, paused: s.state === 'paused', degraded: s.degraded.filter((d) => !d.startsWith('gateway: ')) };
       },
+      ...(fleetCommands === null
+        ? {}
+        : {
+            commands: {
+              fleet: fleetCommands,
+              changed: async () => {
+                gate.setPolicy(enforced(inForce.policy));
+                events.checkStatus();
+              },
+            },
+          }),
       onSignedPolicy: () => {
         // The gateway's policy supersedes the local file from now on.
         unwatch();

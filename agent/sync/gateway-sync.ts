@@ -16,6 +16,7 @@ import type { Enrollment } from './enrollment.js';
 import { gatewayAddress } from './gateway-address.js';
 import type { GatewayTlsOptions } from './gateway-tls.js';
 import { SignedPolicySync } from './signed-policy.js';
+import type { FleetCommands } from './fleet-commands.js';
 import { AuditUploader } from './audit-upload.js';
 import { SyncConnection, type MessageHandlers, type SyncLogger } from './sync-connection.js';
 
@@ -37,6 +38,8 @@ export interface GatewaySyncOptions {
   readonly ackTimeoutMs?: number;
   /** Extra handlers (commands, budgets) registered by their own parts. */
   readonly handlers?: MessageHandlers;
+  /** Administrators' commands: kept here, and `changed` re-applies them to the running agent. */
+  readonly commands?: { readonly fleet: FleetCommands; readonly changed: () => Promise<void> };
   /** Called after the first signed policy replaced the local one (the agent stops watching its file). */
   readonly onSignedPolicy?: (version: number) => void;
 }
@@ -68,6 +71,21 @@ export class GatewaySync extends EventEmitter {
         if (outcome === 'applied') options.onSignedPolicy?.(m.version);
         if (outcome !== 'current') this.reportStatus(true);
         this.emit('policy', { version: m.version, outcome });
+      },
+      command: async (m) => {
+        let error: string | null = null;
+        try {
+          const fleet = options.commands?.fleet;
+          if (fleet === undefined) throw new Error('this agent does not take commands');
+          if (await fleet.apply(m)) await options.commands?.changed();
+          logger.warn({ id: m.id, action: m.action, scope: m.scope.kind }, 'administrator command applied');
+        } catch (err) {
+          error = (err as Error).message;
+          logger.error({ id: m.id, action: m.action, err: error }, 'an administrator command could not be applied');
+        }
+        this.connection.send({ v: PROTOCOL_V, type: 'command.result', id: m.id, ok: error === null, error });
+        this.reportStatus(false);
+        this.emit('command', { id: m.id, ok: error === null });
       },
       'audit.ack': (m) => {
         this.uploader.acknowledged(m.seq);
