@@ -136,6 +136,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     auditHealth: store.audit,
     secrets: createSecretResolver(ca.keychain),
     identity,
+    // A fleet budget refused for want of this device's grant: the sync client asks the gateway for more.
+    askGrant: (shortfall) => sync?.budgets?.ask(shortfall) ?? null,
     onFailure: (f) => {
       metrics.gateFailure(f.stage, f.failMode);
       log.error({ stage: f.stage, failMode: f.failMode, err: f.message }, 'gate internal failure; the request was decided by the fail mode');
@@ -336,6 +338,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         unwatch();
         unwatch = (): void => {};
       },
+      ledger: gate.governor.ledger,
       logger: log,
       ...(options.sync ?? {}),
     });

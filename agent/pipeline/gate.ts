@@ -20,6 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { BudgetShortfall } from '../../shared/core/budgets.js';
 import { Governor, type GovernorState, type Grant, type RecordedSpend, type ReplayTotals, type RequestFacts } from '../../shared/core/decide.js';
 import { redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
 import type { DetectorFactories } from '../../shared/core/guardrails/registry.js';
@@ -69,6 +70,12 @@ export interface GateDeps {
   readonly detectors?: DetectorFactories;
   /** Hears every internal failure the gate turned into a decision (the agent logs and counts them). */
   readonly onFailure?: (failure: GateFailure) => void;
+  /**
+   * A fleet budget refused a request for want of this device's grant: resolves once the central
+   * gateway answered an ask for more (the request is then decided once more), or null when asking
+   * is useless (the fleet has nothing left, no connection): the refusal stands.
+   */
+  readonly askGrant?: (shortfall: BudgetShortfall) => Promise<void> | null;
 }
 
 /** The Gate plus what the composition root needs beyond the seam. */
@@ -400,7 +407,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     return admission;
   }
 
-  function decide(request: InterceptedRequest): Admission | Promise<Admission> {
+  function decide(request: InterceptedRequest, grantAsked = false): Admission | Promise<Admission> {
     const endpoint = endpointOf(request.host, request.method, request.path);
     // HOT PATH: two boolean checks before the real decision.
     const health = deps.auditHealth;
@@ -435,6 +442,11 @@ export function createGate(deps: GateDeps): OutpostGate {
     };
     const result = governor.admit(facts, now());
     if (!result.ok) {
+      // Refused for want of this device's fleet grant: ask the gateway once, then decide again.
+      if (!grantAsked && result.budget?.reason === 'grant' && deps.askGrant !== undefined) {
+        const asked = deps.askGrant(result.budget);
+        if (asked !== null) return asked.then(() => decide(request, true));
+      }
       const b = base(request, endpoint, parsed, result.principal?.id ?? null, parsed.texts);
       return refuse(denialAnswer(adapter, result.denial), b, result.rules, result.denial.code);
     }

@@ -17,6 +17,8 @@ import { gatewayAddress } from './gateway-address.js';
 import type { GatewayTlsOptions } from './gateway-tls.js';
 import { SignedPolicySync } from './signed-policy.js';
 import type { FleetCommands } from './fleet-commands.js';
+import { FleetBudgets } from './fleet-budgets.js';
+import type { BudgetLedger } from '../../shared/core/budgets.js';
 import { AuditUploader } from './audit-upload.js';
 import { SyncConnection, type MessageHandlers, type SyncLogger } from './sync-connection.js';
 
@@ -40,6 +42,8 @@ export interface GatewaySyncOptions {
   readonly handlers?: MessageHandlers;
   /** Administrators' commands: kept here, and `changed` re-applies them to the running agent. */
   readonly commands?: { readonly fleet: FleetCommands; readonly changed: () => Promise<void> };
+  /** The core's budget ledger: fleet windows go in, this device's spend goes up. */
+  readonly ledger?: BudgetLedger;
   /** Called after the first signed policy replaced the local one (the agent stops watching its file). */
   readonly onSignedPolicy?: (version: number) => void;
 }
@@ -52,6 +56,7 @@ export class GatewaySync extends EventEmitter {
   readonly connection: SyncConnection;
   readonly policy: SignedPolicySync;
   readonly uploader: AuditUploader;
+  readonly budgets: FleetBudgets | null;
   private lastStatus = '';
 
   constructor(private readonly options: GatewaySyncOptions) {
@@ -61,10 +66,16 @@ export class GatewaySync extends EventEmitter {
     let connection: SyncConnection | null = null;
     const send = (m: AgentMessage): boolean => connection?.send(m) ?? false;
     this.uploader = new AuditUploader({ audit: options.audit, send, logger, ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }) });
+    this.budgets = options.ledger === undefined ? null : new FleetBudgets({ ledger: options.ledger, send });
     const own: MessageHandlers = {
       welcome: (m) => {
         this.lastStatus = JSON.stringify(this.deviceStatus());
         this.uploader.onWelcome(m.maxBatchRecords);
+        this.budgets?.connected();
+      },
+      'budget.state': (m) => {
+        this.budgets?.received(m);
+        this.emit('budget', m);
       },
       policy: async (m) => {
         const outcome = await this.policy.receive({ version: m.version, document: m.document, signature: m.signature, signedAt: m.signedAt });
@@ -112,12 +123,15 @@ export class GatewaySync extends EventEmitter {
 
   stop(): Promise<void> {
     this.uploader.disconnected();
+    this.budgets?.stop();
     return this.connection.stop();
   }
 
   /** Records were written (the agent's audit sink calls this once they are durable). */
   auditWritten(): void {
     this.uploader.written();
+    // A record is written when a request settled: its cost is in the ledger now.
+    this.budgets?.settled();
   }
 
   /** The device's status may have changed: report it when it did. */

@@ -47,6 +47,16 @@ export interface BudgetRefusal {
   readonly level: BudgetLevel;
   readonly spentUsd: number;
   readonly resetsAt: number;
+  /** `limit`: the level itself is spent (fleet included); `grant`: this device's grant from the central gateway is. */
+  readonly reason: 'limit' | 'grant';
+}
+
+/** A request refused for want of budget, as the sync client asks the gateway for more grant. */
+export interface BudgetShortfall {
+  readonly id: string;
+  readonly period: Period;
+  readonly reason: 'limit' | 'grant';
+  readonly estimateUsd: number;
 }
 
 /** Spend per budget window, as plain JSON (for the state store and the central gateway's totals). */
@@ -71,12 +81,12 @@ export class BudgetLedger {
       // unknown price (estimate 0) still needs the level not to be exhausted.
       const committed = c.spentUsd + c.reservedUsd + c.elsewhereUsd;
       if (committed + estimateUsd > level.limitUsd || committed >= level.limitUsd) {
-        return { ok: false, level, spentUsd: c.spentUsd + c.elsewhereUsd, resetsAt: periodEnd(level.period, nowMs) };
+        return { ok: false, level, spentUsd: c.spentUsd + c.elsewhereUsd, resetsAt: periodEnd(level.period, nowMs), reason: 'limit' };
       }
       // In a fleet, this device's own spend stays within what the gateway granted it.
       const own = c.spentUsd + c.reservedUsd;
       if (c.grantUsd !== null && (own + estimateUsd > c.grantUsd || own >= c.grantUsd)) {
-        return { ok: false, level, spentUsd: c.spentUsd + c.elsewhereUsd, resetsAt: periodEnd(level.period, nowMs) };
+        return { ok: false, level, spentUsd: c.spentUsd + c.elsewhereUsd, resetsAt: periodEnd(level.period, nowMs), reason: 'grant' };
       }
       held.push(c);
     }

@@ -10,7 +10,7 @@
 import type { FiredRule } from '../schema/audit.js';
 import type { ProviderRef } from '../schema/custom-provider.js';
 import type { Policy } from '../schema/policy.js';
-import { BudgetLedger, type BudgetState, type BudgetTicket } from './budgets.js';
+import { BudgetLedger, type BudgetShortfall, type BudgetState, type BudgetTicket } from './budgets.js';
 import { compilePolicy, type CompiledPolicy } from './compile-policy.js';
 import { denial, type Denial } from './denials.js';
 import { evaluateGuardrails, type GuardrailOutcome } from './guardrails/engine.js';
@@ -79,6 +79,8 @@ export interface Refusal {
   readonly principal: Principal | null;
   /** Every rule that fired, the refusing one included. */
   readonly rules: readonly FiredRule[];
+  /** Set when a budget refused: which window, why, and the request's estimate. */
+  readonly budget?: BudgetShortfall;
 }
 
 /** What the core charged for a finished request. */
@@ -265,7 +267,7 @@ export class Governor {
       const l = budget.level;
       fired.push(rule(`budget:${l.id}`, 'budget-exceeded', 'limit', `${l.scope} has spent ${usd(budget.spentUsd)} of ${usd(l.limitUsd)} per ${l.period}; this request needs about ${usd(estimateUsd)}`));
       const m = `Outpost: the budget "${l.id}" (${usd(l.limitUsd)} per ${l.period} for ${l.scope}) has no room for this request. It resets at ${new Date(budget.resetsAt).toISOString()}; ask your administrator to raise it.`;
-      return { ok: false, denial: denial('budget_exceeded', m, fired), principal, rules: fired };
+      return { ok: false, denial: denial('budget_exceeded', m, fired), principal, rules: fired, budget: { id: l.id, period: l.period, reason: budget.reason, estimateUsd } };
     }
 
     const decision = g.action === 'redact' ? 'redact' : g.action === 'warn' || metaWarned ? 'warn' : 'allow';
