@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BudgetLedger, type BudgetLevel } from '../../../shared/core/budgets.js';
 import { periodStart } from '../../../shared/core/periods.js';
 import { FleetBudgets } from '../../../agent/sync/fleet-budgets.js';
-import type { AgentMessage } from '../../../shared/schema/protocol.js';
+import type { AgentMessage, BudgetStateMessage } from '../../../shared/schema/protocol.js';
 
 const level: BudgetLevel = { id: 'vk:a', scope: 'vk:a', limitUsd: 10, period: '1d' };
 
@@ -17,8 +17,11 @@ describe('FleetBudgets', () => {
     const sent: AgentMessage[] = [];
     const budgets = new FleetBudgets({ ledger, send: (m) => (sent.push(m), true), askTimeoutMs: 60_000 });
     const windowStart = periodStart('1d', Date.now());
-    const state = (grantUsd: number, unallocatedUsd: number) =>
-      ({ v: '1.0', type: 'budget.state', windows: [{ id: 'vk:a', period: '1d', windowStart, limitUsd: 10, fleetSpentUsd: 0, deviceSpentUsd: 0, grantUsd, unallocatedUsd }] }) as const;
+    const state = (grantUsd: number, unallocatedUsd: number): BudgetStateMessage => ({
+      v: '1.0',
+      type: 'budget.state',
+      windows: [{ id: 'vk:a', period: '1d', windowStart, limitUsd: 10, fleetSpentUsd: 0, deviceSpentUsd: 0, grantUsd, unallocatedUsd }],
+    });
 
     budgets.received(state(1, 0.5));
     const refused = ledger.reserve([level], 1.2, Date.now());
