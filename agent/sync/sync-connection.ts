@@ -156,6 +156,8 @@ export class SyncConnection extends EventEmitter {
     this.ws = ws;
     let refused: { status: number; code: string; message: string } | null = null;
     let failure: string | null = null;
+    /** A frame this side refused (too large, not WebSocket): the code it closed with, and why. */
+    let refusedFrame: { code: number; reason: string } | null = null;
 
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
@@ -198,10 +200,18 @@ export class SyncConnection extends EventEmitter {
       this.lastHeard = Date.now();
     });
     ws.on('error', (err) => {
+      const wsCode = (err as NodeJS.ErrnoException).code ?? '';
+      if (wsCode.startsWith('WS_ERR_')) {
+        // ws sent the close frame itself; the close event then reports 1006 (no answer awaited).
+        refusedFrame = { code: wsCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? CLOSE_CODES.tooLarge : 1002, reason: err.message };
+        this.options.logger.warn({ code: refusedFrame.code, reason: err.message }, 'the gateway sent a frame this agent refuses; reconnecting');
+      }
       failure = networkError(new URL(address.url), err).message;
     });
-    ws.on('close', (code: number, reasonBuffer: Buffer) => {
-      const reason = reasonBuffer.toString();
+    ws.on('close', (closeCode: number, reasonBuffer: Buffer) => {
+      const own = refusedFrame as { code: number; reason: string } | null;
+      const code = own?.code ?? closeCode;
+      const reason = own?.reason ?? reasonBuffer.toString();
       const wasConnected = this.current === 'connected';
       this.ws = null;
       this.clearTimers();

@@ -76,6 +76,8 @@ export interface Relay {
   target: string;
   /** Destroys every open connection now. */
   cutAll(): void;
+  /** Writes raw bytes to every agent connection, as if the gateway sent them (a forged frame). */
+  injectToAgent(bytes: Buffer): void;
   /** Destroys the connection that carries more than `bytes` more bytes from the agent (once). */
   cutAfterUpload(bytes: number): Promise<void>;
   close(): Promise<void>;
@@ -84,12 +86,16 @@ export interface Relay {
 /** Starts a relay to `gatewayUrl`. */
 export async function startRelay(gatewayUrl: string): Promise<Relay> {
   const sockets = new Set<net.Socket>();
+  const clients = new Set<net.Socket>();
   let cut: { left: number; done: () => void } | null = null;
   const relay: Relay = {
     url: '',
     target: new URL(gatewayUrl).host,
     cutAll: () => {
       for (const s of sockets) s.destroy();
+    },
+    injectToAgent: (bytes) => {
+      for (const s of clients) s.write(bytes);
     },
     cutAfterUpload: (bytes) => new Promise((resolve) => (cut = { left: bytes, done: resolve })),
     close: () =>
@@ -103,7 +109,9 @@ export async function startRelay(gatewayUrl: string): Promise<Relay> {
     const upstream = net.connect(Number(port), host);
     sockets.add(client);
     sockets.add(upstream);
+    clients.add(client);
     const drop = (): void => {
+      clients.delete(client);
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
