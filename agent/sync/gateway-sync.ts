@@ -18,6 +18,8 @@ import type { GatewayTlsOptions } from './gateway-tls.js';
 import { SignedPolicySync } from './signed-policy.js';
 import type { FleetCommands } from './fleet-commands.js';
 import { FleetBudgets } from './fleet-budgets.js';
+import { FleetCaRenewal } from './fleet-ca.js';
+import type { IntermediateSigner } from '../ca/fleet-authority.js';
 import type { BudgetLedger } from '../../shared/core/budgets.js';
 import { AuditUploader } from './audit-upload.js';
 import { SyncConnection, type MessageHandlers, type SyncLogger } from './sync-connection.js';
@@ -44,6 +46,8 @@ export interface GatewaySyncOptions {
   readonly commands?: { readonly fleet: FleetCommands; readonly changed: () => Promise<void> };
   /** The core's budget ledger: fleet windows go in, this device's spend goes up. */
   readonly ledger?: BudgetLedger;
+  /** Fleet CA mode: `CertificateAuthority.renewIfDue`, called over sync when the intermediate is due. */
+  readonly renewCa?: (signer: IntermediateSigner) => Promise<boolean>;
   /** Called after the first signed policy replaced the local one (the agent stops watching its file). */
   readonly onSignedPolicy?: (version: number) => void;
 }
@@ -57,6 +61,8 @@ export class GatewaySync extends EventEmitter {
   readonly policy: SignedPolicySync;
   readonly uploader: AuditUploader;
   readonly budgets: FleetBudgets | null;
+  readonly fleetCa: FleetCaRenewal | null;
+  private caTimer: NodeJS.Timeout | null = null;
   private lastStatus = '';
 
   constructor(private readonly options: GatewaySyncOptions) {
@@ -67,19 +73,26 @@ export class GatewaySync extends EventEmitter {
     const send = (m: AgentMessage): boolean => connection?.send(m) ?? false;
     this.uploader = new AuditUploader({ audit: options.audit, send, logger, ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }) });
     this.budgets = options.ledger === undefined ? null : new FleetBudgets({ ledger: options.ledger, send });
+    this.fleetCa = options.renewCa === undefined ? null : new FleetCaRenewal({ renewIfDue: options.renewCa, send, logger });
     const own: MessageHandlers = {
       welcome: (m) => {
         this.lastStatus = JSON.stringify(this.deviceStatus());
         this.uploader.onWelcome(m.maxBatchRecords);
         this.budgets?.connected();
+        this.checkCa();
       },
+      'ca.intermediate': (m) => this.fleetCa?.answered(m),
       'budget.state': (m) => {
         this.budgets?.received(m);
         this.emit('budget', m);
       },
       policy: async (m) => {
         const outcome = await this.policy.receive({ version: m.version, document: m.document, signature: m.signature, signedAt: m.signedAt });
-        if (outcome === 'applied') options.onSignedPolicy?.(m.version);
+        if (outcome === 'applied') {
+          options.onSignedPolicy?.(m.version);
+          // A policy with a new host needs an intermediate that covers it.
+          this.checkCa();
+        }
         if (outcome !== 'current') this.reportStatus(true);
         this.emit('policy', { version: m.version, outcome });
       },
@@ -113,17 +126,27 @@ export class GatewaySync extends EventEmitter {
       logger,
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
     });
-    connection.on('disconnected', () => this.uploader.disconnected());
+    connection.on('disconnected', () => {
+      this.uploader.disconnected();
+      this.fleetCa?.disconnected();
+    });
     this.connection = connection;
   }
 
   start(): void {
     this.connection.start();
+    if (this.fleetCa !== null) {
+      // Daily, for expiry (a third of the intermediate's life ahead of it).
+      this.caTimer = setInterval(() => this.checkCa(), 24 * 60 * 60 * 1000);
+      this.caTimer.unref();
+    }
   }
 
   stop(): Promise<void> {
     this.uploader.disconnected();
     this.budgets?.stop();
+    if (this.caTimer !== null) clearInterval(this.caTimer);
+    this.fleetCa?.disconnected();
     return this.connection.stop();
   }
 
@@ -159,6 +182,15 @@ export class GatewaySync extends EventEmitter {
       policyRejected: this.policy.refused,
       audit: { acknowledgedSeq: audit.acknowledgedSeq, pending: Math.max(0, audit.lastSeq - audit.acknowledgedSeq) },
     };
+  }
+
+  /** Renews the fleet intermediate when due; emits `ca` (true when renewed). */
+  private checkCa(): void {
+    if (this.fleetCa === null) return;
+    void this.fleetCa.check().then((renewed) => {
+      if (renewed) this.statusChanged();
+      this.emit('ca', renewed);
+    });
   }
 
   private reportStatus(withPolicy: boolean): void {

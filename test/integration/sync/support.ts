@@ -20,11 +20,11 @@ import type { TestGateway } from '../../support/gateway.js';
 export const TEST_BACKOFF = { baseMs: 50, capMs: 400 } as const;
 
 /** Makes a home and enrolls it with `gw` (a fresh token); resolves to the home. */
-export async function enrolledHome(gw: TestGateway, options: { team?: string; url?: string } = {}): Promise<string> {
+export async function enrolledHome(gw: TestGateway, options: { team?: string; url?: string; caMode?: 'standalone' | 'fleet' } = {}): Promise<string> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-sync-'));
   const t = await gw.admin('POST', '/admin/v1/enrollment-tokens', { team: options.team ?? null });
   if (t.status !== 201) throw new Error(`token: ${t.status} ${t.text}`);
-  const config = resolveAgentConfig(agentConfig.parse({ home, ca: { keyStore: 'file' }, log: { level: 'silent' } }), home, null, {});
+  const config = resolveAgentConfig(agentConfig.parse({ home, ca: { keyStore: 'file', mode: options.caMode ?? 'standalone' }, log: { level: 'silent' } }), home, null, {});
   await enrollAgent(config, { gatewayUrl: options.url ?? gw.url, token: t.body.token as string });
   return home;
 }
