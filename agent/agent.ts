@@ -39,6 +39,7 @@ import { gatewayStartup } from './sync/startup.js';
 import { GatewaySync } from './sync/gateway-sync.js';
 import { FleetCommands } from './sync/fleet-commands.js';
 import type { BackoffOptions } from './sync/backoff.js';
+import type { IntermediateSigner } from './ca/fleet-authority.js';
 import { gatewaySource, loadKeptSignedPolicy } from './sync/signed-policy.js';
 
 /** A running agent. */
@@ -339,6 +340,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         unwatch = (): void => {};
       },
       ledger: gate.governor.ledger,
+      ...(ca.mode === 'fleet' ? { renewCa: (signer: IntermediateSigner) => ca.renewIfDue(signer) } : {}),
       logger: log,
       ...(options.sync ?? {}),
     });
