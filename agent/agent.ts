@@ -369,6 +369,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       `  proxy        ${proxy.url}   (PAC: ${proxy.url}/proxy.pac)`,
       `  CA           ${ca.caFile}   (key in ${ca.keychain.description})`,
       `  control API  ${control.url}   (token in ${config.home}/control.token)`,
+      ...(enrollment === null ? [] : [`  gateway      ${enrollment.gatewayUrl} as ${enrollment.deviceId}${sync === null ? ' (not syncing: see outpost status)' : ''}`]),
       `  audit        ${store.file}`,
       '',
       'Route a shell through it:  eval "$(outpost env)"     one command:  outpost run -- CMD …',
