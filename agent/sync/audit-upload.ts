@@ -5,6 +5,7 @@
  * write answers no ack), is sent again from the acknowledged sequence; the gateway stores by record
  * id, so a repeat never duplicates.
  */
+import { EventEmitter } from 'node:events';
 import { MAX_BATCH_RECORDS, PROTOCOL_V, type AgentMessage } from '../../shared/schema/protocol.js';
 import type { AuditLog } from '../audit/audit-log.js';
 
@@ -25,8 +26,8 @@ export interface AuditUploadOptions {
   readonly pumpIntervalMs?: number;
 }
 
-/** Uploads the spool while connected. */
-export class AuditUploader {
+/** Uploads the spool while connected. Emits `batch` (the last sequence sent) after each batch sent. */
+export class AuditUploader extends EventEmitter {
   private connected = false;
   /** The last sequence sent on this connection (the next batch starts after it). */
   private sentThrough = 0;
@@ -38,6 +39,7 @@ export class AuditUploader {
   batches = 0;
 
   constructor(private readonly options: AuditUploadOptions) {
+    super();
     this.maxBatch = Math.min(options.maxBatchRecords ?? MAX_BATCH_RECORDS, MAX_BATCH_RECORDS);
   }
 
@@ -106,6 +108,7 @@ export class AuditUploader {
     }, this.options.ackTimeoutMs ?? 30_000);
     timer.unref();
     this.inFlight = { upTo: last.seq, timer };
+    this.emit('batch', last.seq);
   }
 
   private clearInFlight(): void {

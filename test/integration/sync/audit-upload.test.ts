@@ -10,7 +10,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { capturedLogger, startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { canMount, mountSmallFs, type SmallFs } from '../audit/small-fs.js';
 import { chatThrough } from '../../support/clients.js';
 import { makeEntry } from '../../support/audit-entries.js';
 import type { TestAgent } from '../../support/agent.js';
@@ -81,5 +82,45 @@ describe('audit upload', () => {
     expect(new Set(remote).size).toBe(remote.length);
     expect(remote.sort()).toEqual([...local].sort());
     expect(t.agent.status().gateway?.audit.pending).toBe(0);
+  });
+});
+
+describe('audit upload to a gateway whose disk is full', () => {
+  const cleanup: Array<() => unknown> = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
+  it.skipIf(!canMount)('gets no acknowledgement, keeps its records, and uploads them all once space returns', async () => {
+    const disk: SmallFs = mountSmallFs(4096);
+    cleanup.push(() => disk.unmount());
+    const log = capturedLogger();
+    const gw = await startTestGateway({ home: disk.dir }, { logger: log.logger });
+    cleanup.push(() => gw.close());
+    const home = await enrolledHome(gw);
+    cleanup.push(() => fs.rm(home, { recursive: true, force: true }));
+    const t = await startSyncedAgent(home, { start: { sync: { ackTimeoutMs: 300 } } });
+    cleanup.push(() => t.close());
+    const sync = syncOf(t);
+    await connected(sync);
+    const audit = t.agent.store.audit;
+    for (let i = 0; i < 20; i++) audit.record(makeEntry({ device: sync.status().deviceId }));
+    await allAcknowledged(t);
+
+    disk.fill();
+    for (let i = 0; i < 40; i++) audit.record(makeEntry({ device: sync.status().deviceId, prompt: 'x'.repeat(2000) }));
+    audit.flushNow();
+    sync.auditWritten();
+    await log.waitFor('cannot store audit batch; not acknowledging');
+    const sent = sync.uploader.batches;
+    // No acknowledgement: the records stay, and the batch goes again after the timeout.
+    while (sync.uploader.batches === sent) await once(sync.uploader, 'batch');
+    expect(audit.acknowledgedSeq).toBeLessThan(audit.lastSeq);
+
+    disk.free();
+    await allAcknowledged(t);
+    const ids = audit.recordsAfter(0).map((r) => r.id);
+    const stored = await gw.admin('GET', `/admin/v1/audit?device=${sync.status().deviceId}&limit=1000`);
+    expect((stored.body.records as Array<{ id: string }>).map((r) => r.id).sort()).toEqual([...ids].sort());
   });
 });
