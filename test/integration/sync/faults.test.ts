@@ -1,7 +1,7 @@
 /**
  * Faults between a real agent and a real gateway (issue 12.7), through a TCP relay the test controls:
- * a gateway restart during a policy push (the agent ends on the newest version), a malformed and an
- * oversized frame from the "gateway" (the agent closes with a clear code, keeps serving, reconnects),
+ * a gateway restart during a policy push (the agent ends on the newest version), a gateway one minor
+ * version ahead (what it adds is ignored), a malformed and an oversized frame from the "gateway" (the agent closes with a clear code, keeps serving, reconnects),
  * and a device revoked while its agent was off (refused with HTTP 403 at the next start; the agent
  * says so and stops trying).
  */
@@ -73,6 +73,20 @@ describe('faults between agent and gateway', () => {
     await connected(sync);
   });
 
+  it('a gateway one minor version ahead: an unknown message type and extra fields are ignored, the link stays up', async () => {
+    const sync = syncOf(t);
+    await connected(sync);
+    let dropped = false;
+    sync.connection.once('disconnected', () => (dropped = true));
+    relay.injectToAgent(textFrame('{"v":"1.1","type":"fleet.news","text":"hi"}'));
+    relay.injectToAgent(textFrame('{"v":"1.1","type":"heartbeat","time":"now","load":0.5}'));
+    // A real push after them is handled on the same connection.
+    const handled = policyHandled(sync, 3);
+    await gw.admin('PUT', '/admin/v1/policy', policyV(3));
+    expect(await handled).toBe('applied');
+    expect(dropped).toBe(false);
+  });
+
   it('an oversized frame: closed with 1009, and the agent reconnects', async () => {
     const sync = syncOf(t);
     await connected(sync);
@@ -101,6 +115,6 @@ describe('faults between agent and gateway', () => {
     expect(sync.status().lastError).toContain('revoked');
     expect(t.agent.status().degraded.join('\n')).toContain('this device was revoked by an administrator');
     // Still enforcing the last policy, locally.
-    expect(t.agent.policy().policy.name).toBe('fleet v2');
+    expect(t.agent.policy().policy.name).toBe('fleet v3');
   });
 });
