@@ -340,6 +340,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         unwatch = (): void => {};
       },
       ledger: gate.governor.ledger,
+      setRateShare: (share) => gate.governor.setFleetRateShare(share),
       ...(ca.mode === 'fleet' ? { renewCa: (signer: IntermediateSigner) => ca.renewIfDue(signer) } : {}),
       logger: log,
       ...(options.sync ?? {}),

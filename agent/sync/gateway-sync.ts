@@ -46,6 +46,8 @@ export interface GatewaySyncOptions {
   readonly commands?: { readonly fleet: FleetCommands; readonly changed: () => Promise<void> };
   /** The core's budget ledger: fleet windows go in, this device's spend goes up. */
   readonly ledger?: BudgetLedger;
+  /** Sets this device's share of fleet-scoped rate limits (`Governor.setFleetRateShare`). */
+  readonly setRateShare?: (share: number) => void;
   /** Fleet CA mode: `CertificateAuthority.renewIfDue`, called over sync when the intermediate is due. */
   readonly renewCa?: (signer: IntermediateSigner) => Promise<boolean>;
   /** Called after the first signed policy replaced the local one (the agent stops watching its file). */
@@ -63,6 +65,8 @@ export class GatewaySync extends EventEmitter {
   readonly budgets: FleetBudgets | null;
   readonly fleetCa: FleetCaRenewal | null;
   private caTimer: NodeJS.Timeout | null = null;
+  /** The last share of fleet-scoped rate limits the gateway sent; null before the first. */
+  rateShare: { readonly share: number; readonly devices: number } | null = null;
   private lastStatus = '';
 
   constructor(private readonly options: GatewaySyncOptions) {
@@ -82,6 +86,11 @@ export class GatewaySync extends EventEmitter {
         this.checkCa();
       },
       'ca.intermediate': (m) => this.fleetCa?.answered(m),
+      'rate.share': (m) => {
+        this.rateShare = { share: m.share, devices: m.devices };
+        options.setRateShare?.(m.share);
+        this.emit('rate', m);
+      },
       'budget.state': (m) => {
         this.budgets?.received(m);
         this.emit('budget', m);

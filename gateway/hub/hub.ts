@@ -16,6 +16,7 @@ import type { WindowKey } from '../store/fleet-windows.js';
 import { FleetBudgets } from '../budgets/fleet-budgets.js';
 import type { DeviceCa } from '../ca/device-ca.js';
 import { AgentSession } from './session.js';
+import { RateShares } from './rate-share.js';
 import { budgetMessage, policyMessage } from './messages.js';
 
 /** The WebSocket path under the gateway's base URL. */
@@ -43,12 +44,15 @@ export class AgentHub {
   private readonly unsubscribe: () => void;
   private readonly heartbeatMs: number;
   private readonly budgets: FleetBudgets;
+  private readonly shares: RateShares;
 
   constructor(private readonly options: HubOptions) {
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
     this.budgets = new FleetBudgets(options.store);
+    this.shares = new RateShares(options.store);
     this.heartbeat = setInterval(() => {
       for (const s of this.sessions.values()) s.tick();
+      this.refreshShares(null);
     }, this.heartbeatMs);
     this.heartbeat.unref();
     this.unsubscribe = options.store.onChange((change) => {
@@ -96,14 +100,23 @@ export class AgentHub {
           const older = this.sessions.get(s.deviceId);
           this.sessions.set(s.deviceId, s);
           older?.close(CLOSE_CODES.replaced, 'replaced by a newer connection of the same device');
+          this.refreshShares(s);
         },
         onClose: (s) => {
           if (this.sessions.get(s.deviceId) !== s) return;
           this.sessions.delete(s.deviceId);
-          this.options.store.deviceDisconnected(s.deviceId, new Date().toISOString()).catch(() => undefined);
+          this.options.store
+            .deviceDisconnected(s.deviceId, new Date().toISOString())
+            .then(() => this.refreshShares(null))
+            .catch(() => undefined);
         },
       });
     });
+  }
+
+  /** Recounts the online devices for fleet rate shares (errors are logged: the old share stays). */
+  private refreshShares(fresh: AgentSession | null): void {
+    this.shares.refresh(() => this.sessions.values(), fresh).catch((err: unknown) => this.options.logger.error({ err: (err as Error).message }, 'failed to update fleet rate shares'));
   }
 
   private async onChange(change: StoreChange): Promise<void> {

@@ -18,7 +18,7 @@ import { DETECTORS, type DetectorFactories } from './guardrails/registry.js';
 import type { Identity, Principal } from './principals.js';
 import { withPolicyPrices } from './policy-prices.js';
 import type { PriceTable, TokenUsage } from './pricing.js';
-import { RateLimiter, type RateState, type RateTicket } from './rate-limits.js';
+import { RateLimiter, deviceShareOf, type RateState, type RateTicket } from './rate-limits.js';
 import { DEFAULT_OUTPUT_TOKENS, estimateInputTokens } from './tokens.js';
 import { VIRTUAL_KEY_PREFIX, type CompiledVirtualKey, type Credential } from './virtual-keys.js';
 
@@ -128,6 +128,8 @@ export class Governor {
   readonly ledger = new BudgetLedger();
   private current: CompiledPolicy;
   private pricing: PriceTable;
+  /** This device's share of fleet-scoped rate limits (the central gateway's `rate.share`); 1 standalone. */
+  private rateShare = 1;
 
   constructor(
     policy: Policy,
@@ -149,6 +151,11 @@ export class Governor {
   /** The prices in force: the policy's for its custom providers, else the price database's. */
   get prices(): PriceTable {
     return this.pricing;
+  }
+
+  /** Sets this device's share of fleet-scoped rate limits (0 < share ≤ 1). */
+  setFleetRateShare(share: number): void {
+    this.rateShare = Math.min(1, Math.max(Number.MIN_VALUE, share));
   }
 
   /** Switches to a new policy version; counters are kept. */
@@ -252,7 +259,7 @@ export class Governor {
     const outTokens = facts.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS;
     const inTokens = estimateInputTokens(facts.promptChars);
     const estimateTokens = inTokens + outTokens;
-    const rate = this.limiter.admit(principal.id, cp.rateLimitFor(principal), estimateTokens, nowMs);
+    const rate = this.limiter.admit(principal.id, deviceShareOf(cp.rateLimitFor(principal), this.rateShare), estimateTokens, nowMs);
     if (!rate.ok) {
       fired.push(rule('rate-limits', rate.code, 'limit', `${principal.id} is over ${rate.limit}`));
       const m = `Outpost: ${principal.id} is over its limit of ${rate.limit}. Retry in ${rate.retryAfterSeconds} s.`;

@@ -6,6 +6,21 @@
 import type { RateLimit } from '../schema/policy.js';
 import { periodEnd, periodStart } from './periods.js';
 
+/**
+ * A fleet-scoped limit as one device enforces it: each number scaled by the device's `share` of the
+ * fleet (0 < share ≤ 1), rounded down, at least 1. Device-scoped limits are returned as they are.
+ */
+export function deviceShareOf(limit: RateLimit | null, share: number): RateLimit | null {
+  if (limit === null || limit.scope !== 'fleet' || share >= 1) return limit;
+  const part = (n: number | undefined): number | undefined => (n === undefined ? undefined : Math.max(1, Math.floor(n * share)));
+  const out: RateLimit = { ...limit };
+  for (const key of ['requestsPerMinute', 'tokensPerMinute', 'tokensPerDay', 'concurrent'] as const) {
+    const v = part(limit[key]);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
 /** Why a request was refused, with when to retry. */
 export interface RateRefusal {
   readonly ok: false;

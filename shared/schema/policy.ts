@@ -20,6 +20,12 @@ export const rateLimit = z.strictObject({
   tokensPerMinute: positiveInt.optional(),
   tokensPerDay: positiveInt.optional(),
   concurrent: positiveInt.optional(),
+  /**
+   * `device` (the default): each device enforces the limits on its own. `fleet`: the limits hold
+   * across every device of a central gateway: each enforces its share (`rate.share`, an equal split
+   * among the connected devices; at least 1 of each limit per device).
+   */
+  scope: z.enum(['device', 'fleet']).optional(),
 });
 export type RateLimit = z.infer<typeof rateLimit>;
 

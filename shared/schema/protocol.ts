@@ -15,7 +15,7 @@ import { auditRecord } from './audit.js';
 import { period } from './common.js';
 
 /** The protocol version this build speaks. */
-export const PROTOCOL_VERSION = { major: 1, minor: 0 } as const;
+export const PROTOCOL_VERSION = { major: 1, minor: 1 } as const;
 /** `PROTOCOL_VERSION` as it travels. */
 export const PROTOCOL_V = `${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor}`;
 
@@ -280,6 +280,20 @@ export const caIntermediateMessage = z.object({
   error: z.string().nullable(),
 });
 
+/**
+ * This device's share of fleet-scoped rate limits (policy `rateLimit.scope: "fleet"`): an equal
+ * split among the devices connected to the gateway (all replicas), sent after `welcome` and whenever
+ * the count changes (checked on each connect, disconnect and heartbeat). The device enforces each
+ * fleet-scoped limit × `share` (at least 1); offline, it keeps its last share. Added in 1.1: a 1.0
+ * agent ignores it and enforces fleet-scoped limits whole.
+ */
+export const rateShareMessage = z.object({
+  v: protocolVersion,
+  type: z.literal('rate.share'),
+  share: z.number().positive().max(1),
+  devices: z.number().int().nonnegative(),
+});
+
 /** Liveness, every `welcome.heartbeatMs`. */
 export const heartbeatMessage = z.object({
   v: protocolVersion,
@@ -341,6 +355,7 @@ export const gatewayMessages = {
   heartbeat: heartbeatMessage,
   'ca.intermediate': caIntermediateMessage,
   'inventory.decisions': inventoryDecisionsMessage,
+  'rate.share': rateShareMessage,
 } as const;
 
 export type AgentMessage = { [K in keyof typeof agentMessages]: z.infer<(typeof agentMessages)[K]> }[keyof typeof agentMessages];

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { chatThrough } from '../../support/clients.js';
 import type { TestAgent } from '../../support/agent.js';
-import { CLOSE_CODES } from '../../../shared/schema/protocol.js';
+import { CLOSE_CODES, PROTOCOL_VERSION } from '../../../shared/schema/protocol.js';
 import { connected, enrolledHome, policyHandled, startRelay, startSyncedAgent, syncOf, type Relay } from './support.js';
 
 const policyV = (n: number): object => ({ version: 1, name: `fleet v${n}`, interception: { hosts: ['api.openai.com'] } });
@@ -78,8 +78,9 @@ describe('faults between agent and gateway', () => {
     await connected(sync);
     let dropped = false;
     sync.connection.once('disconnected', () => (dropped = true));
-    relay.injectToAgent(textFrame('{"v":"1.1","type":"fleet.news","text":"hi"}'));
-    relay.injectToAgent(textFrame('{"v":"1.1","type":"heartbeat","time":"now","load":0.5}'));
+    const newer = `${PROTOCOL_VERSION.major}.${PROTOCOL_VERSION.minor + 1}`;
+    relay.injectToAgent(textFrame(`{"v":"${newer}","type":"fleet.news","text":"hi"}`));
+    relay.injectToAgent(textFrame(`{"v":"${newer}","type":"heartbeat","time":"now","load":0.5}`));
     // A real push after them is handled on the same connection.
     const handled = policyHandled(sync, 3);
     await gw.admin('PUT', '/admin/v1/policy', policyV(3));

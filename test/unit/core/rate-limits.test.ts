@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../../shared/core/rate-limits.js';
+import { RateLimiter, deviceShareOf } from '../../../shared/core/rate-limits.js';
 
 const now = Date.parse('2026-11-26T12:00:10Z');
 
@@ -52,5 +52,17 @@ describe('rate limiter', () => {
     const b = new RateLimiter();
     b.importState(JSON.parse(JSON.stringify(a.exportState(now))), now);
     expect(b.admit('u', { tokensPerDay: 100 }, 50, now).ok).toBe(false);
+  });
+});
+
+describe('a device\'s share of a fleet-scoped limit', () => {
+  it('scales every number of a fleet limit (rounded down, at least 1) and leaves device limits alone', () => {
+    const fleet = { requestsPerMinute: 30, tokensPerMinute: 1000, concurrent: 2, scope: 'fleet' as const };
+    expect(deviceShareOf(fleet, 1 / 3)).toEqual({ requestsPerMinute: 10, tokensPerMinute: 333, concurrent: 1, scope: 'fleet' });
+    expect(deviceShareOf(fleet, 1 / 1000)).toEqual({ requestsPerMinute: 1, tokensPerMinute: 1, concurrent: 1, scope: 'fleet' });
+    expect(deviceShareOf(fleet, 1)).toBe(fleet);
+    const device = { requestsPerMinute: 30 };
+    expect(deviceShareOf(device, 1 / 3)).toBe(device);
+    expect(deviceShareOf(null, 0.5)).toBeNull();
   });
 });

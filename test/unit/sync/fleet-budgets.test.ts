@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BudgetLedger, type BudgetLevel } from '../../../shared/core/budgets.js';
 import { periodStart } from '../../../shared/core/periods.js';
 import { FleetBudgets } from '../../../agent/sync/fleet-budgets.js';
-import type { AgentMessage, BudgetStateMessage } from '../../../shared/schema/protocol.js';
+import { PROTOCOL_V, type AgentMessage, type BudgetStateMessage } from '../../../shared/schema/protocol.js';
 
 const level: BudgetLevel = { id: 'vk:a', scope: 'vk:a', limitUsd: 10, period: '1d' };
 
@@ -34,7 +34,7 @@ describe('FleetBudgets', () => {
     const second = budgets.ask({ id: 'vk:a', period: '1d', reason: 'grant', estimateUsd: 1.2 });
     expect(first).not.toBeNull();
     expect(second).toBe(first);
-    expect(sent).toEqual([{ v: '1.0', type: 'usage.report', windows: [{ id: 'vk:a', period: '1d', windowStart, spentUsd: 0, needUsd: 1.2 }] }]);
+    expect(sent).toEqual([{ v: PROTOCOL_V, type: 'usage.report', windows: [{ id: 'vk:a', period: '1d', windowStart, spentUsd: 0, needUsd: 1.2 }] }]);
     budgets.received(state(1.5, 0));
     await first;
     expect(ledger.reserve([level], 1.2, Date.now()).ok).toBe(true);
@@ -45,7 +45,7 @@ describe('FleetBudgets', () => {
     ledger.charge([level], 0.7, Date.now(), Date.now());
     budgets.report();
     budgets.report();
-    expect(sent.slice(1)).toEqual([{ v: '1.0', type: 'usage.report', windows: [{ id: 'vk:a', period: '1d', windowStart, spentUsd: 0.7 }] }]);
+    expect(sent.slice(1)).toEqual([{ v: PROTOCOL_V, type: 'usage.report', windows: [{ id: 'vk:a', period: '1d', windowStart, spentUsd: 0.7 }] }]);
     budgets.stop();
   });
 });
