@@ -38,6 +38,7 @@ import type { Policy } from '../shared/schema/policy.js';
 import { gatewayStartup } from './sync/startup.js';
 import { GatewaySync } from './sync/gateway-sync.js';
 import { FleetCommands } from './sync/fleet-commands.js';
+import { gatewayRoute } from './sync/gateway-route.js';
 import type { BackoffOptions } from './sync/backoff.js';
 import type { IntermediateSigner } from './ca/fleet-authority.js';
 import { gatewaySource, loadKeptSignedPolicy } from './sync/signed-policy.js';
@@ -96,6 +97,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
           return null;
         });
   const enforced = (p: Policy): Policy => fleetCommands?.overlay(p) ?? p;
+  // Gateway mode: virtual keys whose provider key the gateway holds go through it.
+  const gatewayLink = enrollment !== null && gatewayStart.tls !== null ? gatewayRoute(enrollment.gatewayUrl, enrollment.credential, gatewayStart.tls) : null;
   let inForce: PolicyInForce =
     kept !== null ? { policy: kept.policy, source: `${gatewaySource(kept.version)}, kept offline`, refused: null } : await initialPolicy(config.policyFile, managed, store.state, log);
   store.audit.setFailMode(inForce.policy.failMode);
@@ -139,6 +142,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     identity,
     // A fleet budget refused for want of this device's grant: the sync client asks the gateway for more.
     askGrant: (shortfall) => sync?.budgets?.ask(shortfall) ?? null,
+    gatewayRoute: () => (fleetCommands?.state.deviceRevoked === true ? null : (gatewayLink?.route ?? null)),
     onFailure: (f) => {
       metrics.gateFailure(f.stage, f.failMode);
       log.error({ stage: f.stage, failMode: f.failMode, err: f.message }, 'gate internal failure; the request was decided by the fail mode');
@@ -385,6 +389,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         if (proxy.transparentPort !== null) await releaseRedirect(proxy.transparentPort);
         await systemProxy.stop();
         await proxy.close();
+        await gatewayLink?.dispatcher.close();
         clearInterval(statusTimer);
         pauseState.resume();
         unsubscribeHealth();

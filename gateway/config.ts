@@ -34,5 +34,7 @@ export function resolveGatewayConfig(config: GatewayConfig, base: string, source
   const home = resolvePath(config.home, base);
   const store = config.store.kind === 'sqlite' ? { ...config.store, path: resolvePath(config.store.path, home) } : config.store;
   const fleetCa = config.fleetCa === null ? null : { certFile: resolvePath(config.fleetCa.certFile, base), keyFile: resolvePath(config.fleetCa.keyFile, base) };
-  return { ...config, home, store, fleetCa, source: source === null ? null : path.resolve(source) };
+  const providerKeys = Object.fromEntries(Object.entries(config.providerKeys).map(([name, s]) => [name, 'file' in s ? { file: resolvePath(s.file, base) } : s]));
+  const upstream = { ...config.upstream, caFile: config.upstream.caFile === null ? null : resolvePath(config.upstream.caFile, base) };
+  return { ...config, home, store, fleetCa, providerKeys, upstream, source: source === null ? null : path.resolve(source) };
 }

@@ -26,6 +26,10 @@ import { startRetention } from './audit/retention.js';
 import { GATEWAY_VERSION } from './version.js';
 import { DeviceCa } from './ca/device-ca.js';
 import { OrgSigner } from './ca/org-signer.js';
+import { forwardRequest, type ForwarderDeps } from './forward/forwarder.js';
+import { ProviderSecrets } from './forward/provider-secrets.js';
+import { providerDispatcher } from './forward/provider-upstream.js';
+import { FORWARD_PREFIX } from '../shared/protocol/gateway-forward.js';
 
 /** Test and bench knobs beside the config. */
 export interface GatewayOptions {
@@ -63,6 +67,9 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
   const agents = new Router([enrollRoute(store, key, deviceCa)]);
   const hub = new AgentHub({ store, logger, gatewayVersion: GATEWAY_VERSION, deviceCa, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) });
   const stopRetention = startRetention(store, logger);
+  // Gateway mode: requests of virtual keys whose provider key this gateway holds.
+  const providers = await providerDispatcher(config.upstream);
+  const forward: ForwarderDeps = { store, secrets: new ProviderSecrets(config.providerKeys), dispatcher: providers, logger };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
@@ -74,6 +81,15 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
         return;
       }
       void admins.dispatch(req, res, url);
+      return;
+    }
+    if (url.pathname.startsWith(FORWARD_PREFIX)) {
+      forwardRequest(forward, req, res, `${url.pathname}${url.search}`).catch((err: unknown) => {
+        // A refusal names its reason; a provider that cannot be reached is a 502 (never a secret in either).
+        const answer = err instanceof ApiHttpError ? err : new ApiHttpError(502, 'upstream_error', `the gateway could not reach the provider: ${(err as Error).message}`);
+        logger.warn({ code: answer.code, status: answer.status, host: url.pathname.slice(FORWARD_PREFIX.length).split('/')[0] }, 'a gateway-mode forward did not complete');
+        sendError(res, answer);
+      });
       return;
     }
     void agents.dispatch(req, res, url);
@@ -115,6 +131,7 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
         await hub.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await providers.close();
         if (options.store === undefined) await store.close();
       })()),
   };

@@ -47,7 +47,9 @@ import { McpGovernor } from './gate-mcp.js';
 import { RealtimeSession, type RealtimeDeps } from './gate-realtime.js';
 import { createTap } from './gate-tap.js';
 import { barePath, sendsData, UnreadLog, UnreadTap } from './gate-unread.js';
-import type { Admission, AuditHealth, AuditSink, ConnectEvent, Forward, Gate, InterceptedRequest, Respond } from './seam.js';
+import type { Admission, AuditHealth, AuditSink, ConnectEvent, Forward, Gate, GatewayRoute, InterceptedRequest, Respond } from './seam.js';
+import { FORWARD_HEADERS, GATEWAY_KEY_PLACEHOLDER } from '../../shared/protocol/gateway-forward.js';
+import { GATEWAY_SECRET_REF } from '../../shared/schema/common.js';
 
 /** Resolves `keychain:NAME` references (the agent's `SecretResolver` is one). */
 export interface ProviderKeyResolver {
@@ -76,6 +78,11 @@ export interface GateDeps {
    * is useless (the fleet has nothing left, no connection): the refusal stands.
    */
   readonly askGrant?: (shortfall: BudgetShortfall) => Promise<void> | null;
+  /**
+   * Gateway mode: the route to the central gateway for virtual keys whose provider key is
+   * `gateway:NAME`; null while the device is not enrolled (such requests are then refused).
+   */
+  readonly gatewayRoute?: () => GatewayRoute | null;
 }
 
 /** The Gate plus what the composition root needs beyond the seam. */
@@ -461,6 +468,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     };
     if (result.providerKeyRef === null) return go(null);
     const ref = result.providerKeyRef;
+    if (GATEWAY_SECRET_REF.test(ref)) return viaGateway(request, endpoint, body, parsed, result, metered);
     return resolveKey(ref).then(
       (key) => {
         if (key !== null) return go(key);
@@ -516,6 +524,30 @@ export function createGate(deps: GateDeps): OutpostGate {
     const message = `Outpost blocked this request: it contains what rule "${ids[0] ?? 'guardrails'}" must redact, and ${why}. Remove it and try again.`;
     const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
     return refuse(errorAnswer(endpoint.adapter, 403, 'guardrail_blocked', message, decisionHeader('block', 'guardrail_blocked', ids)), b, rules, 'guardrail_blocked');
+  }
+
+  /**
+   * Gateway mode: the provider key is held by the central gateway. The request, decided like any
+   * other, goes to the gateway with the virtual key (which the gateway checks again) and a
+   * placeholder where the provider key goes (the gateway puts the key there).
+   */
+  function viaGateway(request: InterceptedRequest, endpoint: Endpoint, body: unknown, parsed: ParsedRequest, grant: Grant, metered: boolean): Admission | Promise<Admission> {
+    const route = deps.gatewayRoute?.() ?? null;
+    const vk = grant.vkCredential;
+    if (route === null || vk === null) {
+      governor.abandon(grant);
+      const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
+      const message = `Outpost: the provider key of virtual key "${grant.principal.vk?.id ?? ''}" is held by the central gateway, and this device is not enrolled with one (outpost enroll).`;
+      return refuse(errorAnswer(endpoint.adapter, 503, 'gateway_unavailable', message, decisionHeader('block', 'gateway_unavailable', [])), b, grant.rules, 'gateway mode without enrollment');
+    }
+    const toGateway = (a: Admission): Admission => (a.kind === 'forward' ? { ...a, headers: { ...a.headers, ...route.headers, [FORWARD_HEADERS.virtualKey]: vk.value }, via: route } : a);
+    try {
+      const admitted = forward(request, endpoint, body, parsed, grant, GATEWAY_KEY_PLACEHOLDER, metered);
+      return admitted instanceof Promise ? admitted.then(toGateway) : toGateway(admitted);
+    } catch (err) {
+      governor.abandon(grant);
+      throw err;
+    }
   }
 
   /** The keychain's answer; a rejection (or a throw) is a `KeychainFailure`. */

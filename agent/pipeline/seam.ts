@@ -8,6 +8,7 @@
  * both allocation-light; a tap that only observes returns the very buffer it was given.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { AuditEntry, FrontDoor } from '../../shared/schema/audit.js';
 import type { BypassAction, BypassKind } from '../../shared/schema/control.js';
 import type { FailMode, Policy } from '../../shared/schema/policy.js';
@@ -39,6 +40,21 @@ export interface InterceptedRequest {
   readonly streamed?: boolean;
 }
 
+/**
+ * Gateway mode: where a request goes instead of its provider when the central gateway holds the
+ * provider key (agent/sync/gateway-route.ts builds it for an enrolled device).
+ */
+export interface GatewayRoute {
+  /** The gateway's origin (`https://gateway.example.com`). */
+  readonly origin: string;
+  /** Connections to the gateway, its TLS verified as the sync connection's. */
+  readonly dispatcher: Dispatcher;
+  /** The gateway path for a request to `host` with `path`. */
+  path(host: string, path: string): string;
+  /** Added to the request (the device credential). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** Forward the request upstream (possibly rewritten) and watch the response through `tap`. */
 export interface Forward {
   readonly kind: 'forward';
@@ -51,6 +67,8 @@ export interface Forward {
   readonly decision: string;
   /** Null: not an AI API call (a web app's static asset, say): bytes pass untouched, nothing recorded. */
   readonly tap: ResponseTap | null;
+  /** Gateway mode: send it to the central gateway rather than to the provider. */
+  readonly via?: GatewayRoute;
 }
 
 /** Answer the client directly: the request never leaves the machine. */

@@ -377,11 +377,13 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.tap = forward.tap;
     this.decision = forward.decision;
     const { upstream } = this.ctx;
-    const [dispatcher, h2] = upstream.forRequest(forward.headers['content-type']);
+    const via = forward.via;
+    // Gateway mode: the same request, to the central gateway's forward route instead of the provider.
+    const [dispatcher, h2] = via === undefined ? upstream.forRequest(forward.headers['content-type']) : [via.dispatcher, false];
     dispatcher.dispatch(
       {
-        origin: upstream.origin(this.target.secure, this.target.host, this.target.port),
-        path: forward.path,
+        origin: via === undefined ? upstream.origin(this.target.secure, this.target.host, this.target.port) : via.origin,
+        path: via === undefined ? forward.path : via.path(this.target.port === 443 ? this.target.host : `${this.target.host}:${this.target.port}`, forward.path),
         method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: this.streamed ? streamedHeaders(forward.headers, this.req.headers['content-length']) : upstreamRequestHeaders(forward.headers, forward.tap?.readsBody === true),
         body: this.streamed ? Readable.from(this.streamBody(), { objectMode: false }) : forward.body.length === 0 && !hasBody(this.req.method) ? null : forward.body,

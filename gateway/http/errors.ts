@@ -17,6 +17,10 @@ export type ApiErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'fleet_ca_not_configured'
+  | 'forbidden'
+  | 'invalid_virtual_key'
+  | 'provider_key_missing'
+  | 'upstream_error'
   | 'store_unavailable'
   | 'internal';
 

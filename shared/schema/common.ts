@@ -73,3 +73,8 @@ const SECRET_NAME_CHARS = '[A-Za-z0-9._-]+';
 export const SECRET_NAME = new RegExp(`^${SECRET_NAME_CHARS}$`);
 /** A reference to a secret in the OS keychain, `keychain:NAME`; the name is group 1. */
 export const SECRET_REF = new RegExp(`^keychain:(${SECRET_NAME_CHARS})$`);
+/**
+ * A provider key the central gateway holds (gateway mode), `gateway:NAME` (its config's
+ * `providerKeys`); the name is group 1. The device never sees the key: requests go through the gateway.
+ */
+export const GATEWAY_SECRET_REF = new RegExp(`^gateway:(${SECRET_NAME_CHARS})$`);

@@ -1,6 +1,9 @@
 /** The central gateway's config file (`examples/gateway.json`). */
 import { z } from 'zod';
-import { port } from './common.js';
+import { hostPattern, hostPort, port, SECRET_NAME } from './common.js';
+
+/** Where the gateway reads one provider key: an environment variable or a file (its content, trimmed). */
+const providerKeySource = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })]);
 
 export const gatewayConfig = z.strictObject({
   home: z.string().min(1).default('~/.outpost-gateway'),
@@ -25,6 +28,21 @@ export const gatewayConfig = z.strictObject({
    * name-constrained intermediate from its CSR; null: devices make their own roots (standalone).
    */
   fleetCa: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).nullable().default(null),
+  /**
+   * Gateway mode: the provider keys this gateway holds, by the name policy uses as `gateway:NAME`.
+   * A virtual key mapping a provider to one sends its requests through the gateway (never the key
+   * to a device).
+   */
+  providerKeys: z.record(z.string().regex(SECRET_NAME, 'a key name: letters, digits, ".", "_" and "-"'), providerKeySource).default({}),
+  /** How the gateway reaches providers in gateway mode. */
+  upstream: z
+    .strictObject({
+      /** Host → `address:port` (corporate routing; tests point real names at a local fake). */
+      resolve: z.record(hostPattern, hostPort).default({}),
+      /** An extra CA (PEM file) trusted for provider connections, beside Node's roots. */
+      caFile: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

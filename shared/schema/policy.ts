@@ -4,7 +4,7 @@
  * Objects are strict, so a misspelled field is an error instead of a silently ignored rule.
  */
 import { z } from 'zod';
-import { hostPattern, period, positiveInt, SECRET_REF, usd } from './common.js';
+import { GATEWAY_SECRET_REF, hostPattern, period, positiveInt, SECRET_REF, usd } from './common.js';
 import { customProvider, providerRef } from './custom-provider.js';
 import { mcpPolicy } from './mcp.js';
 
@@ -47,6 +47,8 @@ const modelPattern = z.string().min(1).regex(/^[A-Za-z0-9._:/*@-]+$/, 'expected 
 
 /** Where a provider key comes from: the OS keychain entry set by `outpost secret set NAME`. */
 const secretRef = z.string().regex(SECRET_REF, 'expected "keychain:NAME"');
+/** A provider key: in the device's keychain, or held by the central gateway (gateway mode). */
+const providerKeyRef = z.string().refine((s) => SECRET_REF.test(s) || GATEWAY_SECRET_REF.test(s), 'expected "keychain:NAME" (a key on the device) or "gateway:NAME" (a key the central gateway holds)');
 
 export const providerId = z.enum([
   'openai',
@@ -82,8 +84,12 @@ export const virtualKey = z
     keySha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex digits').optional(),
     owner: principalRef,
     allowedModels: z.array(modelPattern).optional(),
-    /** Provider id (built-in, or a custom provider of this policy) → the key to inject. */
-    providerKeys: z.record(providerRef, secretRef).optional(),
+    /**
+     * Provider id (built-in, or a custom provider of this policy) → the key to inject: `keychain:NAME`
+     * on the device, or `gateway:NAME`: the request goes through the central gateway, which injects
+     * the key it holds (the key never reaches the device).
+     */
+    providerKeys: z.record(providerRef, providerKeyRef).optional(),
     rateLimit: rateLimit.optional(),
     budget: budget.optional(),
     revoked: z.boolean().default(false),
