@@ -458,10 +458,13 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.res.writeHead(status, statusMessage, out);
-    // A stream's first event may be seconds away (a model thinking): send its head now. A
-    // length-delimited body follows at once, so its head rides with the first chunk (one TLS
-    // record and one syscall fewer per request).
-    if (headers['content-length'] === undefined) this.res.flushHeaders();
+    // A stream's first event may be seconds away (a model thinking): its head leaves this tick,
+    // corked with whatever events arrived in the same read (one TLS record and one syscall for
+    // both, as a length-delimited body's head rides with its first chunk).
+    if (headers['content-length'] === undefined) {
+      this.corkTick();
+      this.res.flushHeaders();
+    }
     void controller;
   }
 
@@ -618,18 +621,23 @@ class Exchange implements Dispatcher.DispatchHandler {
         return;
       }
     }
-    // Chunks (and the end) that arrive in one tick leave in one write: one TLS record, one
-    // syscall. Uncorked on the next tick, so nothing waits for a later chunk.
-    if (!this.corked) {
-      this.corked = true;
-      this.res.cork();
-      process.nextTick(uncork, this);
-    }
+    this.corkTick();
     if (!this.res.write(out) && this.res.writableLength >= CLIENT_WINDOW_BYTES) {
       controller.pause();
       this.ctx.counters.paused++;
       this.res.once('drain', onResDrain);
     }
+  }
+
+  /**
+   * Chunks (and the head, and the end) that arrive in one tick leave in one write: one TLS record,
+   * one syscall. Uncorked on the next tick, so nothing waits for a later chunk.
+   */
+  private corkTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.res.cork();
+    process.nextTick(uncork, this);
   }
 
   /** Called by {@link uncork} on the tick after a chunk was written. */
