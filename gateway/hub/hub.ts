@@ -40,6 +40,8 @@ export class AgentHub {
   private readonly sessions = new Map<string, AgentSession>();
   private readonly pendingWindows = new Map<string, WindowKey>();
   private budgetFlush: NodeJS.Immediate | null = null;
+  /** Set by {@link close}: the sessions it closes need no new shares (the store closes next). */
+  private closing = false;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly heartbeatMs: number;
@@ -116,6 +118,7 @@ export class AgentHub {
 
   /** Recounts the online devices for fleet rate shares (errors are logged: the old share stays). */
   private refreshShares(fresh: AgentSession | null): void {
+    if (this.closing) return;
     this.shares.refresh(() => this.sessions.values(), fresh).catch((err: unknown) => this.options.logger.error({ err: (err as Error).message }, 'failed to update fleet rate shares'));
   }
 
@@ -169,6 +172,7 @@ export class AgentHub {
 
   /** Closes every agent connection (1001 going away) and stops listening for changes. */
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.heartbeat);
     if (this.budgetFlush !== null) clearImmediate(this.budgetFlush);
     this.unsubscribe();
