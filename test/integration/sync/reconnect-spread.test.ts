@@ -1,5 +1,5 @@
 /**
- * Many agents reconnecting at once after an outage (issue 12.7): 40 real sync connections (the
+ * Many agents reconnecting at once after an outage (issue 12.7): 200 real sync connections (the
  * agent's own `SyncConnection`, each with its own enrolled credential) to a real gateway, which
  * goes away and comes back on another port behind the same relay. Each connection draws its wait
  * from full jitter, so the fleet comes back spread over the whole window rather than in one wave,
@@ -16,7 +16,7 @@ import { gatewayAddress } from '../../../agent/sync/gateway-address.js';
 import { gatewayTlsOptions } from '../../../agent/sync/gateway-tls.js';
 import { startRelay, type Relay } from './support.js';
 
-const AGENTS = 40;
+const AGENTS = 200;
 const BACKOFF = { baseMs: 400, capMs: 3200 };
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
