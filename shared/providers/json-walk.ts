@@ -22,12 +22,25 @@ export function asObject(v: unknown): Record<string, unknown> | null {
 
 /** Parses JSON text into an object; null for anything else (malformed, `[DONE]`, an array). */
 export function parseObject(text: string): Record<string, unknown> | null {
-  if (text.length === 0) return null;
+  // Hot path: every stream ends with a `[DONE]` that is no object. A thrown SyntaxError costs a
+  // stack trace (measured ~5% of the agent's CPU on governed streams), so only text that starts
+  // as an object is parsed.
+  if (!startsAsObject(text)) return null;
   try {
     return asObject(JSON.parse(text));
   } catch {
     return null;
   }
+}
+
+/** True when the first character that is not JSON whitespace is `{`. */
+function startsAsObject(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b) return true;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return false;
 }
 
 /**
