@@ -460,9 +460,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.res.writeHead(status, statusMessage, out);
     // A stream's first event may be seconds away (a model thinking): its head leaves this tick,
     // corked with whatever events arrived in the same read (one TLS record and one syscall for
-    // both, as a length-delimited body's head rides with its first chunk).
+    // both, as a length-delimited body's head rides with its first chunk). A decoded stream's head
+    // leaves at once: a bomb found in the first chunk then breaks a stream the client saw start.
     if (headers['content-length'] === undefined) {
-      this.corkTick();
+      if (!decoded) this.corkTick();
       this.res.flushHeaders();
     }
     void controller;
