@@ -21,7 +21,7 @@ import http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { streamsRequest, type ExchangeTarget } from './exchange.js';
 import { H2Request, H2Response } from './h2-messages.js';
-import { TARGET, type InterceptedSocket } from './intercept.js';
+import { TARGET, type InterceptedSocket } from './intercepted-socket.js';
 
 /** The bounds above, as passed to Node; exported for the tests that prove each. */
 export const H2_LIMITS = {

@@ -10,16 +10,10 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { CertificateSource } from '../ca/certificate-source.js';
 import type { ExchangeTarget } from './exchange.js';
+import { TARGET, type InterceptedSocket } from './intercepted-socket.js';
 import type { HandshakePacer, PacedStart } from './handshake-pacer.js';
 import { isCertificateRejection } from './pinning.js';
 
-/** Where an intercepted TLS socket was going; set on the socket so each request finds it in O(1). */
-export const TARGET: unique symbol = Symbol('outpost.target');
-
-/** A TLS socket the engine terminated. */
-export interface InterceptedSocket extends tls.TLSSocket {
-  [TARGET]?: ExchangeTarget;
-}
 
 /** The servers intercepted connections are handed to. */
 export interface InnerServers {

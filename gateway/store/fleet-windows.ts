@@ -4,8 +4,18 @@
  * ledger). Shared by both stores.
  */
 import type { Period } from '../../shared/schema/common.js';
-import type { FleetWindow } from './store.js';
 import type { GrantWindow } from '../budgets/grants.js';
+
+/** A window's spend across the fleet, with each device's part. */
+export interface FleetWindow {
+  readonly id: string;
+  readonly period: Period;
+  readonly windowStart: number;
+  readonly totalUsd: number;
+  readonly byDevice: ReadonlyMap<string, number>;
+  /** Each device's grant (its cap on its own spend in the window). */
+  readonly caps: ReadonlyMap<string, number>;
+}
 
 /** A budget window's identity. */
 export interface WindowKey {

@@ -9,7 +9,9 @@ import type { CommandAction, CommandScope, DeviceFacts, DeviceStatus, SpendWindo
 import type { Period } from '../../shared/schema/common.js';
 import type { AuditFilter, SpendGrouping } from '../admin-api/schemas.js';
 import type { GrantWindow } from '../budgets/grants.js';
-import type { WindowKey } from './fleet-windows.js';
+import type { FleetWindow, WindowKey } from './fleet-windows.js';
+
+export type { FleetWindow } from './fleet-windows.js';
 
 /** One signed policy version. */
 export interface PolicyVersion {
@@ -81,16 +83,6 @@ export interface SpendRow {
   readonly costUsd: number;
 }
 
-/** A window's spend across the fleet, with each device's part. */
-export interface FleetWindow {
-  readonly id: string;
-  readonly period: Period;
-  readonly windowStart: number;
-  readonly totalUsd: number;
-  readonly byDevice: ReadonlyMap<string, number>;
-  /** Each device's grant (its cap on its own spend in the window). */
-  readonly caps: ReadonlyMap<string, number>;
-}
 
 /** An administrator's command, as issued. */
 export interface CommandRow {

@@ -16,7 +16,7 @@
  * core bench measures false positives on node_modules' code and prose).
  */
 import { shannonEntropy } from './entropy.js';
-import type { SecretRule } from './secret-rules.js';
+import type { SecretRule } from './secret-rule.js';
 
 /** Shortest value considered. */
 const MIN_VALUE = 12;
