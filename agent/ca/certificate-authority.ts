@@ -190,7 +190,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
   };
 
   const installIntermediate = async (signed: SignedIntermediate): Promise<void> => {
-    if (!fleet) throw new CaError('ERR_OUTPOST_CA_NO_INTERMEDIATE', 'standalone mode has no intermediate');
+    if (!fleet) throw new CaError('CA_NO_INTERMEDIATE', 'standalone mode has no intermediate');
     source.setCa(await fleet.install(signed));
     await refreshBundle();
     await prewarm(current);
@@ -242,7 +242,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
       return change;
     }),
     rotate: () => serial(async () => {
-      if (!root) throw new CaError('ERR_OUTPOST_TRUST_UNSUPPORTED', 'fleet mode: the device intermediate is renewed through the gateway, not rotated locally');
+      if (!root) throw new CaError('CA_TRUST_UNSUPPORTED', 'fleet mode: the device intermediate is renewed through the gateway, not rotated locally');
       const before = certFor(root.ca.certPem);
       const was = await retrust.trustedBy(before);
       const minted = await root.mint();
@@ -253,7 +253,7 @@ export async function openCertificateAuthority(config: ResolvedAgentConfig, poli
         const staged = trustedCert(minted.certPem, stagedFile, home);
         const refused = await retrust.stage(staged, before, was);
         if (refused !== null) {
-          throw new CaError('ERR_OUTPOST_TRUST_COMMAND', `the new root cannot be trusted in ${refused.description} (${refused.error ?? 'failed'}); nothing was changed. Run the rotation with the rights that store needs (e.g. sudo outpost ca rotate).`);
+          throw new CaError('CA_TRUST_COMMAND', `the new root cannot be trusted in ${refused.description} (${refused.error ?? 'failed'}); nothing was changed. Run the rotation with the rights that store needs (e.g. sudo outpost ca rotate).`);
         }
         await root.adopt(minted);
         source.setCa(root.ca);

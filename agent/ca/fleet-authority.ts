@@ -123,7 +123,7 @@ export class FleetAuthority {
   }
 
   private check(intermediatePem: string, orgRootPem: string): IssuingCa {
-    const bad = (why: string): CaError => new CaError('ERR_OUTPOST_CA_BAD_INTERMEDIATE', `the intermediate cannot be used: ${why}`);
+    const bad = (why: string): CaError => new CaError('CA_BAD_INTERMEDIATE', `the intermediate cannot be used: ${why}`);
     let x: X509Certificate;
     let root: X509Certificate;
     try {

@@ -80,7 +80,7 @@ export class LeafIssuer implements CertificateSource {
   /**
    * Creates an issuer; the leaf key pair is generated here, off the event loop. `ca` is null in
    * fleet mode until an intermediate is installed: until then every issuance fails with
-   * `ERR_OUTPOST_CA_NO_INTERMEDIATE`, and the engine applies the policy's fail mode.
+   * `CA_NO_INTERMEDIATE`, and the engine applies the policy's fail mode.
    */
   static async create(ca: IssuingCa | null, options: LeafIssuerOptions = {}): Promise<LeafIssuer> {
     return new LeafIssuer(ca, options.leafKey ?? (await generateEcKey()), options);
@@ -112,11 +112,11 @@ export class LeafIssuer implements CertificateSource {
   cannotIssue(host: string): CaError | null {
     if (this.cache.has(host)) return null;
     const lower = host.toLowerCase();
-    if (isIP(lower) !== 0 || !isDnsName(lower)) return new CaError('ERR_OUTPOST_CA_BAD_HOST', `cannot issue a certificate for "${host}": not a DNS name`);
+    if (isIP(lower) !== 0 || !isDnsName(lower)) return new CaError('CA_BAD_HOST', `cannot issue a certificate for "${host}": not a DNS name`);
     const ca = this.ca;
-    if (ca === null) return new CaError('ERR_OUTPOST_CA_NO_INTERMEDIATE', 'no device intermediate is installed yet (fleet mode: enrol the device)');
+    if (ca === null) return new CaError('CA_NO_INTERMEDIATE', 'no device intermediate is installed yet (fleet mode: enrol the device)');
     if (!permits(ca.permittedDns, lower)) {
-      return new CaError('ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS', `the CA's name constraints do not cover "${lower}"; re-issue the CA for the new policy`);
+      return new CaError('CA_OUTSIDE_CONSTRAINTS', `the CA's name constraints do not cover "${lower}"; re-issue the CA for the new policy`);
     }
     return null;
   }

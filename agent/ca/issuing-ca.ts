@@ -27,7 +27,7 @@ export interface IssuingCa {
 export function issuingCa(certPem: string, key: KeyMaterial, served: 'root' | 'intermediate'): IssuingCa {
   const x509 = new X509Certificate(certPem);
   const parts = readCertificate(x509.raw);
-  if (!parts.spki.equals(key.spki)) throw new CaError('ERR_OUTPOST_CA_CORRUPT', 'the CA certificate does not match the stored CA key');
+  if (!parts.spki.equals(key.spki)) throw new CaError('CA_CORRUPT', 'the CA certificate does not match the stored CA key');
   return {
     key,
     certPem,

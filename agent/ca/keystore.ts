@@ -25,7 +25,7 @@ export class KeyStore {
     try {
       return keyFromPem(pem);
     } catch (err) {
-      throw new CaError('ERR_OUTPOST_CA_CORRUPT', `the stored key "${name}" is not a private key`, { cause: err });
+      throw new CaError('CA_CORRUPT', `the stored key "${name}" is not a private key`, { cause: err });
     }
   }
 

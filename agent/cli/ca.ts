@@ -25,7 +25,7 @@ async function open(opts: CommonOptions): Promise<CertificateAuthority> {
 
 async function requireCert(ca: CertificateAuthority) {
   const cert = await ca.trusted();
-  if (cert === null) throw new CaError('ERR_OUTPOST_CA_NO_INTERMEDIATE', `no organisation root yet at ${ca.caFile}: enrol the device first`);
+  if (cert === null) throw new CaError('CA_NO_INTERMEDIATE', `no organisation root yet at ${ca.caFile}: enrol the device first`);
   return cert;
 }
 
@@ -130,7 +130,7 @@ export function registerCa(program: Command): void {
         // The running agent holds the key in use: it trusts the new root beside the old one, switches, then drops the old.
         const res = await fetch(`${running.controlUrl}/v1/ca/rotate`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
         const body: unknown = await res.json();
-        if (!res.ok) throw new CaError('ERR_OUTPOST_TRUST_COMMAND', `the running agent could not rotate the CA: ${(body as { error?: { message?: string } }).error?.message ?? res.status}`);
+        if (!res.ok) throw new CaError('CA_TRUST_COMMAND', `the running agent could not rotate the CA: ${(body as { error?: { message?: string } }).error?.message ?? res.status}`);
         const done = caRotation.parse(body);
         const lines = [`new root ${done.fingerprint256}, in use by the running agent`];
         if (done.command !== null) lines.push(`not trusted yet in: ${done.pending.map((p) => p.description).join('; ')}`, `run: ${done.command}`);

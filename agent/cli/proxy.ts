@@ -9,7 +9,7 @@ import { output } from './output.js';
 async function open(configFile: string | undefined): Promise<{ config: ResolvedAgentConfig; proxy: SystemProxy }> {
   const config = await loadAgentConfig(configFile ?? null);
   const adapter = detectProxyAdapter();
-  if (adapter === null) throw new SystemProxyError('ERR_OUTPOST_PROXY_UNSUPPORTED', `no system proxy settings on ${process.platform}: use "outpost env" or "outpost run"`);
+  if (adapter === null) throw new SystemProxyError('SYSTEM_PROXY_UNSUPPORTED', `no system proxy settings on ${process.platform}: use "outpost env" or "outpost run"`);
   return { config, proxy: new SystemProxy(adapter, config.home) };
 }
 

@@ -50,6 +50,7 @@ import { barePath, sendsData, UnreadLog, UnreadTap } from './gate-unread.js';
 import type { Admission, AuditHealth, AuditSink, ConnectEvent, Forward, Gate, GatewayRoute, InterceptedRequest, Respond } from './seam.js';
 import { FORWARD_HEADERS, GATEWAY_KEY_PLACEHOLDER } from '../../shared/protocol/gateway-forward.js';
 import { GATEWAY_SECRET_REF } from '../../shared/schema/common.js';
+import { OutpostError } from '../../shared/errors.js';
 
 /** Resolves `keychain:NAME` references (the agent's `SecretResolver` is one). */
 export interface ProviderKeyResolver {
@@ -157,9 +158,9 @@ function connectOutcome(event: ConnectEvent): (typeof CONNECT_OUTCOMES)[ConnectE
 }
 
 /** A keychain lookup that rejected (or threw): the stage of the failure it becomes. */
-class KeychainFailure extends Error {
+class KeychainFailure extends OutpostError<'KEYCHAIN_FAILED'> {
   constructor(cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    super('KEYCHAIN_FAILED', cause instanceof Error ? cause.message : String(cause), { cause });
     this.name = cause instanceof Error && cause.name !== 'Error' ? cause.name : 'KeychainFailure';
   }
 }

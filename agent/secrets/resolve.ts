@@ -9,6 +9,7 @@
  */
 import { SECRET_REF } from '../../shared/schema/common.js';
 import type { Keychain } from '../system/keychain.js';
+import { OutpostError } from '../../shared/errors.js';
 
 /** The keychain entry name of secret `name`. */
 export function secretEntry(name: string): string {
@@ -27,8 +28,11 @@ export interface SecretResolver {
 }
 
 /** A typed error for a reference that is not `keychain:NAME`. */
-export class SecretRefError extends Error {
-  readonly code = 'ERR_OUTPOST_SECRET_REF';
+export class SecretRefError extends OutpostError<'SECRET_REF_INVALID'> {
+  constructor(message: string) {
+    super('SECRET_REF_INVALID', message);
+    this.name = 'SecretRefError';
+  }
 }
 
 /** Builds a resolver over `keychain`. */

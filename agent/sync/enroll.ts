@@ -52,11 +52,11 @@ export async function enrollAgent(config: ResolvedAgentConfig, input: EnrollInpu
   if (input.replace !== true) {
     const existing = await store.load().catch((err: unknown) => {
       // A damaged enrollment is replaced by a new one: that is the way out of it.
-      if (err instanceof SyncError && err.code === 'ERR_OUTPOST_ENROLLMENT') return null;
+      if (err instanceof SyncError && err.code === 'SYNC_ENROLLMENT') return null;
       throw err;
     });
     if (existing !== null) {
-      throw new SyncError('ERR_OUTPOST_ENROLLMENT', `this agent is already enrolled as ${existing.deviceId} with ${existing.gatewayUrl}; to enroll again (a new device), add --replace`);
+      throw new SyncError('SYNC_ENROLLMENT', `this agent is already enrolled as ${existing.deviceId} with ${existing.gatewayUrl}; to enroll again (a new device), add --replace`);
     }
   }
 
@@ -65,19 +65,19 @@ export async function enrollAgent(config: ResolvedAgentConfig, input: EnrollInpu
   const answer = await postJson(address.enrollUrl, request, tls);
   if (answer.status !== 201) {
     const error = apiError.safeParse(answer.body);
-    if (!error.success) throw new SyncError('ERR_OUTPOST_GATEWAY_UNREACHABLE', `${address.enrollUrl} answered HTTP ${answer.status}, not the enrollment protocol: is this the gateway's URL?`);
-    throw new SyncError('ERR_OUTPOST_ENROLL_REFUSED', `the gateway refused the enrollment (HTTP ${answer.status} ${error.data.error.code}): ${error.data.error.message}`);
+    if (!error.success) throw new SyncError('SYNC_GATEWAY_UNREACHABLE', `${address.enrollUrl} answered HTTP ${answer.status}, not the enrollment protocol: is this the gateway's URL?`);
+    throw new SyncError('SYNC_ENROLL_REFUSED', `the gateway refused the enrollment (HTTP ${answer.status} ${error.data.error.code}): ${error.data.error.message}`);
   }
   const parsed = enrollResponse.safeParse(answer.body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new SyncError('ERR_OUTPOST_GATEWAY_UNREACHABLE', `the gateway's enrollment answer is invalid: $.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    throw new SyncError('SYNC_GATEWAY_UNREACHABLE', `the gateway's enrollment answer is invalid: $.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   const enrolled = parsed.data;
   policyKeyOf(enrolled.gatewayPublicKeyPem);
   if (fleet !== null) {
     const root = enrolled.intermediate?.chainPem.at(-1);
-    if (enrolled.intermediate === undefined || root === undefined) throw new SyncError('ERR_OUTPOST_ENROLLMENT', 'the agent runs in fleet CA mode but the gateway sent no intermediate');
+    if (enrolled.intermediate === undefined || root === undefined) throw new SyncError('SYNC_ENROLLMENT', 'the agent runs in fleet CA mode but the gateway sent no intermediate');
     await fleet.install({ intermediatePem: enrolled.intermediate.certificatePem, orgRootPem: root });
   }
   const file: EnrollmentFile = {

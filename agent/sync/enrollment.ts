@@ -46,9 +46,9 @@ export function policyKeyOf(pem: string): crypto.KeyObject {
   try {
     key = crypto.createPublicKey(pem);
   } catch (err) {
-    throw new SyncError('ERR_OUTPOST_ENROLLMENT', 'the gateway\'s policy-signing key is not a public key (PEM)', { cause: err });
+    throw new SyncError('SYNC_ENROLLMENT', 'the gateway\'s policy-signing key is not a public key (PEM)', { cause: err });
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new SyncError('ERR_OUTPOST_ENROLLMENT', `the gateway's policy-signing key is ${key.asymmetricKeyType ?? 'unknown'}, expected Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519') throw new SyncError('SYNC_ENROLLMENT', `the gateway's policy-signing key is ${key.asymmetricKeyType ?? 'unknown'}, expected Ed25519`);
   return key;
 }
 
@@ -69,7 +69,7 @@ export class EnrollmentStore {
     return path.join(this.home, 'gateway', 'enrollment.json');
   }
 
-  /** The enrollment, or null when this agent never enrolled; throws `ERR_OUTPOST_ENROLLMENT` when it is damaged. */
+  /** The enrollment, or null when this agent never enrolled; throws `SYNC_ENROLLMENT` when it is damaged. */
   async load(): Promise<Enrollment | null> {
     const text = await readFileOrNull(this.file);
     const secret = await this.keychain.get(CREDENTIAL_ENTRY);
@@ -104,7 +104,7 @@ export class EnrollmentStore {
 }
 
 function damaged(why: string): SyncError {
-  return new SyncError('ERR_OUTPOST_ENROLLMENT', `the gateway enrollment is damaged: ${why}; enroll again with outpost enroll --gateway URL --token TOKEN`);
+  return new SyncError('SYNC_ENROLLMENT', `the gateway enrollment is damaged: ${why}; enroll again with outpost enroll --gateway URL --token TOKEN`);
 }
 
 function parseWith<T>(schema: z.ZodType<T>, text: string, what: string): T {

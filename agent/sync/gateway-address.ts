@@ -24,20 +24,20 @@ export interface GatewayAddress {
   readonly enrollUrl: string;
 }
 
-/** Parses and checks a gateway URL; throws `ERR_OUTPOST_GATEWAY_URL` naming what is wrong. */
+/** Parses and checks a gateway URL; throws `SYNC_GATEWAY_URL` naming what is wrong. */
 export function gatewayAddress(raw: string): GatewayAddress {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    throw new SyncError('ERR_OUTPOST_GATEWAY_URL', `"${raw}" is not a URL: expected https://gateway.example.com`);
+    throw new SyncError('SYNC_GATEWAY_URL', `"${raw}" is not a URL: expected https://gateway.example.com`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new SyncError('ERR_OUTPOST_GATEWAY_URL', `the gateway URL must start with https:// (got ${u.protocol}//)`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new SyncError('SYNC_GATEWAY_URL', `the gateway URL must start with https:// (got ${u.protocol}//)`);
   if (u.protocol === 'http:' && !isLoopbackHostname(u.hostname)) {
-    throw new SyncError('ERR_OUTPOST_GATEWAY_URL', `refusing plain http:// to ${u.hostname}: the token and device credential would cross the network unencrypted; use https://`);
+    throw new SyncError('SYNC_GATEWAY_URL', `refusing plain http:// to ${u.hostname}: the token and device credential would cross the network unencrypted; use https://`);
   }
-  if (u.username !== '' || u.password !== '') throw new SyncError('ERR_OUTPOST_GATEWAY_URL', 'the gateway URL must not carry a user name or password');
-  if (u.search !== '' || u.hash !== '') throw new SyncError('ERR_OUTPOST_GATEWAY_URL', 'the gateway URL must not carry a query or fragment');
+  if (u.username !== '' || u.password !== '') throw new SyncError('SYNC_GATEWAY_URL', 'the gateway URL must not carry a user name or password');
+  if (u.search !== '' || u.hash !== '') throw new SyncError('SYNC_GATEWAY_URL', 'the gateway URL must not carry a query or fragment');
   const base = `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
   return {
     url: base,

@@ -38,7 +38,7 @@ export function postJson(url: string, body: unknown, tls: GatewayTlsOptions, tim
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_ANSWER_BYTES) {
-          req.destroy(new SyncError('ERR_OUTPOST_GATEWAY_UNREACHABLE', `the gateway's answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+          req.destroy(new SyncError('SYNC_GATEWAY_UNREACHABLE', `the gateway's answer is larger than ${MAX_ANSWER_BYTES} bytes`));
           return;
         }
         chunks.push(chunk);
@@ -55,7 +55,7 @@ export function postJson(url: string, body: unknown, tls: GatewayTlsOptions, tim
       });
       res.on('error', (err) => reject(networkError(u, err)));
     });
-    req.on('timeout', () => req.destroy(new SyncError('ERR_OUTPOST_GATEWAY_UNREACHABLE', `the gateway at ${u.host} did not answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new SyncError('SYNC_GATEWAY_UNREACHABLE', `the gateway at ${u.host} did not answer within ${timeoutMs} ms`)));
     req.on('error', (err) => reject(networkError(u, err)));
     req.end(payload);
   });
@@ -66,7 +66,7 @@ export function networkError(u: URL, err: Error): SyncError {
   if (err instanceof SyncError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (TLS_CODES.test(code) || /certificate|self[- ]signed/i.test(err.message)) {
-    return new SyncError('ERR_OUTPOST_GATEWAY_TLS', `the gateway's TLS certificate at ${u.host} does not verify: ${err.message} (name its CA with gateway.caFile)`, { cause: err });
+    return new SyncError('SYNC_GATEWAY_TLS', `the gateway's TLS certificate at ${u.host} does not verify: ${err.message} (name its CA with gateway.caFile)`, { cause: err });
   }
-  return new SyncError('ERR_OUTPOST_GATEWAY_UNREACHABLE', `cannot reach the gateway at ${u.host}: ${code === '' ? err.message : code}`, { cause: err });
+  return new SyncError('SYNC_GATEWAY_UNREACHABLE', `cannot reach the gateway at ${u.host}: ${code === '' ? err.message : code}`, { cause: err });
 }

@@ -29,7 +29,7 @@ export function normalisePin(pin: string): string {
   const b64 = pin.trim().replace(/^sha256\//i, '');
   const bytes = Buffer.from(b64, 'base64');
   if (bytes.length !== 32 || bytes.toString('base64') !== b64) {
-    throw new SyncError('ERR_OUTPOST_GATEWAY_TLS', `the gateway pin "${pin}" is not a base64 SHA-256 digest (expected sha256/ followed by 44 base64 characters)`);
+    throw new SyncError('SYNC_GATEWAY_TLS', `the gateway pin "${pin}" is not a base64 SHA-256 digest (expected sha256/ followed by 44 base64 characters)`);
   }
   return b64;
 }
@@ -46,7 +46,7 @@ export async function gatewayTlsOptions(settings: GatewayTlsSettings): Promise<G
   try {
     secureContext = await loadUpstreamTrust(settings.caFile);
   } catch (err) {
-    throw new SyncError('ERR_OUTPOST_GATEWAY_TLS', `cannot load the gateway CA: ${(err as Error).message}`, { cause: err });
+    throw new SyncError('SYNC_GATEWAY_TLS', `cannot load the gateway CA: ${(err as Error).message}`, { cause: err });
   }
   const pin = settings.pinSha256 === null ? null : normalisePin(settings.pinSha256);
   return {
@@ -57,7 +57,7 @@ export async function gatewayTlsOptions(settings: GatewayTlsSettings): Promise<G
       if (pin === null) return undefined;
       const seen = spkiPinOf(cert.raw);
       if (seen === pin) return undefined;
-      return new SyncError('ERR_OUTPOST_GATEWAY_TLS', `the gateway's certificate key (sha256/${seen}) does not match the pinned key (sha256/${pin})`);
+      return new SyncError('SYNC_GATEWAY_TLS', `the gateway's certificate key (sha256/${seen}) does not match the pinned key (sha256/${pin})`);
     },
   };
 }

@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { OutpostError } from '../../shared/errors.js';
 
 /** Where secrets are kept. */
 export type KeychainBackend = 'keychain' | 'file';
@@ -35,8 +36,11 @@ export interface OpenKeychainOptions {
 }
 
 /** A keychain that cannot be opened in `keychain` mode. */
-export class KeychainError extends Error {
-  readonly code = 'ERR_OUTPOST_KEYCHAIN_UNAVAILABLE';
+export class KeychainError extends OutpostError<'KEYCHAIN_UNAVAILABLE'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('KEYCHAIN_UNAVAILABLE', message, options);
+    this.name = 'KeychainError';
+  }
 }
 
 const SERVICE = 'outpost';

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { z } from 'zod';
+import { OutpostError } from '../../shared/errors.js';
 
 /** The table's family and name. */
 export const OUTPOST_TABLE = 'inet outpost';
@@ -112,10 +113,9 @@ export function parseInstalled(listing: string): InstalledRedirect | null {
 }
 
 /** An nft command that failed (missing binary, no CAP_NET_ADMIN, a rule the kernel refused). */
-export class NftError extends Error {
-  readonly code = 'OUTPOST_NFT_FAILED';
+export class NftError extends OutpostError<'NFT_FAILED'> {
   constructor(message: string) {
-    super(message);
+    super('NFT_FAILED', message);
     this.name = 'NftError';
   }
 }

@@ -10,14 +10,17 @@ import fs from 'node:fs/promises';
 import { MAX_INTERMEDIATE_LIFETIME_MS, signIntermediate } from '../../shared/x509/intermediate.js';
 import { subtreesFor } from '../../shared/x509/name-constraints.js';
 import type { IntermediateChain } from '../../shared/schema/protocol.js';
+import { OutpostError } from '../../shared/errors.js';
 
 /** Backdating for clocks a little behind the gateway's (one hour). */
 const BACKDATE_MS = 60 * 60 * 1000;
 
 /** Why a CSR was not signed; `message` is safe to send to the device. */
-export class CsrRefusedError extends Error {
-  readonly code = 'csr_refused';
+export class CsrRefusedError extends OutpostError<'csr_refused'> {
   override readonly name = 'CsrRefusedError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('csr_refused', message, options);
+  }
 }
 
 /** Signs device intermediates with the organisation root. */

@@ -3,6 +3,7 @@
  * and what was expected. Used by `outpost policy check`, config loading and every API edge.
  */
 import type { z } from 'zod';
+import { OutpostError } from '../errors.js';
 
 /** One problem in a document, located by its JSON path. */
 export interface SchemaProblem {
@@ -32,13 +33,12 @@ export function problemsOf(error: z.ZodError): SchemaProblem[] {
 }
 
 /** A document that failed validation; `problems` lists every error, not just the first. */
-export class InvalidDocumentError extends Error {
-  readonly code = 'invalid_document';
+export class InvalidDocumentError extends OutpostError<'invalid_document'> {
   constructor(
     readonly what: string,
     readonly problems: readonly SchemaProblem[],
   ) {
-    super(`${what} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+    super('invalid_document', `${what} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
     this.name = 'InvalidDocumentError';
   }
 }

@@ -3,6 +3,7 @@
  * requests use. Hand-built because the certificate hot path must not go through node-forge's pure
  * JavaScript big-number code, and node-forge cannot describe EC keys at all.
  */
+import { OutpostError } from '../errors.js';
 
 /** Universal and context tags used by X.509. */
 export const Tag = {
@@ -138,8 +139,11 @@ export interface DerNode {
 }
 
 /** A DER input that is not what the reader expected. */
-export class DerError extends Error {
-  readonly code = 'ERR_OUTPOST_DER';
+export class DerError extends OutpostError<'DER_INVALID'> {
+  constructor(message: string) {
+    super('DER_INVALID', message);
+    this.name = 'DerError';
+  }
 }
 
 /** Reads one element at `offset`; returns it and the offset after it. */

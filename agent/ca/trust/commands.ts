@@ -20,7 +20,7 @@ export function runPlan(plan: CommandPlan, env?: NodeJS.ProcessEnv): Promise<Com
   return new Promise((resolve, reject) => {
     execFile(plan.command, [...plan.args], { env: env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') {
-        reject(new CaError('ERR_OUTPOST_TRUST_COMMAND', `cannot run ${plan.command}: ${err.message}`, { cause: err }));
+        reject(new CaError('CA_TRUST_COMMAND', `cannot run ${plan.command}: ${err.message}`, { cause: err }));
         return;
       }
       resolve({ code: err ? (err.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
@@ -33,7 +33,7 @@ export async function runChecked(plan: CommandPlan, env?: NodeJS.ProcessEnv): Pr
   const result = await runPlan(plan, env);
   if (result.code !== 0) {
     const output = `${result.stderr}${result.stdout}`.trim().split('\n').slice(-3).join(' / ');
-    throw new CaError('ERR_OUTPOST_TRUST_COMMAND', `${plan.command} ${plan.args.join(' ')} failed (exit ${result.code}): ${output}`);
+    throw new CaError('CA_TRUST_COMMAND', `${plan.command} ${plan.args.join(' ')} failed (exit ${result.code}): ${output}`);
   }
   return result;
 }

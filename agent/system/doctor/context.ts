@@ -82,7 +82,7 @@ export async function probeSystemProxy(config: ResolvedAgentConfig): Promise<Sys
     return { applied: status.applied, detail: `${status.description}: ${status.detail}` };
   } catch (err) {
     // The command could not even start (gsettings absent): nothing to check here.
-    if (err instanceof CaError && err.code === 'ERR_OUTPOST_TRUST_COMMAND') return null;
+    if (err instanceof CaError && err.code === 'CA_TRUST_COMMAND') return null;
     throw err;
   }
 }

@@ -7,6 +7,6 @@ import { SystemProxyError } from './types.js';
 export async function pacUrlFor(config: ResolvedAgentConfig): Promise<string> {
   const running = await readRuntimeInfo(config.home);
   if (running !== null) return `${running.proxyUrl}/proxy.pac`;
-  if (config.proxy.port === 0) throw new SystemProxyError('ERR_OUTPOST_PROXY_STATE', 'the agent is not running and its config has no fixed proxy port: start it first ("outpost start")');
+  if (config.proxy.port === 0) throw new SystemProxyError('SYSTEM_PROXY_STATE', 'the agent is not running and its config has no fixed proxy port: start it first ("outpost start")');
   return `http://${config.proxy.host}:${config.proxy.port}/proxy.pac`;
 }

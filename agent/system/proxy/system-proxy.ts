@@ -76,7 +76,7 @@ export class SystemProxy {
       throw err;
     }
     const parsed = systemProxyState.safeParse(JSON.parse(text) as unknown);
-    if (!parsed.success) throw new SystemProxyError('ERR_OUTPOST_PROXY_STATE', `${this.file} is not a saved proxy state (${parsed.error.issues[0]?.message ?? 'invalid'}): fix or remove it by hand`);
+    if (!parsed.success) throw new SystemProxyError('SYSTEM_PROXY_STATE', `${this.file} is not a saved proxy state (${parsed.error.issues[0]?.message ?? 'invalid'}): fix or remove it by hand`);
     return parsed.data;
   }
 

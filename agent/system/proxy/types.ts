@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { CommandPlan, CommandResult } from '../../ca/trust/commands.js';
+import { OutpostError } from '../../../shared/errors.js';
 
 export type { CommandPlan, CommandResult };
 
@@ -34,13 +35,9 @@ export interface ProxyAdapter {
 }
 
 /** A proxy command that failed, with its output. */
-export class SystemProxyError extends Error {
-  constructor(
-    readonly code: 'ERR_OUTPOST_PROXY_COMMAND' | 'ERR_OUTPOST_PROXY_UNSUPPORTED' | 'ERR_OUTPOST_PROXY_STATE',
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+export class SystemProxyError extends OutpostError<'SYSTEM_PROXY_COMMAND' | 'SYSTEM_PROXY_UNSUPPORTED' | 'SYSTEM_PROXY_STATE'> {
+  constructor(code: 'SYSTEM_PROXY_COMMAND' | 'SYSTEM_PROXY_UNSUPPORTED' | 'SYSTEM_PROXY_STATE', message: string, options?: ErrorOptions) {
+    super(code, message, options);
     this.name = 'SystemProxyError';
   }
 }
@@ -50,7 +47,7 @@ export async function runOrThrow(run: PlanRunner, plan: CommandPlan): Promise<Co
   const result = await run(plan);
   if (result.code !== 0) {
     const output = `${result.stderr}${result.stdout}`.trim().split('\n').slice(-3).join(' / ');
-    throw new SystemProxyError('ERR_OUTPOST_PROXY_COMMAND', `${plan.command} ${plan.args.join(' ')} failed (exit ${result.code}): ${output}`);
+    throw new SystemProxyError('SYSTEM_PROXY_COMMAND', `${plan.command} ${plan.args.join(' ')} failed (exit ${result.code}): ${output}`);
   }
   return result;
 }

@@ -43,7 +43,7 @@ describe('the CA as the composition root uses it', () => {
     const before = await ca.trusted();
     if (!before) throw new Error('no root');
     await nssStore(nssDir).install(before);
-    await expect(ca.source.issue('api.anthropic.com')).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS' });
+    await expect(ca.source.issue('api.anthropic.com')).rejects.toMatchObject({ code: 'CA_OUTSIDE_CONSTRAINTS' });
 
     expect(await ca.applyPolicy(policyWith(['api.openai.com', 'api.anthropic.com']))).toBe('reissued-for-hosts');
     const after = await ca.trusted();
@@ -92,7 +92,7 @@ describe('the CA in fleet mode', () => {
       const config = resolveAgentConfig(agentConfig.parse({ home: tmp.dir, ca: { mode: 'fleet', keyStore: 'file' } }), tmp.dir, null, {});
       const ca = await openCertificateAuthority(config, policyWith(['api.openai.com']), { stores: async () => [] });
       expect(await ca.trusted()).toBeNull();
-      await expect(ca.source.issue('api.openai.com')).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_NO_INTERMEDIATE' });
+      await expect(ca.source.issue('api.openai.com')).rejects.toMatchObject({ code: 'CA_NO_INTERMEDIATE' });
       const org = await createOrgRoot();
       expect(await ca.renewIfDue(org.signer())).toBe(true);
       expect(await ca.renewIfDue(org.signer())).toBe(false);

@@ -75,19 +75,19 @@ describe('fleet mode: device intermediate from a CSR', () => {
     const fleet = await openFleet('refuse');
     const otherKey = await generateEcKey();
     const foreign = await org.signer()(await createCsr([['CN', 'other']], otherKey.privateKey, otherKey.spki));
-    await expect(fleet.install(foreign)).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_BAD_INTERMEDIATE' });
+    await expect(fleet.install(foreign)).rejects.toMatchObject({ code: 'CA_BAD_INTERMEDIATE' });
     const unconstrained = await org.signer({ permittedDns: null })(await fleet.csr());
-    await expect(fleet.install(unconstrained)).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_BAD_INTERMEDIATE' });
+    await expect(fleet.install(unconstrained)).rejects.toMatchObject({ code: 'CA_BAD_INTERMEDIATE' });
     const otherOrg = await createOrgRoot();
     const signed = await otherOrg.signer()(await fleet.csr());
-    await expect(fleet.install({ intermediatePem: signed.intermediatePem, orgRootPem: org.certPem })).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_BAD_INTERMEDIATE' });
+    await expect(fleet.install({ intermediatePem: signed.intermediatePem, orgRootPem: org.certPem })).rejects.toMatchObject({ code: 'CA_BAD_INTERMEDIATE' });
     expect(fleet.ca).toBeNull();
   });
 
   it('fails issuance with a stable code until an intermediate is installed', async () => {
     const fleet = await openFleet('none');
     const issuer = await LeafIssuer.create(fleet.ca);
-    await expect(issuer.issue('api.openai.com')).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_NO_INTERMEDIATE' });
+    await expect(issuer.issue('api.openai.com')).rejects.toMatchObject({ code: 'CA_NO_INTERMEDIATE' });
   });
 
   it('renews once a third of the lifetime is left, and keeps the installed one across restarts', async () => {

@@ -99,9 +99,9 @@ describe('leaf issuer (CertificateSource)', () => {
   });
 
   it('refuses a host outside the name constraints, and an IP address, with stable codes', async () => {
-    await expect(issuer.issue('www.mybank.com')).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS' });
+    await expect(issuer.issue('www.mybank.com')).rejects.toMatchObject({ code: 'CA_OUTSIDE_CONSTRAINTS' });
     await expect(issuer.issue('127.0.0.1')).rejects.toBeInstanceOf(CaError);
-    await expect(issuer.issue('127.0.0.1')).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_BAD_HOST' });
+    await expect(issuer.issue('127.0.0.1')).rejects.toMatchObject({ code: 'CA_BAD_HOST' });
   });
 
   it('has clients refuse a leaf for another host even when signed with the stolen CA key', async () => {
@@ -137,7 +137,7 @@ describe('leaf issuer (CertificateSource)', () => {
     expect(empty.ca.permittedDns).toEqual(['invalid']);
     const { stdout } = await run('openssl', ['x509', '-noout', '-text', '-in', empty.certPath]);
     expect(stdout).toMatch(/Name Constraints: critical\s+Permitted:\s+DNS:invalid/);
-    await expect((await LeafIssuer.create(empty.ca)).issue('api.openai.com')).rejects.toMatchObject({ code: 'ERR_OUTPOST_CA_OUTSIDE_CONSTRAINTS' });
+    await expect((await LeafIssuer.create(empty.ca)).issue('api.openai.com')).rejects.toMatchObject({ code: 'CA_OUTSIDE_CONSTRAINTS' });
     expect(await empty.coverHosts(['api.openai.com'])).toBe('reissued-for-hosts');
   });
 

@@ -83,6 +83,6 @@ describe('keychain', () => {
 
   it('refuses references that are not keychain:NAME', async () => {
     const resolver = createSecretResolver(await openKeychain({ home: path.join(tmp.dir, 'ref'), mode: 'file' }));
-    await expect(resolver.resolve('env:OPENAI_KEY')).rejects.toMatchObject({ code: 'ERR_OUTPOST_SECRET_REF' });
+    await expect(resolver.resolve('env:OPENAI_KEY')).rejects.toMatchObject({ code: 'SECRET_REF_INVALID' });
   });
 });

@@ -139,6 +139,6 @@ describe('system proxy adapters', () => {
     await sp.enable(PAC);
     expect((await sp.state())?.previous).toEqual({ 'Wi-Fi\turl': 'http://old/p.pac', 'Wi-Fi\tenabled': 'on' });
     await fs.writeFile(path.join(dir, 'system-proxy.json'), '{"adapter":1}');
-    await expect(sp.disable()).rejects.toMatchObject({ code: 'ERR_OUTPOST_PROXY_STATE' });
+    await expect(sp.disable()).rejects.toMatchObject({ code: 'SYSTEM_PROXY_STATE' });
   });
 });
