@@ -9,24 +9,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
-import { secretsDetector } from '../../shared/core/guardrails/secrets.js';
-import { redact } from '../../shared/core/guardrails/redact.js';
+import { isSecretName, scrubSecrets } from '../../shared/core/guardrails/scrub.js';
 import type { DiagnosticsExport } from '../../shared/schema/control.js';
 
-/** Field names whose values never leave the machine, at any depth. */
-const SECRET_FIELDS = new Set(['enrollmentToken', 'token', 'credential', 'key', 'apiKey', 'password', 'secret', 'authorization']);
-
-const detector = secretsDetector();
-
 /** `text` with every secret the detector finds replaced by its marker. */
-export function scrubText(text: string): string {
-  const findings = detector.scan(text);
-  return findings.length === 0 ? text : redact(text, findings);
-}
+export const scrubText = scrubSecrets;
 
 /** A JSON document with secret-named fields dropped and secret-shaped text replaced, pretty-printed. */
 export function scrubJson(value: unknown): string {
-  const text = JSON.stringify(value, (k, v: unknown) => (SECRET_FIELDS.has(k) && v !== null && v !== undefined ? '[removed]' : v), 2);
+  const text = JSON.stringify(value, (k, v: unknown) => (isSecretName(k) && v !== null && v !== undefined ? '[removed]' : v), 2);
   return scrubText(text ?? 'null');
 }
 

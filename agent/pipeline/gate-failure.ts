@@ -5,9 +5,7 @@
  * never sees one: it answers 401 rather than learn a key), fail closed answers a provider-shaped 503.
  * Either way the failure is recorded, counted, and reported as degraded (`GateHealth`).
  */
-import { secretsDetector } from '../../shared/core/guardrails/secrets.js';
-import { redact } from '../../shared/core/guardrails/redact.js';
-import type { Detector } from '../../shared/core/guardrails/types.js';
+import { scrubSecrets } from '../../shared/core/guardrails/scrub.js';
 import { VIRTUAL_KEY_PREFIX } from '../../shared/core/virtual-keys.js';
 import type { InterceptedRequest } from './seam.js';
 import type { FailMode } from '../../shared/schema/policy.js';
@@ -40,8 +38,6 @@ export const DEGRADED_FOR_MS = 10 * 60_000;
 /** Longest error text kept in a record, a log line or status. */
 const MAX_ERROR_CHARS = 300;
 
-let secrets: Detector | null = null;
-
 /**
  * An error in words fit for a record: capped, and with every secret-shaped value redacted (an error
  * from a keychain or a library may quote what it was given).
@@ -49,8 +45,7 @@ let secrets: Detector | null = null;
 export function failureText(err: unknown): string {
   const raw = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
   const text = raw.length > MAX_ERROR_CHARS ? `${raw.slice(0, MAX_ERROR_CHARS)}…` : raw;
-  secrets ??= secretsDetector();
-  return redact(text, secrets.scan(text)).replace(/ovk-\S*/g, '[REDACTED:virtual-key]');
+  return scrubSecrets(text).replace(/ovk-\S*/g, '[REDACTED:virtual-key]');
 }
 
 type HeaderValue = string | string[] | number;

@@ -1,5 +1,5 @@
 /** Answers the gate gives the client directly, in the provider's own error shape. */
-import type { Denial } from '../../shared/core/denials.js';
+import { DENIALS, type Denial, type DenialCode } from '../../shared/core/denials.js';
 import { openAiError } from '../../shared/providers/errors.js';
 import type { ProviderAdapter } from '../../shared/providers/types.js';
 import type { Respond } from './seam.js';
@@ -12,8 +12,9 @@ export function decisionHeader(decision: string, code: string | null, ruleIds: r
   return v;
 }
 
-/** A provider-shaped error answer. */
-export function errorAnswer(adapter: ProviderAdapter | null, status: number, code: string, message: string, decision: string, retryAfter: number | null = null): Respond {
+/** A provider-shaped error answer; its status is the code's (one table: `DENIALS`). */
+export function errorAnswer(adapter: ProviderAdapter | null, code: DenialCode, message: string, decision: string, retryAfter: number | null = null): Respond {
+  const status = DENIALS[code].status;
   const shape = (adapter?.error ?? openAiError)(status, code, message);
   const headers: Record<string, string> = { 'content-type': shape.contentType, 'x-outpost-decision': decision };
   if (retryAfter !== null) headers['retry-after'] = String(retryAfter);
@@ -24,7 +25,6 @@ export function errorAnswer(adapter: ProviderAdapter | null, status: number, cod
 export function denialAnswer(adapter: ProviderAdapter | null, d: Denial): Respond {
   return errorAnswer(
     adapter,
-    d.status,
     d.code,
     d.message,
     decisionHeader(

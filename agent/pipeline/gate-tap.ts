@@ -206,7 +206,7 @@ class GateTap implements ResponseTap {
       this.finish(reason);
     }
     const message = `Outpost refused the response from ${this.ctx.base.request.host}: ${reason}, so its output could not be checked.`;
-    return errorAnswer(this.ctx.endpoint.adapter, 502, 'response_refused', message, decisionHeader('block', 'response_refused', ['output-guardrails']));
+    return errorAnswer(this.ctx.endpoint.adapter, 'response_refused', message, decisionHeader('block', 'response_refused', ['output-guardrails']));
   }
 
   private observe(ev: SseEvent): void {

@@ -143,7 +143,7 @@ export class UnreadTap implements ResponseTap {
 
   refuse(reason: string, _sent: boolean): Respond {
     this.finish('block', reason);
-    return errorAnswer(null, 502, 'response_refused', `Outpost refused this response: ${reason}`, decisionHeader('block', 'response_refused', []));
+    return errorAnswer(null, 'response_refused', `Outpost refused this response: ${reason}`, decisionHeader('block', 'response_refused', []));
   }
 
   private finish(decision: AuditEntry['decision'], error: string | null): void {

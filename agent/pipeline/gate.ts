@@ -303,7 +303,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       const unknown = creds.find((c) => c.location === 'x-outpost-vk' || c.value.startsWith(VIRTUAL_KEY_PREFIX));
       if (unknown !== undefined) {
         const adapter = providerAdapterForHost(request.host);
-        return errorAnswer(adapter, 401, 'unknown_virtual_key', 'Outpost: this virtual key is not known to the current policy. Check the key, or ask your administrator for a valid one.', decisionHeader('block', 'unknown_virtual_key', ['virtual-keys']));
+        return errorAnswer(adapter, 'unknown_virtual_key', 'Outpost: this virtual key is not known to the current policy. Check the key, or ask your administrator for a valid one.', decisionHeader('block', 'unknown_virtual_key', ['virtual-keys']));
       }
       return { kind: 'forward', path: request.path, headers: request.headers, body: request.body, decision: 'pass', tap: null };
     }
@@ -313,10 +313,10 @@ export function createGate(deps: GateDeps): OutpostGate {
     const vk = keys.lookup(vkCred.value);
     const ref = endpoint === null || vk === null ? null : (vk.providerKeys[endpoint.provider] ?? null);
     if (endpoint === null || ref === null) {
-      return errorAnswer(endpoint?.adapter ?? null, 403, 'provider_key_missing', 'Outpost: this virtual key has no provider key for this host on this device.', decisionHeader('block', 'provider_key_missing', []));
+      return errorAnswer(endpoint?.adapter ?? null, 'provider_key_missing', 'Outpost: this virtual key has no provider key for this host on this device.', decisionHeader('block', 'provider_key_missing', []));
     }
     return resolveKey(ref).then((key): Admission => {
-      if (key === null) return errorAnswer(endpoint.adapter, 403, 'provider_key_missing', `Outpost: the provider key ${ref} is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}`, decisionHeader('block', 'provider_key_missing', []));
+      if (key === null) return errorAnswer(endpoint.adapter, 'provider_key_missing', `Outpost: the provider key ${ref} is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}`, decisionHeader('block', 'provider_key_missing', []));
       const headers = swapHeaders(request.headers, vkCred, endpoint, key);
       return { kind: 'forward', path: withoutQueryKey(request.path), headers, body: request.body, decision: 'pass', tap: null };
     });
@@ -352,7 +352,6 @@ export function createGate(deps: GateDeps): OutpostGate {
   function auditUnavailable(request: InterceptedRequest, endpoint: Endpoint | null, why: string): Respond {
     const answer = errorAnswer(
       endpoint?.adapter ?? null,
-      503,
       'audit_unavailable',
       `Outpost refused this request because it cannot be audited (${why}) and the policy fails closed. Try again later or contact IT.`,
       decisionHeader('block', 'audit_unavailable', ['audit']),
@@ -370,7 +369,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       return failure(request, err, stage);
     } catch {
       // Even the failure path failed: nothing is known to be safe to forward.
-      return errorAnswer(null, 503, 'internal_error', 'Outpost hit an internal error handling this request, so it was not sent.', decisionHeader('error-closed', 'internal_error', ['gate']));
+      return errorAnswer(null, 'internal_error', 'Outpost hit an internal error handling this request, so it was not sent.', decisionHeader('error-closed', 'internal_error', ['gate']));
     }
   }
 
@@ -392,7 +391,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       answer = { kind: 'forward', path, headers, body: request.body, decision: decisionHeader('error-open', 'internal_error', ['gate']), tap: null };
     } else {
       const text = 'Outpost could not check this request (an internal error) and the policy fails closed, so it was not sent. Try again; if it persists, contact IT.';
-      answer = errorAnswer(endpoint?.adapter ?? null, 503, 'internal_error', text, decisionHeader('error-closed', 'internal_error', ['gate']));
+      answer = errorAnswer(endpoint?.adapter ?? null, 'internal_error', text, decisionHeader('error-closed', 'internal_error', ['gate']));
     }
     try {
       const b = base(request, endpoint, null, null, null);
@@ -433,7 +432,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       const b = base(request, endpoint, null, null, null);
       const message = 'Outpost could not read this request body as JSON, so it cannot be checked. Send a JSON body.';
       const rule: FiredRule = { id: 'request', kind: 'unreadable-body', action: 'deny', target: 'request', explanation: 'the body of an AI API call is not JSON' };
-      return refuse(errorAnswer(adapter, 400, 'invalid_request', message, decisionHeader('block', 'invalid_request', ['request'])), b, [rule], 'request body is not JSON');
+      return refuse(errorAnswer(adapter, 'invalid_request', message, decisionHeader('block', 'invalid_request', ['request'])), b, [rule], 'request body is not JSON');
     }
     const parsed = adapter.parse(endpoint, body);
     const metered = !isWebApp(endpoint);
@@ -476,7 +475,7 @@ export function createGate(deps: GateDeps): OutpostGate {
         governor.abandon(result);
         const b = base(request, endpoint, parsed, result.principal.id, parsed.texts);
         const message = `Outpost: the provider key "${ref}" for virtual key "${result.principal.vk?.id ?? ''}" is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}`;
-        return refuse(errorAnswer(adapter, 403, 'provider_key_missing', message, decisionHeader('block', 'provider_key_missing', [])), b, result.rules, 'provider key missing');
+        return refuse(errorAnswer(adapter, 'provider_key_missing', message, decisionHeader('block', 'provider_key_missing', [])), b, result.rules, 'provider key missing');
       },
       (err: unknown) => {
         governor.abandon(result);
@@ -499,7 +498,7 @@ export function createGate(deps: GateDeps): OutpostGate {
           const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
           const why = secret === null ? `is not stored on this device. Run: outpost secret set ${ref.slice('keychain:'.length)}` : 'is not JSON { "accessKeyId", "secretAccessKey", "sessionToken"? }';
           const message = `Outpost: this request must be redacted and signed again, but the Bedrock credentials ${ref} ${why}`;
-          return refuse(errorAnswer(endpoint.adapter, 403, 'provider_key_missing', message, decisionHeader('block', 'provider_key_missing', [])), b, grant.rules, 'bedrock credentials unavailable');
+          return refuse(errorAnswer(endpoint.adapter, 'provider_key_missing', message, decisionHeader('block', 'provider_key_missing', [])), b, grant.rules, 'bedrock credentials unavailable');
         }
         endpoint.adapter.rewriteTexts(endpoint, body, grant.redacted ?? []);
         const outBody = Buffer.from(JSON.stringify(body));
@@ -524,7 +523,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     const ids = rules.filter((r) => r.action === 'block').map((r) => r.id);
     const message = `Outpost blocked this request: it contains what rule "${ids[0] ?? 'guardrails'}" must redact, and ${why}. Remove it and try again.`;
     const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
-    return refuse(errorAnswer(endpoint.adapter, 403, 'guardrail_blocked', message, decisionHeader('block', 'guardrail_blocked', ids)), b, rules, 'guardrail_blocked');
+    return refuse(errorAnswer(endpoint.adapter, 'guardrail_blocked', message, decisionHeader('block', 'guardrail_blocked', ids)), b, rules, 'guardrail_blocked');
   }
 
   /**
@@ -539,7 +538,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       governor.abandon(grant);
       const b = base(request, endpoint, parsed, grant.principal.id, parsed.texts);
       const message = `Outpost: the provider key of virtual key "${grant.principal.vk?.id ?? ''}" is held by the central gateway, and this device is not enrolled with one (outpost enroll).`;
-      return refuse(errorAnswer(endpoint.adapter, 503, 'gateway_unavailable', message, decisionHeader('block', 'gateway_unavailable', [])), b, grant.rules, 'gateway mode without enrollment');
+      return refuse(errorAnswer(endpoint.adapter, 'gateway_unavailable', message, decisionHeader('block', 'gateway_unavailable', [])), b, grant.rules, 'gateway mode without enrollment');
     }
     const toGateway = (a: Admission): Admission => (a.kind === 'forward' ? { ...a, headers: { ...a.headers, ...route.headers, [FORWARD_HEADERS.virtualKey]: vk.value }, via: route } : a);
     try {
@@ -638,7 +637,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       // A virtual key cannot be swapped inside a WebSocket handshake yet: refused, never forwarded.
       const keys = governor.compiled.keys;
       if (findCredentials(request.headers, request.path).some((c) => keys.lookup(c.value) !== null || c.value.startsWith(VIRTUAL_KEY_PREFIX))) {
-        return errorAnswer(null, 403, 'virtual_key_unsupported', 'Outpost: virtual keys are not supported on WebSocket sessions yet; use your own provider key for realtime sessions.', decisionHeader('block', 'virtual_key_unsupported', ['virtual-keys']));
+        return errorAnswer(null, 'virtual_key_unsupported', 'Outpost: virtual keys are not supported on WebSocket sessions yet; use your own provider key for realtime sessions.', decisionHeader('block', 'virtual_key_unsupported', ['virtual-keys']));
       }
       const endpoint = realtimeEndpoint(request.host, request.path);
       return endpoint === null ? null : new RealtimeSession(request, endpoint, realtimeDeps);
@@ -687,13 +686,13 @@ export function createGate(deps: GateDeps): OutpostGate {
     },
     tooLarge(request, limitBytes) {
       const endpoint = endpointOf(request.host, request.method, request.path);
-      const answer = errorAnswer(endpoint?.adapter ?? null, 413, 'request_too_large', `Outpost: the request body is larger than the ${limitBytes} bytes it can check. Send a smaller request.`, decisionHeader('block', 'request_too_large', ['body-limit']));
+      const answer = errorAnswer(endpoint?.adapter ?? null, 'request_too_large', `Outpost: the request body is larger than the ${limitBytes} bytes it can check. Send a smaller request.`, decisionHeader('block', 'request_too_large', ['body-limit']));
       const b = base({ ...request, body: Buffer.alloc(0) }, endpoint, null, null, null);
       return refuse(answer, b, [{ id: 'body-limit', kind: 'request-too-large', action: 'deny', target: 'request', explanation: `the body exceeds the ${limitBytes} bytes the agent reads before deciding` }], 'request body too large');
     },
     upstreamFailed(request, error) {
       const endpoint = endpointOf(request.host, request.method, request.path);
-      const answer = errorAnswer(endpoint?.adapter ?? null, 502, 'upstream_error', `Outpost could not reach ${request.host}: ${error.message}`, decisionHeader('error', 'upstream_error', []));
+      const answer = errorAnswer(endpoint?.adapter ?? null, 'upstream_error', `Outpost could not reach ${request.host}: ${error.message}`, decisionHeader('error', 'upstream_error', []));
       // An AI call is recorded as failed once: by its tap when it had one, else here (the gate
       // itself failed under fail-closed, or the forward never got a tap). Other calls pass unrecorded.
       if (failedInTap.delete(request.id) || endpoint === null) return answer;

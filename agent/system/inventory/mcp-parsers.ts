@@ -7,8 +7,7 @@
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { parse as parseToml } from 'smol-toml';
 import type { McpServer } from '../../../shared/schema/inventory.js';
-import { secretsDetector } from '../../../shared/core/guardrails/secrets.js';
-import { redact } from '../../../shared/core/guardrails/redact.js';
+import { isSecretName, scrubSecrets } from '../../../shared/core/guardrails/scrub.js';
 import type { McpFormat } from './locations.js';
 
 /** What a parser knows about where the text came from. */
@@ -20,8 +19,7 @@ export interface ParseContext {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const detector = secretsDetector();
-const clean = (text: string): string => redact(text, detector.scan(text));
+const clean = scrubSecrets;
 
 /** A URL with its credentials, query values and path secrets redacted; its host kept for policy. */
 function cleanUrl(raw: string): { url: string; host: string | null } {
@@ -37,14 +35,16 @@ function cleanUrl(raw: string): { url: string; host: string | null } {
 }
 
 /** Flags whose next argument is a credential (`--api-key X`, `--token X`). */
-const SECRET_FLAG = /^--?[\w-]*(key|token|secret|password|passwd|auth|credential)[\w-]*$/i;
+
+/** A command-line flag whose value is a secret by its name (`--api-key`, `-token`). */
+const isSecretFlag = (arg: string): boolean => /^--?[\w-]+$/.test(arg) && isSecretName(arg.replace(/^--?/, ''));
 
 /** Arguments with credentials redacted: URLs lose user info and query values, a secret flag's value goes, and the detector runs over the rest. */
 export function cleanArgs(args: readonly string[]): string[] {
   return args.map((arg, i) => {
-    if (i > 0 && SECRET_FLAG.test(args[i - 1] as string) && !arg.startsWith('-')) return '[REDACTED]';
+    if (i > 0 && isSecretFlag(args[i - 1] as string) && !arg.startsWith('-')) return '[REDACTED]';
     const eq = /^(--?[\w-]+)=(.*)$/.exec(arg);
-    if (eq !== null && SECRET_FLAG.test(eq[1] as string)) return `${eq[1] as string}=[REDACTED]`;
+    if (eq !== null && isSecretFlag(eq[1] as string)) return `${eq[1] as string}=[REDACTED]`;
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) return cleanUrl(arg).url;
     return clean(arg);
   });

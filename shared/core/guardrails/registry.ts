@@ -17,9 +17,14 @@ export type DetectorFactories = { readonly [T in Guardrail['type']]: (rule: Extr
 // One secrets detector serves every secrets rule: its compiled tables do not depend on the rule.
 let sharedSecrets: Detector | null = null;
 
+/** The one secrets detector (built on first use): every secrets rule and every scrub share it. */
+export function sharedSecretsDetector(): Detector {
+  return (sharedSecrets ??= secretsDetector());
+}
+
 /** The detector factories, by guardrail type. */
 export const DETECTORS: DetectorFactories = {
-  secrets: () => (sharedSecrets ??= secretsDetector()),
+  secrets: sharedSecretsDetector,
   pii: (rule) => piiDetector(rule.entities),
   regex: (rule) => regexDetector(rule.id, rule.pattern, rule.flags),
 };
