@@ -14,7 +14,8 @@ import { decompressionBounds, UPSTREAM_HTTP2_DEFAULT } from '../../shared/schema
 import type { ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
 import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './authority.js';
 import { ProxyError } from './errors.js';
-import { runExchange, type ExchangeContext, type ExchangeRequest, type ExchangeResponse, type ExchangeTarget } from './exchange.js';
+import { runExchange } from './exchange.js';
+import type { ExchangeContext, ExchangeRequest, ExchangeResponse, ExchangeTarget } from './exchange-types.js';
 import { createH2Server } from './h2-server.js';
 import { DEFAULT_HANDSHAKES_PER_TURN, HandshakePacer } from './handshake-pacer.js';
 import type { InnerServers } from './intercept.js';

@@ -18,52 +18,19 @@
  * content-length. Identity, the common case, costs one header lookup.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Admission, Forward, Gate, InterceptedRequest, Respond, ResponseTap } from '../pipeline/seam.js';
-import type { DecompressionBounds } from '../../shared/schema/config.js';
+import type { Admission, Forward, InterceptedRequest, Respond, ResponseTap } from '../pipeline/seam.js';
+import { ClientWriter } from './client-writer.js';
+import { EXCHANGE, type ExchangeContext, type ExchangeListener, type ExchangeRequest, type ExchangeResponse, type ExchangeTarget } from './exchange-types.js';
 import { ContentDecoder, contentCodings, undecodable } from './content-decoder.js';
 import { ProxyError } from './errors.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
-import type { Upstream } from './upstream.js';
-import type { FrontDoor } from '../../shared/schema/audit.js';
+import { h2Trailers, hasBody, hasField, streamedHeaders, streamsRequest, takeGrpcStatus } from './exchange-headers.js';
 
 const EMPTY = Buffer.alloc(0);
-
-/** Where a request or response finds its exchange. */
-const EXCHANGE: unique symbol = Symbol('outpost.exchange');
-
-/**
- * Bytes the client's side may hold unsent before upstream is paused. Pausing undici is costly when
- * upstream is fast: its parser puts the rest of the chunk it was reading back on the socket, and on
- * resume reads and copies everything the socket buffered meanwhile (megabytes: a TLS socket keeps
- * decrypting what the kernel holds). Pausing at the socket's own 16 KiB mark did that every other
- * chunk, so a 20 MB stream crawled and left its copies in memory; a window of this size pauses
- * only when the client really falls behind, and bounds what it holds for a slow one.
- */
-const CLIENT_WINDOW_BYTES = 256 * 1024;
-
-/** Counters the exchange updates (owned by the engine's stats). */
-export interface ExchangeCounters {
-  requests: number;
-  failed: number;
-  /** Times an upstream response was paused because its client fell a window behind (flow control). */
-  paused: number;
-}
-
-/** What every exchange shares: built once per engine. */
-export interface ExchangeContext {
-  readonly gate: Gate;
-  readonly upstream: Upstream;
-  readonly maxBodyBytes: number;
-  /** Bounds on decoding a compressed response for the tap (against decompression bombs). */
-  readonly decompression: DecompressionBounds;
-  readonly counters: ExchangeCounters;
-  /** Where a failing gate or tap is reported (the request itself goes on as the fail mode says). */
-  readonly onError: (error: Error, where: string) => void;
-}
 
 /** The answer when the gate cannot even produce its own error answer. */
 const INTERNAL_ERROR: Respond = {
@@ -85,69 +52,6 @@ interface AsSent {
 }
 
 /**
- * The client's request as the exchange reads it: an HTTP/1.1 `ExchangeRequest`, or an HTTP/2
- * stream presented the same way (`H2Request`, h2-messages.ts).
- */
-export interface ExchangeRequest {
-  readonly headers: IncomingHttpHeaders;
-  readonly method?: string | undefined;
-  /**
-   * Whether a body follows the head; absent (HTTP/1.1), the head says so (content-length or
-   * transfer-encoding). HTTP/2 frames the body itself: a body follows unless the head ended the stream.
-   */
-  readonly bodyFollows?: boolean;
-  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
-  once(event: 'end', listener: () => void): unknown;
-  /** The body as it arrives, for a streamed request ({@link streamsRequest}). */
-  [Symbol.asyncIterator](): AsyncIterator<unknown>;
-  off(event: 'data', listener: (chunk: Buffer) => void): unknown;
-  off(event: 'end', listener: () => void): unknown;
-  [EXCHANGE]?: Exchange;
-}
-
-/**
- * The client's response as the exchange writes it: an HTTP/1.1 `ExchangeResponse`, or an HTTP/2
- * stream presented the same way (`H2Response`, h2-messages.ts).
- */
-export interface ExchangeResponse {
-  statusCode: number;
-  statusMessage: string;
-  /** False: the request body will not be read, so the client must stop sending (HTTP/1.1 closes, HTTP/2 resets the stream). */
-  shouldKeepAlive: boolean;
-  readonly headersSent: boolean;
-  readonly destroyed: boolean;
-  readonly writableLength: number;
-  readonly writableFinished: boolean;
-  once(event: 'close' | 'drain', listener: () => void): unknown;
-  getHeaderNames(): string[];
-  removeHeader(name: string): void;
-  setHeader(name: string, value: string | string[]): unknown;
-  writeHead(status: number, headers?: OutgoingHttpHeaders): unknown;
-  writeHead(status: number, statusMessage: string, headers?: OutgoingHttpHeaders): unknown;
-  flushHeaders(): void;
-  write(chunk: Buffer): boolean;
-  end(): unknown;
-  end(chunk: Buffer | string): unknown;
-  /** Trailers sent with the end. */
-  addTrailers(headers: OutgoingHttpHeaders): void;
-  cork(): void;
-  uncork(): void;
-  destroy(error?: Error): unknown;
-  [EXCHANGE]?: Exchange;
-}
-
-/** Where the request goes. */
-export interface ExchangeTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly secure: boolean;
-  /** False for plain-HTTP forwarding of non-policy hosts: no gate, no tap, bytes only. */
-  readonly govern: boolean;
-  /** The front door the connection came through (default `proxy`), for the audit record. */
-  readonly door?: FrontDoor;
-}
-
-/**
  * Starts the exchange for `req` to `target` (shared by every request on one intercepted
  * connection), `path` in origin form; it finishes on its own.
  */
@@ -156,7 +60,7 @@ export function runExchange(ctx: ExchangeContext, req: ExchangeRequest, res: Exc
   new Exchange(ctx, req, res, target, path).start();
 }
 
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements Dispatcher.DispatchHandler, ExchangeListener {
   private request: InterceptedRequest | null = null;
   private tap: ResponseTap | null = null;
   private decision = 'pass';
@@ -164,13 +68,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] | null = null;
   private received = 0;
   private settled = false;
-  private corked = false;
-  /** The end waits for `Gate.whenRecorded`: the tick's cork stays on until then. */
-  private holding = false;
-  /** Bytes of a length-delimited governed body still to come; -1 when not counted. */
-  private remaining = -1;
-  /** The bytes that complete a length-delimited body, held until the record is durable. */
-  private tail: Buffer | null = null;
+  /** Writes the response: a tick's chunks in one write, the end once the record is durable. */
+  private readonly writer: ClientWriter;
   private readonly receivedAt = performance.now();
   /** Decodes a compressed body for the tap; null for identity (the common case). */
   private decoder: ContentDecoder | null = null;
@@ -187,7 +86,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly res: ExchangeResponse,
     private readonly target: ExchangeTarget,
     private readonly path: string,
-  ) {}
+  ) {
+    this.writer = new ClientWriter(res, (fn) => ctx.gate.whenRecorded(fn));
+  }
 
   start(): void {
     // Listeners are module functions that find the exchange through the emitter (`this`), so an
@@ -355,24 +256,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     });
   }
 
-  /**
-   * Ends the client's response with `rest` (held by the tap) after `tail` (held by the engine), once
-   * the gate says the exchange's record is durable. At the upstream's end the caller has already
-   * uncorked this tick's chunks (they are not the end, so they do not wait); when the gate stopped
-   * the stream its cork is kept until then (`flush` skips it) and `res.end` sends it with the end.
-   */
-  private endWhenRecorded(rest: Buffer | null): void {
-    this.holding = true;
-    this.ctx.gate.whenRecorded(() => {
-      this.holding = false;
-      const tail = this.tail;
-      this.tail = null;
-      if (tail !== null) this.res.write(tail);
-      if (rest !== null) this.res.end(rest);
-      else this.res.end();
-    });
-  }
-
   private forward(forward: Forward): void {
     this.tap = forward.tap;
     this.decision = forward.decision;
@@ -448,7 +331,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     const length = headers['content-length'];
     // A governed length-delimited body is complete for the client at its last byte: count down to it.
-    if (this.tap !== null && !dropLength && typeof length === 'string') this.remaining = Number(length);
+    if (this.tap !== null && !dropLength && typeof length === 'string') this.writer.countDown(Number(length));
     const out = clientResponseHeaders(headers, this.target.govern ? this.decision : null, dropLength);
     if (out['grpc-status'] !== undefined) this.headTrailers = takeGrpcStatus(out);
     if (decoded && !String(headers['content-type']).includes('text/event-stream')) {
@@ -463,7 +346,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // both, as a length-delimited body's head rides with its first chunk). A decoded stream's head
     // leaves at once: a bomb found in the first chunk then breaks a stream the client saw start.
     if (headers['content-length'] === undefined) {
-      if (!decoded) this.corkTick();
+      if (!decoded) this.writer.corkTick();
       this.res.flushHeaders();
     }
     void controller;
@@ -609,44 +492,16 @@ class Exchange implements Dispatcher.DispatchHandler {
         if (out !== null) this.res.write(out);
         this.settled = true;
         controller.abort(new ProxyError('PROXY_CLIENT_ABORTED', 'stopped by the gate'));
-        this.endWhenRecorded(null);
+        this.writer.endWhenRecorded(null);
         return;
       }
     }
     if (out === null) return;
-    if (this.remaining >= 0) {
-      this.remaining -= out.length;
-      if (this.remaining <= 0) {
-        // The bytes that complete the body: they leave with the end, once the record is durable.
-        this.tail = this.tail === null ? out : Buffer.concat([this.tail, out]);
-        return;
-      }
-    }
-    this.corkTick();
-    if (!this.res.write(out) && this.res.writableLength >= CLIENT_WINDOW_BYTES) {
+    if (!this.writer.write(out)) {
       controller.pause();
       this.ctx.counters.paused++;
       this.res.once('drain', onResDrain);
     }
-  }
-
-  /**
-   * Chunks (and the head, and the end) that arrive in one tick leave in one write: one TLS record,
-   * one syscall. Uncorked on the next tick, so nothing waits for a later chunk.
-   */
-  private corkTick(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.res.cork();
-    process.nextTick(uncork, this);
-  }
-
-  /** Called by {@link uncork} on the tick after a chunk was written. */
-  flush(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    // Holding for the record: `res.end` flushes the corked bytes with the end.
-    if (!this.holding) this.res.uncork();
   }
 
   /** The client's socket took what was written (via {@link onResDrain}). */
@@ -680,19 +535,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (tap !== null) {
       // The chunks written this tick are not the end: they leave now, so a response that arrived
       // in one tick (a whole stream) does not hold its first bytes for the commit. Only the
-      // completing bytes (`rest`, the tail, the terminator) wait. `flush` then finds it holding.
-      if (this.corked) {
-        this.corked = false;
-        this.res.uncork();
-      }
-      this.endWhenRecorded(rest);
+      // completing bytes (`rest`, the tail, the terminator) wait.
+      this.writer.releaseTick();
+      this.writer.endWhenRecorded(rest);
       return;
     }
-    const tail = this.tail;
-    this.tail = null;
-    if (tail !== null) this.res.write(tail);
-    if (rest !== null) this.res.end(rest);
-    else this.res.end();
+    this.writer.end(rest);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -741,61 +589,4 @@ function onResDrain(this: ExchangeResponse): void {
 
 function onResClose(this: ExchangeResponse): void {
   this[EXCHANGE]?.clientClosed();
-}
-
-function uncork(exchange: Exchange): void {
-  exchange.flush();
-}
-
-/**
- * An HTTP/2 upstream's trailers. undici 7 hands its h2 trailers (an object) to a parser that reads
- * HTTP/1.1's raw name/value array, so `onResponseEnd` gets `{}`; its controller keeps what it was
- * given (`rawTrailers`), which for h2 is the object itself. Null when that is not the case.
- */
-function h2Trailers(controller: Dispatcher.DispatchController): Record<string, string | string[] | undefined> | null {
-  const raw = (controller as { rawTrailers?: unknown }).rawTrailers;
-  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, string | string[] | undefined>) : null;
-}
-
-/**
- * gRPC's Trailers-Only answer (an error before any message) is one head that ends the stream, with
- * `grpc-status` and the trailing metadata in it. The engine sends heads ahead of bodies, and a gRPC
- * client reads a status only from a head that ended the stream or from trailers: so everything but
- * the content type (and the decision) moves to the trailers, which is the same answer in gRPC's
- * other shape (a head, no message, then the trailers).
- */
-function takeGrpcStatus(out: Record<string, string | string[]>): Record<string, string | string[]> {
-  const moved: Record<string, string | string[]> = {};
-  for (const name of Object.keys(out)) {
-    if (name === 'content-type' || name === 'x-outpost-decision') continue;
-    moved[name] = out[name] as string | string[];
-    delete out[name];
-  }
-  return moved;
-}
-
-function hasField(headers: object): boolean {
-  for (const _ in headers) return true;
-  return false;
-}
-
-/**
- * Requests whose body streams upstream unread: gRPC (`application/grpc…`) and Connect streams
- * (`application/connect+…`). Their client may keep its request open while answers arrive
- * (client-streaming and bidirectional calls), so reading it whole first would wait forever; no
- * adapter reads protobuf anyway. Hot path: one header test.
- */
-export function streamsRequest(contentType: string | undefined): boolean {
-  return contentType !== undefined && (contentType.startsWith('application/grpc') || contentType.startsWith('application/connect+'));
-}
-
-/** A streamed request's headers: its own length, when it said one, stays (undici would send the stream chunked). */
-function streamedHeaders(headers: OutgoingHttpHeaders, length: string | undefined): Record<string, string | string[]> {
-  const out = upstreamRequestHeaders(headers, false);
-  if (length !== undefined) out['content-length'] = length;
-  return out;
-}
-
-function hasBody(method: string | undefined): boolean {
-  return method !== 'GET' && method !== 'HEAD' && method !== undefined;
 }

@@ -19,7 +19,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { streamsRequest, type ExchangeTarget } from './exchange.js';
+import { streamsRequest } from './exchange-headers.js';
+import type { ExchangeTarget } from './exchange-types.js';
 import { H2Request, H2Response } from './h2-messages.js';
 import { TARGET, type InterceptedSocket } from './intercepted-socket.js';
 

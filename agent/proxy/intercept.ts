@@ -9,7 +9,7 @@ import type { H2Server } from './h2-server.js';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { CertificateSource } from '../ca/certificate-source.js';
-import type { ExchangeTarget } from './exchange.js';
+import type { ExchangeTarget } from './exchange-types.js';
 import { TARGET, type InterceptedSocket } from './intercepted-socket.js';
 import type { HandshakePacer, PacedStart } from './handshake-pacer.js';
 import { isCertificateRejection } from './pinning.js';

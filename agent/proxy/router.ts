@@ -23,7 +23,7 @@ import { isLocalHost, parseAuthority, type Authority } from './authority.js';
 import type { AiAddressBook } from './ai-addresses.js';
 import type { BypassLog } from './bypass-log.js';
 import type { ClientHello, HelloResult } from './client-hello.js';
-import type { ExchangeTarget } from './exchange.js';
+import type { ExchangeTarget } from './exchange-types.js';
 import type { HandshakePacer } from './handshake-pacer.js';
 import { readClientHello } from './hello-reader.js';
 import { intercept, prefetchLeaf, type InnerServers, type InterceptHooks } from './intercept.js';

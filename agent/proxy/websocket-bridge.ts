@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import type { InterceptedRequest, Respond, WebSocketSession } from '../pipeline/seam.js';
-import type { ExchangeTarget } from './exchange.js';
+import type { ExchangeTarget } from './exchange-types.js';
 import { isHopByHop } from './hop-by-hop.js';
 import type { Dialer } from './upstream-dial.js';
 

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import type { ExchangeTarget } from './exchange.js';
+import type { ExchangeTarget } from './exchange-types.js';
 import { isHopByHop } from './hop-by-hop.js';
 import { splice } from './tunnel.js';
 import type { Dialer } from './upstream-dial.js';
