@@ -25,6 +25,9 @@ import type { AuditSink } from '../pipeline/seam.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { startCheckpointer, type Checkpointer } from '../store/checkpointer.js';
 import { StoreError, toStoreError, type StoreErrorCode } from '../store/errors.js';
+import { describeStoreError, HealthReporter, spoolProblem, type AuditHealth, type AuditProblemCode, type StoreLogger } from './audit-health.js';
+import { DurableWaiters } from './durable-waiters.js';
+import { UploadSpool } from './upload-spool.js';
 import { canonicalEntry } from '../../shared/audit/canonical.js';
 import { ANCHOR_DELAY_MS, ChainWriter, type ChainRow } from './chain-writer.js';
 import { allowListHeaders } from './privacy.js';
@@ -34,33 +37,7 @@ import { pruneExpired, type PruneOptions } from './retention.js';
 /** When a record is durable: before `record` returns (`sync`), or within the current turn (`batch`). */
 export type AuditDurability = 'sync' | 'batch';
 
-/** A pino-compatible logger (the agent passes its pino instance). */
-export interface StoreLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-/** Why the log is degraded: a store error, or the spool cap. */
-export type AuditProblemCode = StoreErrorCode | 'SPOOL_FULL';
-
-/** The log's health, for status, the tray and the gate. */
-export interface AuditHealth {
-  /** The store accepted the last write (or open). */
-  readonly writable: boolean;
-  /** Records cannot be written now (store unwritable, or spool at its cap). */
-  readonly degraded: boolean;
-  /** Records waiting in memory to be written. */
-  readonly pendingInMemory: number;
-  /** Records lost because the in-memory bound was reached while degraded (since start). */
-  readonly dropped: number;
-  /** Bytes of records not yet acknowledged by the central gateway, and the cap. */
-  readonly spoolBytes: number;
-  readonly spoolMaxBytes: number;
-  readonly code?: AuditProblemCode;
-  /** In plain words, for status and the tray. */
-  readonly reason?: string;
-}
+export type { AuditHealth, AuditProblemCode, StoreLogger } from './audit-health.js';
 
 /** Options of `AuditLog.open`. */
 export interface AuditLogOptions {
@@ -103,8 +80,7 @@ export class AuditLog implements AuditSink {
   private anchorTimer: NodeJS.Timeout | null = null;
   /** The retention base: records after it are stored. */
   private baseSeq = 0;
-  private ackedSeq = 0;
-  private spoolBytes = 0;
+  private readonly spool: UploadSpool;
   /** Serialised records waiting to be written, in order. */
   private pending: ChainRow[] = [];
   /** Records per drain transaction: shrinks after a failure (a nearly full disk may take a few), grows back. */
@@ -115,18 +91,14 @@ export class AuditLog implements AuditSink {
   private retryTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private failMode: FailMode;
-  private lastHealthKey = '';
-  private readonly listeners = new Set<(health: AuditHealth) => void>();
+  private readonly healthReports: HealthReporter;
   private readonly durability: AuditDurability;
   private readonly maxPending: number;
   private readonly maxPendingBytes: number;
   /** UTF-16 length of the bodies waiting in `pending` (≈ bytes for the mostly-ASCII JSON). */
   private pendingChars = 0;
-  /** Records ever queued in `pending`, and of those, committed: `whenDurable` compares the two. */
-  private queuedTotal = 0;
-  private committedTotal = 0;
-  /** `whenDurable` callbacks in queue order, each with the `queuedTotal` it waits for. */
-  private waiters: Array<{ readonly upTo: number; readonly callback: () => void }> = [];
+  /** Who waits for which queued records to be committed (`whenDurable`). */
+  private readonly waiters: DurableWaiters;
   private readonly retryMs: number;
   private readonly logger: StoreLogger;
 
@@ -137,6 +109,9 @@ export class AuditLog implements AuditSink {
     this.retryMs = options.retryIntervalMs ?? 1000;
     this.failMode = options.failMode ?? 'open';
     this.logger = options.logger ?? silent;
+    this.spool = new UploadSpool(options.spoolMaxBytes);
+    this.healthReports = new HealthReporter(this.logger);
+    this.waiters = new DurableWaiters(this.logger);
   }
 
   /**
@@ -188,11 +163,11 @@ export class AuditLog implements AuditSink {
    * (fail-closed refuses them at admission instead, see `canAccept`).
    */
   whenDurable(callback: () => void): void {
-    if (this.committedTotal >= this.queuedTotal || this.closed || this.degraded() || this.db === null) {
+    if (this.waiters.settled || this.closed || this.degraded() || this.db === null) {
       callback();
       return;
     }
-    this.waiters.push({ upTo: this.queuedTotal, callback });
+    this.waiters.wait(callback);
   }
 
   /** True when the gate may let requests through: always in fail-open, only when healthy in fail-closed. */
@@ -208,14 +183,14 @@ export class AuditLog implements AuditSink {
   /** The log's health now. */
   health(): AuditHealth {
     const problem: { code: AuditProblemCode; message: string } | null =
-      this.problem ?? (this.spoolFull() ? spoolProblem(this.spoolBytes, this.options.spoolMaxBytes) : null);
+      this.problem ?? (this.spool.full ? spoolProblem(this.spool.bytes, this.spool.maxBytes) : null);
     return {
       writable: this.db !== null && this.problem === null,
       degraded: problem !== null,
       pendingInMemory: this.pending.length,
       dropped: this.dropped,
-      spoolBytes: this.spoolBytes,
-      spoolMaxBytes: this.options.spoolMaxBytes,
+      spoolBytes: this.spool.bytes,
+      spoolMaxBytes: this.spool.maxBytes,
       ...(problem === null ? {} : { code: problem.code, reason: problem.message }),
     };
   }
@@ -228,8 +203,7 @@ export class AuditLog implements AuditSink {
 
   /** Calls `listener` whenever health changes (degraded, recovered, dropping); returns an unsubscribe. */
   onHealth(listener: (health: AuditHealth) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.healthReports.subscribe(listener);
   }
 
   /** The open connection (state accessors share it); throws while the store cannot be opened. */
@@ -245,12 +219,12 @@ export class AuditLog implements AuditSink {
 
   /** The highest sequence the central gateway acknowledged. */
   get acknowledgedSeq(): number {
-    return this.ackedSeq;
+    return this.spool.ackedSeq;
   }
 
   /** Records not yet acknowledged, oldest first: what the sync client uploads next. */
   unacknowledged(limit: number): AuditRecord[] {
-    return readRecords(this.connection(), { afterSeq: this.ackedSeq, limit });
+    return readRecords(this.connection(), { afterSeq: this.spool.ackedSeq, limit });
   }
 
   /** Records after `seq`, oldest first (counter replay after a crash: records after `throughSeq`). */
@@ -263,20 +237,7 @@ export class AuditLog implements AuditSink {
    * be pruned once older than the retention). Frees spool room, so waiting records are written.
    */
   acknowledge(seq: number): void {
-    const upTo = Math.min(seq, this.lastSeq);
-    if (upTo <= this.ackedSeq) return;
-    const db = this.connection();
-    try {
-      const freed = db.transaction(() => {
-        const row = db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM audit WHERE seq > ? AND seq <= ?').get(this.ackedSeq, upTo) as { bytes: number };
-        db.prepare('UPDATE spool SET acked_seq = ?, acked_at = ? WHERE id = 1').run(upTo, new Date().toISOString());
-        return row.bytes;
-      })();
-      this.ackedSeq = upTo;
-      this.spoolBytes = Math.max(0, this.spoolBytes - freed);
-    } catch (err) {
-      throw toStoreError(err, 'saving the acknowledgement');
-    }
+    if (!this.spool.acknowledge(this.connection(), Math.min(seq, this.lastSeq))) return;
     this.reportHealth();
     this.scheduleFlush();
   }
@@ -286,10 +247,10 @@ export class AuditLog implements AuditSink {
    * `requireAck` is false (standalone agent: nothing is ever uploaded). Returns how many went.
    */
   prune(options: Omit<PruneOptions, 'ackedSeq'>): number {
-    const out = pruneExpired(this.connection(), { ...options, ackedSeq: this.ackedSeq });
+    const out = pruneExpired(this.connection(), { ...options, ackedSeq: this.spool.ackedSeq });
     this.baseSeq = out.baseSeq;
     if (out.deleted > 0) {
-      this.spoolBytes = Math.max(0, this.spoolBytes - out.unackedBytes);
+      this.spool.pruned(out.unackedBytes);
       this.reportHealth();
       this.scheduleFlush();
     }
@@ -312,7 +273,7 @@ export class AuditLog implements AuditSink {
     if (this.closed) return;
     this.flushNow();
     this.closed = true;
-    this.releaseWaiters(Number.POSITIVE_INFINITY);
+    this.waiters.releaseAll();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (this.anchorTimer !== null) clearTimeout(this.anchorTimer);
@@ -344,13 +305,13 @@ export class AuditLog implements AuditSink {
   }
 
   private spoolFull(): boolean {
-    return this.spoolBytes >= this.options.spoolMaxBytes;
+    return this.spool.full;
   }
 
   /** Writes and chains `rows`; schedules the head anchor. */
   private commit(rows: readonly ChainRow[]): void {
     if (this.writer === null) throw new StoreError('STORE_READ_ONLY', 'the store is not open');
-    this.spoolBytes += this.writer.write(rows);
+    this.spool.added(this.writer.write(rows));
     if (this.anchorTimer === null && !this.closed) {
       this.anchorTimer = setTimeout(() => {
         this.anchorTimer = null;
@@ -367,7 +328,7 @@ export class AuditLog implements AuditSink {
     } else {
       this.pending.push(row);
       this.pendingChars += row.body.length;
-      this.queuedTotal++;
+      this.waiters.queued();
       if (this.pending.length === 1 && this.degraded()) this.reportHealth();
     }
     this.scheduleFlush();
@@ -414,7 +375,7 @@ export class AuditLog implements AuditSink {
     if (this.db === null) this.tryOpen();
     if (this.db === null || this.spoolFull()) {
       // Degraded: the records wait in memory, and so nobody waits for them (see whenDurable).
-      this.releaseWaiters(Number.POSITIVE_INFINITY);
+      this.waiters.releaseAll();
       this.reportHealth();
       return false;
     }
@@ -429,8 +390,7 @@ export class AuditLog implements AuditSink {
     this.batchLimit = Math.min(BATCH_LIMIT, this.batchLimit * 2);
     this.pending = batch === this.pending ? [] : this.pending.slice(batch.length);
     for (const r of batch) this.pendingChars -= r.body.length;
-    this.committedTotal += batch.length;
-    this.releaseWaiters(this.committedTotal);
+    this.waiters.committed(batch.length);
     if (this.problem !== null) {
       this.logger.info({ written: batch.length, pending: this.pending.length }, 'audit store writable again');
       this.problem = null;
@@ -439,30 +399,12 @@ export class AuditLog implements AuditSink {
     return true;
   }
 
-  /** Calls the `whenDurable` callbacks waiting for no more than `upTo` queued records. */
-  private releaseWaiters(upTo: number): void {
-    const waiters = this.waiters;
-    if (waiters.length === 0) return;
-    let n = 0;
-    while (n < waiters.length && (waiters[n] as { upTo: number }).upTo <= upTo) n++;
-    if (n === 0) return;
-    this.waiters = n === waiters.length ? [] : waiters.slice(n);
-    for (let i = 0; i < n; i++) {
-      try {
-        (waiters[i] as { callback: () => void }).callback();
-      } catch (err) {
-        // A caller's bug must not stop the other responses from ending.
-        this.logger.warn({ err: (err as Error).message }, 'an audit durability callback failed');
-      }
-    }
-  }
-
   private fail(err: unknown): void {
     const e = toStoreError(err, 'writing audit records');
     // The records wait in memory from now on: whoever waits for them goes on (see whenDurable).
-    this.releaseWaiters(Number.POSITIVE_INFINITY);
+    this.waiters.releaseAll();
     const first = this.problem?.code !== e.code;
-    this.problem = { code: e.code, message: describe(e) };
+    this.problem = { code: e.code, message: describeStoreError(e) };
     if (first) this.logger.error({ code: e.code, err: e.message, pending: this.pending.length }, `audit store unwritable: ${this.problem.message}`);
     this.reportHealth();
   }
@@ -478,61 +420,22 @@ export class AuditLog implements AuditSink {
     } catch (err) {
       const e = toStoreError(err, `cannot open the store ${this.options.file}`);
       const first = this.problem?.code !== e.code;
-      this.problem = { code: e.code, message: describe(e) };
+      this.problem = { code: e.code, message: describeStoreError(e) };
       if (first) this.logger.error({ code: e.code, err: e.message, file: this.options.file }, `audit store cannot be opened: ${this.problem.message}`);
     }
   }
 
   private attach(db: Db): void {
     const chain = db.prepare('SELECT base_seq FROM chain WHERE id = 1').get() as { base_seq: number };
-    const spool = db.prepare('SELECT acked_seq FROM spool WHERE id = 1').get() as { acked_seq: number };
-    const bytes = db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM audit WHERE seq > ?').get(spool.acked_seq) as { bytes: number };
+    this.spool.load(db);
     this.writer = new ChainWriter(db);
     this.writer.anchor();
     this.db = db;
     this.baseSeq = chain.base_seq;
-    this.ackedSeq = spool.acked_seq;
-    this.spoolBytes = bytes.bytes;
     if (this.options.backgroundCheckpoints !== false && this.checkpointer === null) this.checkpointer = startCheckpointer(this.options.file, db, this.options.checkpointIntervalMs);
   }
 
   private reportHealth(): void {
-    const h = this.health();
-    const key = `${h.degraded}|${h.writable}|${h.code ?? ''}|${h.dropped > 0}|${h.pendingInMemory > 0}`;
-    if (key === this.lastHealthKey) return;
-    const wasDegraded = this.lastHealthKey.startsWith('true');
-    this.lastHealthKey = key;
-    if (h.code === 'SPOOL_FULL' && !wasDegraded) {
-      this.logger.error(
-        { spoolBytes: h.spoolBytes, spoolMaxBytes: h.spoolMaxBytes, failMode: this.failMode },
-        `audit spool full: ${this.failMode === 'closed' ? 'requests are refused (failMode closed)' : 'requests go on, records wait in memory (failMode open)'}`,
-      );
-    }
-    for (const l of this.listeners) {
-      try {
-        l(h);
-      } catch (err) {
-        // A listener's bug must not reach the request path that happened to trigger the report.
-        this.logger.warn({ err: (err as Error).message }, 'an audit health listener failed');
-      }
-    }
-  }
-}
-
-function spoolProblem(bytes: number, max: number): { code: 'SPOOL_FULL'; message: string } {
-  return {
-    code: 'SPOOL_FULL',
-    message: `the audit spool holds ${bytes} bytes the central gateway has not acknowledged (cap ${max}): waiting for the gateway`,
-  };
-}
-
-function describe(e: StoreError): string {
-  switch (e.code) {
-    case 'STORE_FULL':
-      return 'the disk holding the audit store is full';
-    case 'STORE_READ_ONLY':
-      return 'the audit store cannot be written (read-only folder or filesystem)';
-    default:
-      return e.message;
+    this.healthReports.report(this.health(), this.failMode);
   }
 }
