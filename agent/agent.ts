@@ -16,6 +16,7 @@ import { readActivity } from './control/activity.js';
 import { readBudgets } from './control/budgets.js';
 import { ControlEvents } from './control/events.js';
 import { PauseState } from './control/pause.js';
+import { KeySelection } from './control/key-selection.js';
 import { exportDiagnostics } from './control/diagnostics.js';
 import { doctorContext } from './system/doctor/context.js';
 import { runDoctor } from './system/doctor/checks.js';
@@ -134,7 +135,10 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   };
   // Fail-closed auditing lives in the gate: while the log cannot record, requests are refused and
   // the refusals themselves recorded (queued in the log's memory until the store recovers).
+  // The tray's picked virtual key (read by the gate per request; the core checks it still applies).
+  let keySelection: KeySelection | null = null;
   const gate = createGate({
+    selectedKey: () => keySelection?.picked ?? null,
     policy: enforced(inForce.policy),
     audit: sink,
     auditHealth: store.audit,
@@ -162,6 +166,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   store.startRetention(() => inForce.policy.audit.retentionDays);
 
   // Pausing from the tray, where policy allows: new connections to AI hosts are tunnelled until it ends.
+  keySelection = new KeySelection(store.state, () => gate.governor);
   const pauseState = new PauseState((paused) => {
     log.info({ paused: paused ?? 'resumed' }, paused === null ? 'interception resumed' : 'interception paused');
     controlEvents?.checkStatus();
@@ -285,7 +290,12 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       return status();
     },
     metrics: () => metrics.text(),
-    budgets: () => readBudgets(gate.governor, Date.now()),
+    budgets: () => readBudgets(gate.governor, Date.now(), keySelection.current()),
+    selectKey: (id) => {
+      const picked = keySelection.select(id);
+      log.info({ virtualKey: picked ?? 'none' }, picked === null ? 'tray: no virtual key picked' : 'tray: virtual key picked');
+      return picked;
+    },
     diagnostics: diagnose,
     pause: ({ minutes }) => pauseState.pause(minutes, `user ${identity.user}`, inForce.policy.pause),
     resume: () => pauseState.resume(),

@@ -14,8 +14,8 @@ function budgetsOf(governor: Governor, principal: Principal, nowMs: number): Bud
   });
 }
 
-/** The budgets view for this machine's user. */
-export function readBudgets(governor: Governor, nowMs: number): BudgetsView {
+/** The budgets view for this machine's user; `selected` is the tray's pick when it still applies. */
+export function readBudgets(governor: Governor, nowMs: number, selected: string | null = null): BudgetsView {
   const cp = governor.compiled;
   const user = cp.principals.resolve(null);
   const mine = new Set(user.scopes);
@@ -27,5 +27,5 @@ export function readBudgets(governor: Governor, nowMs: number): BudgetsView {
     const p = cp.principals.resolve(compiled);
     principals.push({ id: p.id, kind: 'virtual-key', budgets: budgetsOf(governor, p, nowMs) });
   }
-  return { principals, virtualKeys: keys.map((vk) => ({ id: vk.id, owner: vk.owner, revoked: vk.revoked })) };
+  return { principals, virtualKeys: keys.map((vk) => ({ id: vk.id, owner: vk.owner, revoked: vk.revoked })), selected };
 }

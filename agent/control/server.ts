@@ -4,10 +4,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { activityQuery, pauseRequest, type PauseRequest, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation, type DiagnosticsExport, type DoctorReport } from '../../shared/schema/control.js';
+import { activityQuery, pauseRequest, virtualKeySelection, type PauseRequest, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation, type DiagnosticsExport, type DoctorReport } from '../../shared/schema/control.js';
 import { authorized } from './token.js';
 import type { ControlEvents } from './events.js';
 import { PauseError } from './pause.js';
+import { KeySelectionError } from './key-selection.js';
 
 /** Request bodies are a few bytes; anything larger is refused unread. */
 const MAX_BODY_BYTES = 16 * 1024;
@@ -46,6 +47,8 @@ export interface ControlSources {
   /** `POST /v1/pause` (throws `PauseError` when policy forbids) and `POST /v1/resume` (absent: no routes). */
   pause?(request: PauseRequest): { until: string; by: string };
   resume?(): void;
+  /** `POST /v1/virtual-key`: picks a key (null: none); throws `KeySelectionError` for one this user may not pick. */
+  selectKey?(id: string | null): string | null;
   /** Prometheus text exposition (`GET /metrics`). */
   metrics(): Promise<string>;
 }
@@ -74,7 +77,22 @@ export async function startControlServer(host: string, port: number, token: stri
       res.end(text);
     },
   };
-  const { rotateCa, activity, budgets, events, diagnostics, exportDiagnostics, pause, resume } = sources;
+  const { rotateCa, activity, budgets, events, diagnostics, exportDiagnostics, pause, resume, selectKey } = sources;
+  if (selectKey)
+    routes['POST /v1/virtual-key'] = async (req, res) => {
+      const body = await readJson(req);
+      const parsed = body === undefined ? null : virtualKeySelection.safeParse(body);
+      if (parsed === null || !parsed.success) {
+        const issue = parsed?.error.issues[0];
+        return json(res, 400, { error: { code: 'invalid_request', message: issue === undefined ? 'expected a JSON body {"id": "KEY_ID"} or {"id": null}' : `${issue.path.join('.') || 'body'}: ${issue.message}` } });
+      }
+      try {
+        json(res, 200, { selected: selectKey(parsed.data.id) });
+      } catch (err) {
+        if (err instanceof KeySelectionError) return json(res, 403, { error: { code: err.code, message: err.message } });
+        throw err;
+      }
+    };
   if (pause)
     routes['POST /v1/pause'] = async (req, res) => {
       const body = await readJson(req);

@@ -84,6 +84,8 @@ export interface GateDeps {
    * `gateway:NAME`; null while the device is not enrolled (such requests are then refused).
    */
   readonly gatewayRoute?: () => GatewayRoute | null;
+  /** The virtual key the user picked in the tray (its id), or null (`RequestFacts.selectedKeyId`). */
+  readonly selectedKey?: () => string | null;
 }
 
 /** The Gate plus what the composition root needs beyond the seam. */
@@ -446,6 +448,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       maxOutputTokens: parsed.maxOutputTokens,
       metered,
       signedIn: endpoint.signedIn === true,
+      selectedKeyId: deps.selectedKey?.() ?? null,
     };
     const result = governor.admit(facts, now());
     if (!result.ok) {

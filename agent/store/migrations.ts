@@ -95,6 +95,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: "the user's settings kept across restarts (the virtual key picked in the tray)",
+    sql: `
+      CREATE TABLE settings (
+        name       TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this agent writes. */

@@ -154,6 +154,20 @@ export class StateStore {
     return rows.map((r) => ({ host: r.host, app: r.app, reason: r.reason, firstSeen: r.first_seen, lastSeen: r.last_seen, count: r.count }));
   }
 
+  /** A user setting (the tray's picked virtual key), or null when unset. */
+  setting(name: string): string | null {
+    const row = this.db.prepare('SELECT value FROM settings WHERE name = ?').get(name) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  /** Saves a user setting; null removes it. */
+  saveSetting(name: string, value: string | null): void {
+    this.write(`saving the setting ${name}`, () => {
+      if (value === null) this.db.prepare('DELETE FROM settings WHERE name = ?').run(name);
+      else this.db.prepare('INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at').run(name, value, this.now().toISOString());
+    });
+  }
+
   private write<T>(what: string, fn: () => T): T {
     try {
       return fn();

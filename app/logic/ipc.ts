@@ -12,6 +12,9 @@ export const IPC_CHANNELS = {
   'outpost:budgets': z.undefined(),
   'outpost:pause': z.number().int().min(1).max(1440),
   'outpost:resume': z.undefined(),
+  'outpost:select-key': z.string().min(1).max(128).nullable(),
+  'outpost:diagnostics': z.undefined(),
+  'outpost:export-diagnostics': z.undefined(),
 } as const;
 export type IpcChannel = keyof typeof IPC_CHANNELS;
 

@@ -2,14 +2,32 @@
  * Pure: the tray menu for an agent status (or none, when the agent does not answer). The main
  * process turns it into Electron's menu and wires each `action`.
  */
-import type { AgentStatus } from '../../shared/schema/control.js';
+import type { AgentStatus, BudgetsView } from '../../shared/schema/control.js';
 
-export type MenuAction = 'open' | 'pause-15' | 'pause-60' | 'resume' | 'copy-shell-setup' | 'diagnostics' | 'export-diagnostics' | 'quit';
+export type MenuAction = 'open' | 'pause-15' | 'pause-60' | 'resume' | 'copy-shell-setup' | 'diagnostics' | 'export-diagnostics' | 'quit' | `pick-key:${string}` | 'pick-key-none';
 
 export interface MenuItem {
   readonly label: string;
   readonly action?: MenuAction;
   readonly enabled: boolean;
+  /** A radio item's state (the picked virtual key). */
+  readonly checked?: boolean;
+  /** Items of a submenu. */
+  readonly submenu?: readonly MenuItem[];
+}
+
+/** The "Company key" submenu: none, or one of the keys this user may pick; null when there are none. */
+export function keyMenu(keys: Pick<BudgetsView, 'virtualKeys' | 'selected'> | null): MenuItem | null {
+  const pickable = keys?.virtualKeys.filter((k) => !k.revoked) ?? [];
+  if (keys === null || pickable.length === 0) return null;
+  return {
+    label: keys.selected === null ? 'Company key: none' : `Company key: ${keys.selected}`,
+    enabled: true,
+    submenu: [
+      { label: 'None (apps use their own keys)', action: 'pick-key-none', enabled: true, checked: keys.selected === null },
+      ...pickable.map((k): MenuItem => ({ label: k.id, action: `pick-key:${k.id}`, enabled: true, checked: keys.selected === k.id })),
+    ],
+  };
 }
 
 /** The status line at the top of the menu. */
@@ -21,7 +39,7 @@ export function statusLine(status: AgentStatus | null): string {
 }
 
 /** The menu items, top to bottom (`null` label entries are separators). */
-export function trayMenu(status: AgentStatus | null): Array<MenuItem | null> {
+export function trayMenu(status: AgentStatus | null, keys: Pick<BudgetsView, 'virtualKeys' | 'selected'> | null = null): Array<MenuItem | null> {
   const items: Array<MenuItem | null> = [{ label: statusLine(status), enabled: false }, { label: 'Open Outpost', action: 'open', enabled: true }, null];
   const maxPause = status?.policy.pauseMinutes ?? null;
   if (status?.paused) items.push({ label: 'Resume protection', action: 'resume', enabled: true });
@@ -29,6 +47,8 @@ export function trayMenu(status: AgentStatus | null): Array<MenuItem | null> {
     items.push({ label: 'Pause for 15 minutes', action: 'pause-15', enabled: maxPause >= 15 });
     items.push({ label: 'Pause for 1 hour', action: 'pause-60', enabled: maxPause >= 60 });
   }
+  const picker = status === null ? null : keyMenu(keys);
+  if (picker !== null) items.push(picker);
   items.push(
     { label: 'Copy shell setup', action: 'copy-shell-setup', enabled: status !== null },
     null,

@@ -8,10 +8,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { app, BrowserWindow, clipboard, ipcMain, Menu, Notification, Tray, nativeImage, shell, type MenuItemConstructorOptions } from 'electron';
-import { trayMenu, statusLine, type MenuAction } from '../logic/menu.js';
+import { trayMenu, statusLine, type MenuAction, type MenuItem } from '../logic/menu.js';
 import { NotificationThrottle } from '../logic/notifications.js';
 import { allowNavigation, checkIpc, IPC_CHANNELS } from '../logic/ipc.js';
-import type { AgentStatus, ControlEvent } from '../../shared/schema/control.js';
+import { parseEvent, takeBlocks } from '../logic/events.js';
+import { afterExit } from '../logic/supervise.js';
+import type { AgentStatus, BudgetsView } from '../../shared/schema/control.js';
 
 const HOME = process.env.OUTPOST_HOME ?? path.join(os.homedir(), '.outpost');
 // Built layout: this file is dist/app/app/main/main.js (tsc -p app), the page is bundled into
@@ -24,6 +26,9 @@ let tray: Tray | null = null;
 let window: BrowserWindow | null = null;
 let child: ChildProcess | null = null;
 let status: AgentStatus | null = null;
+let keys: BudgetsView | null = null;
+let quitting = false;
+const exits: number[] = [];
 const throttle = new NotificationThrottle();
 
 async function control(): Promise<{ url: string; token: string } | null> {
@@ -51,6 +56,9 @@ const handlers: Record<keyof typeof IPC_CHANNELS, (arg: unknown) => Promise<unkn
   'outpost:budgets': () => call('GET', '/v1/budgets'),
   'outpost:pause': (minutes) => call('POST', '/v1/pause', { minutes }),
   'outpost:resume': () => call('POST', '/v1/resume', {}),
+  'outpost:select-key': (id) => call('POST', '/v1/virtual-key', { id }),
+  'outpost:diagnostics': () => call('GET', '/v1/diagnostics'),
+  'outpost:export-diagnostics': () => call('POST', '/v1/diagnostics/export', {}),
 };
 
 function openWindow(): void {
@@ -76,6 +84,8 @@ async function act(action: MenuAction): Promise<void> {
   else if (action === 'copy-shell-setup') clipboard.writeText('eval "$(outpost env)"');
   else if (action === 'diagnostics') openWindow();
   else if (action === 'export-diagnostics') shell.showItemInFolder((await call<{ file: string }>('POST', '/v1/diagnostics/export')).file);
+  else if (action === 'pick-key-none') await call('POST', '/v1/virtual-key', { id: null });
+  else if (action.startsWith('pick-key:')) await call('POST', '/v1/virtual-key', { id: action.slice('pick-key:'.length) });
   else if (action === 'quit') app.quit();
   await refresh();
 }
@@ -85,22 +95,41 @@ function render(): void {
   tray ??= new Tray(nativeImage.createFromPath(path.join(ICONS, `tray-${state}.png`)));
   tray.setImage(nativeImage.createFromPath(path.join(ICONS, `tray-${state}.png`)));
   tray.setToolTip(`Outpost: ${statusLine(status)}`);
-  const template: MenuItemConstructorOptions[] = trayMenu(status).map((item) =>
-    item === null ? { type: 'separator' } : { label: item.label, enabled: item.enabled, ...(item.action === undefined ? {} : { click: () => void act(item.action as MenuAction).catch(() => undefined) }) },
-  );
+  const toElectron = (item: MenuItem): MenuItemConstructorOptions => ({
+    label: item.label,
+    enabled: item.enabled,
+    ...(item.checked === undefined ? {} : { type: 'radio', checked: item.checked }),
+    ...(item.submenu === undefined ? {} : { submenu: item.submenu.map(toElectron) }),
+    ...(item.action === undefined ? {} : { click: () => void act(item.action as MenuAction).catch(() => undefined) }),
+  });
+  const template: MenuItemConstructorOptions[] = trayMenu(status, keys).map((item) => (item === null ? { type: 'separator' } : toElectron(item)));
   tray.setContextMenu(Menu.buildFromTemplate(template));
 }
 
 async function refresh(): Promise<void> {
   status = await call<AgentStatus>('GET', '/v1/status').catch(() => null);
+  keys = status === null ? null : await call<BudgetsView>('GET', '/v1/budgets').catch(() => null);
   render();
+}
+
+/** Starts the agent as a child (restarted after an unexpected exit as `afterExit` says). */
+function startAgent(): void {
+  child = spawn(process.env.OUTPOST_CLI ?? 'outpost', ['start'], { stdio: 'ignore' });
+  child.once('exit', () => {
+    if (quitting) return;
+    exits.push(Date.now());
+    const step = afterExit(exits, Date.now());
+    if (step.action === 'restart') setTimeout(startAgent, step.delayMs).unref();
+    else if (Notification.isSupported()) new Notification({ title: 'Outpost stopped', body: step.message }).show();
+  });
 }
 
 /** Starts the agent when none answers; stops it softly, then hard after 3 s, when the tray quits. */
 async function superviseAgent(): Promise<void> {
   if ((await call('GET', '/v1/status').catch(() => null)) !== null) return;
-  child = spawn(process.env.OUTPOST_CLI ?? 'outpost', ['start'], { stdio: 'ignore' });
+  startAgent();
   app.on('before-quit', () => {
+    quitting = true;
     if (child === null || child.exitCode !== null) return;
     child.kill('SIGTERM');
     setTimeout(() => child?.kill('SIGKILL'), 3000).unref();
@@ -119,13 +148,12 @@ async function followEvents(): Promise<void> {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer.slice(0, end).split('\n').find((l) => l.startsWith('data: '));
-          buffer = buffer.slice(end + 2);
-          if (data === undefined) continue;
-          const event = JSON.parse(data.slice(6)) as ControlEvent;
+        const { blocks, rest } = takeBlocks(buffer + decoder.decode(value, { stream: true }));
+        buffer = rest;
+        for (const block of blocks) {
+          // Validated before use: an event this tray does not know, or a malformed one, is skipped.
+          const event = parseEvent(block);
+          if (event === null) continue;
           window?.webContents.send('outpost:event', event);
           const note = throttle.offer(event);
           if (note !== null && Notification.isSupported()) {

@@ -13,6 +13,9 @@ const bridge: OutpostBridge = {
   budgets: () => ipcRenderer.invoke('outpost:budgets'),
   pause: (minutes) => ipcRenderer.invoke('outpost:pause', minutes),
   resume: () => ipcRenderer.invoke('outpost:resume'),
+  selectKey: (id) => ipcRenderer.invoke('outpost:select-key', id),
+  diagnostics: () => ipcRenderer.invoke('outpost:diagnostics'),
+  exportDiagnostics: () => ipcRenderer.invoke('outpost:export-diagnostics'),
   onEvent: (listener) => {
     ipcRenderer.on('outpost:event', (_e, event: ControlEvent) => listener(event));
   },

@@ -1,5 +1,5 @@
 /** The bridge over HTTP to a same-origin page server (`./api/…` → the agent's control API). */
-import type { ActivityPage, AgentStatus, BudgetsView, ControlEvent } from '../../shared/schema/control.js';
+import type { ActivityPage, AgentStatus, BudgetsView, ControlEvent, DiagnosticsExport, DoctorReport } from '../../shared/schema/control.js';
 import type { OutpostBridge } from './bridge.js';
 
 async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
@@ -19,6 +19,11 @@ export const httpBridge: OutpostBridge = {
   resume: async () => {
     await call('POST', '/v1/resume', {});
   },
+  selectKey: async (id) => {
+    await call('POST', '/v1/virtual-key', { id });
+  },
+  diagnostics: () => call<DoctorReport>('GET', '/v1/diagnostics'),
+  exportDiagnostics: () => call<DiagnosticsExport>('POST', '/v1/diagnostics/export', {}),
   onEvent(listener) {
     const source = new EventSource('./api/v1/events');
     for (const type of ['status', 'decision', 'budget'] as const) {

@@ -6,7 +6,7 @@
 import type { ActivityItem, BudgetsView } from '../../shared/schema/control.js';
 import type { OutpostBridge } from './bridge.js';
 import { httpBridge } from './http-bridge.js';
-import { budgetBar, decisionLabel, headline, money, requestLine } from './view.js';
+import { budgetBar, checkLine, decisionLabel, gatewayLine, headline, money, requestLine } from './view.js';
 
 declare global {
   interface Window {
@@ -38,6 +38,11 @@ async function renderStatus(): Promise<void> {
   byId('status-title').textContent = h.title;
   byId('status-detail').textContent = h.detail;
   byId('policy').textContent = `Policy “${status.policy.name}”, version ${status.policy.version}`;
+  const link = gatewayLine(status.gateway);
+  const gateway = byId('gateway');
+  gateway.hidden = link === null;
+  gateway.textContent = link?.text ?? '';
+  gateway.className = `small gateway-${link?.tone ?? 'ok'}`;
   const pause = byId('pause-controls');
   pause.replaceChildren();
   if (status.paused) {
@@ -56,7 +61,18 @@ async function renderStatus(): Promise<void> {
   }
 }
 
+function renderKeyPicker(view: BudgetsView): void {
+  const picker = byId('key-picker');
+  const keys = view.virtualKeys.filter((k) => !k.revoked);
+  picker.hidden = keys.length === 0;
+  const select = byId('key-select') as HTMLSelectElement;
+  if (document.activeElement === select) return; // do not move the choice under the user's hands
+  select.replaceChildren(el('option', { value: '' }, 'None: apps use their own keys'), ...keys.map((k) => el('option', { value: k.id }, `${k.id}${k.owner === 'org' ? ' (company)' : k.owner.startsWith('team:') ? ` (team ${k.owner.slice(5)})` : ''}`)));
+  select.value = view.selected ?? '';
+}
+
 function renderBudgets(view: BudgetsView): void {
+  renderKeyPicker(view);
   const list = byId('budgets');
   list.replaceChildren();
   const seen = new Set<string>();
@@ -98,6 +114,32 @@ async function renderActivity(): Promise<void> {
   if (page.items.length === 0) list.append(el('li', { class: 'muted' }, 'No AI requests yet.'));
 }
 
+async function runChecks(): Promise<void> {
+  const button = byId('run-checks') as HTMLButtonElement;
+  button.disabled = true;
+  button.textContent = 'Checking…';
+  try {
+    const report = await bridge.diagnostics();
+    const list = byId('checks');
+    list.replaceChildren(
+      ...report.checks.map((c) => {
+        const line = checkLine(c);
+        const row = el('li', { class: `check check-${c.outcome}` }, el('span', { class: 'check-mark', 'aria-hidden': 'true' }, line.mark), el('span', {}, el('span', { class: 'visually-hidden' }, `${line.label}: `), line.text));
+        if (line.fix !== null) row.append(el('p', { class: 'fix small' }, 'To fix it, run: ', el('code', {}, line.fix)));
+        return row;
+      }),
+    );
+  } finally {
+    button.disabled = false;
+    button.textContent = 'Run a check-up again';
+  }
+}
+
+async function exportChecks(): Promise<void> {
+  const saved = await bridge.exportDiagnostics();
+  byId('export-result').textContent = `Report saved: ${saved.file}. Send this file to your IT team; it holds no passwords or keys.`;
+}
+
 function showError(err: unknown): void {
   const box = byId('error');
   box.textContent = `Something went wrong: ${(err as Error).message}`;
@@ -107,6 +149,16 @@ function showError(err: unknown): void {
 async function refresh(): Promise<void> {
   await Promise.all([renderStatus(), bridge.budgets().then(renderBudgets), renderActivity()]);
 }
+
+(byId('key-select') as HTMLSelectElement).addEventListener('change', (e) => {
+  const id = (e.target as HTMLSelectElement).value;
+  void bridge
+    .selectKey(id === '' ? null : id)
+    .then(() => bridge.budgets().then(renderBudgets))
+    .catch(showError);
+});
+byId('run-checks').addEventListener('click', () => void runChecks().catch(showError));
+byId('export-checks').addEventListener('click', () => void exportChecks().catch(showError));
 
 bridge.onEvent((event) => {
   if (event.type === 'status') void renderStatus().catch(showError);

@@ -50,6 +50,13 @@ export interface RequestFacts {
    * Web apps (unmetered) are always treated so.
    */
   readonly signedIn?: boolean;
+  /**
+   * The virtual key the user picked in the tray (its id), or null. A metered request that carries no
+   * virtual key of its own runs as that key (its budget, limits, models, and its provider key in
+   * place of whatever credential the app sent), when the user may pick it (its owner is the user, the
+   * device or one of their teams), it is not revoked, and it has a key for this provider.
+   */
+  readonly selectedKeyId?: string | null;
 }
 
 /** An admitted request and what it holds. */
@@ -164,6 +171,14 @@ export class Governor {
     this.pricing = withPolicyPrices(this.basePrices, policy);
   }
 
+  /** The key the user picked, when it may serve a request to `provider` (see `RequestFacts.selectedKeyId`); else null. */
+  private pickable(id: string, provider: ProviderRef): CompiledVirtualKey | null {
+    const cp = this.current;
+    const vk = cp.keys.byId(id);
+    if (vk === null || vk.revoked || vk.providerKeys[provider] === undefined) return null;
+    return cp.principals.resolve(null).scopes.includes(vk.owner) ? vk : null;
+  }
+
   /** Decides on a request. Hot path. */
   admit(facts: RequestFacts, nowMs: number): Grant | Refusal {
     const cp = this.current;
@@ -185,6 +200,7 @@ export class Governor {
       }
       raw = true;
     }
+    if (vk === null && facts.selectedKeyId != null && facts.metered && facts.signedIn !== true) vk = this.pickable(facts.selectedKeyId, facts.provider);
     if (vk !== null && vk.revoked) {
       return this.refuse(denial('virtual_key_revoked', `Outpost: virtual key "${vk.id}" has been revoked. Ask your administrator for a new one.`, [rule('virtual-keys', 'revoked-virtual-key', 'deny', `virtual key ${vk.id} is revoked`)]), null);
     }
@@ -208,9 +224,9 @@ export class Governor {
       );
     }
 
-    // 3. Provider key: a virtual key in a provider credential header must be swapped.
+    // 3. Provider key: a virtual key in a provider credential header must be swapped (a picked key always has one).
     const providerKeyRef = vk?.providerKeys[facts.provider] ?? null;
-    if (vk !== null && providerKeyRef === null && vkCredential?.location !== 'x-outpost-vk') {
+    if (vk !== null && providerKeyRef === null && vkCredential !== null && vkCredential.location !== 'x-outpost-vk') {
       return this.refuse(
         denial('provider_key_missing', `Outpost: virtual key "${vk.id}" has no ${facts.provider} key on this device. Ask your administrator to add one to the policy.`, [rule('virtual-keys', 'provider-key-missing', 'deny', `virtual key ${vk.id} names no provider key for ${facts.provider}`)]),
         principal,

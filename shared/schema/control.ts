@@ -281,8 +281,17 @@ export const budgetsView = z.object({
   ),
   /** The virtual keys this user may pick (owned by them, their device, one of their teams or the org). */
   virtualKeys: z.array(z.object({ id: z.string(), owner: z.string(), revoked: z.boolean() })),
+  /**
+   * The key picked in the tray (`POST /v1/virtual-key`), or null: requests that carry no virtual key
+   * of their own run as it. Null too when the pick no longer applies (revoked, or gone from policy).
+   */
+  selected: z.string().nullable(),
 });
 export type BudgetsView = z.infer<typeof budgetsView>;
+
+/** `POST /v1/virtual-key`: pick a virtual key for this user's requests (an id from `GET /v1/budgets`), or null for none. */
+export const virtualKeySelection = z.strictObject({ id: z.string().min(1).max(128).nullable() });
+export type VirtualKeySelection = z.infer<typeof virtualKeySelection>;
 
 /**
  * `GET /v1/events` (server-sent events): `event: <type>` with one of these as `data`. `status` comes

@@ -111,6 +111,39 @@ describe('the tray window', () => {
     await page.setViewportSize({ width: 760, height: 900 });
   });
 
+  it('picks the company key for apps without one, and a request with a placeholder key is charged to it', async () => {
+    const select = page.getByLabel('Company key for your AI apps');
+    await select.waitFor();
+    expect(await select.inputValue()).toBe('');
+    await select.selectOption('engineering');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector('#key-select')?.value === 'engineering');
+    const bar = page.locator('[data-budget="vk:engineering"]');
+    const before = Number(await bar.getAttribute('aria-valuenow'));
+    await send('hello with the picked key', 'placeholder-not-a-key');
+    await page.waitForFunction((b) => {
+      const dom = globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } };
+      return Number(dom.document.querySelector('[data-budget="vk:engineering"]')?.getAttribute('aria-valuenow')) > b;
+    }, before);
+    expect(t.provider.requests.at(-1)?.headers.authorization).toBe('Bearer sk-real-tray');
+    await select.selectOption('');
+  });
+
+  it('runs a check-up that says how each part is, with the fix for what fails, and saves a report for IT', async () => {
+    await page.getByRole('button', { name: 'Run a check-up' }).click();
+    const checks = page.locator('#checks li');
+    await checks.first().waitFor();
+    const text = (await page.locator('#checks').textContent()) ?? '';
+    expect(text).toMatch(/Passed: |Needs fixing: |Worth a look: |Not checked: /);
+    expect(await page.locator('#checks .check-ok').count()).toBeGreaterThan(0);
+    for (const fix of await page.locator('#checks .fix code').allInnerTexts()) expect(fix).toMatch(/^outpost |^sudo |^[a-z]/);
+    await page.getByRole('button', { name: 'Save a report for IT' }).click();
+    await page.getByText(/Report saved: .*\.zip/).waitFor();
+    const saved = /Report saved: (\S+\.zip)/.exec(await page.locator('#export-result').innerText())?.[1] ?? '';
+    expect((await fs.stat(saved)).size).toBeGreaterThan(0);
+    expect(await axe(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'tray-window-checkup.png'), fullPage: true });
+  });
+
   it('pauses from the keyboard and resumes', async () => {
     await page.getByRole('button', { name: 'Pause for 15 minutes' }).focus();
     await page.keyboard.press('Enter');
