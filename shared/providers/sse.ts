@@ -25,9 +25,12 @@ const LINE = /\r\n|\n|\r/;
 
 /** Parses one complete event block (without its boundary). */
 export function parseEventBlock(block: string, raw: string): SseEvent {
+  // Hot path: providers end lines with LF; the regex split is only for CR and CRLF streams. A
+  // one-line `data:` block (most events) needs no split at all.
+  if (block.startsWith('data: ') && !block.includes('\n') && !block.includes('\r')) return { raw, event: null, data: block.slice(6) };
   let event: string | null = null;
   let data: string | null = null;
-  for (const line of block.split(LINE)) {
+  for (const line of block.includes('\r') ? block.split(LINE) : block.split('\n')) {
     if (line.length === 0 || line.charCodeAt(0) === 58 /* : comment */) continue;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
@@ -55,11 +58,17 @@ export class SseParser {
   private pending: string[] = [];
   /** Its last (up to) 3 characters. */
   private tail = '';
+  /** A CR has been seen in this stream: boundaries may be CR or CRLF (the regex path). */
+  private sawCr = false;
 
   /** Feeds a chunk; returns the events it completed (possibly none). */
   push(chunk: Buffer): SseEvent[] {
     const fresh = this.decoder.write(chunk);
     const probe = this.tail + fresh;
+    // Hot path: in a stream with no CR so far a boundary is exactly LF LF, found by indexOf, not
+    // the regex. One CR and the stream takes the general path from then on.
+    if (!this.sawCr && fresh.includes('\r')) this.sawCr = true;
+    if (!this.sawCr) return this.pushLf(fresh, probe);
     BOUNDARY.lastIndex = 0;
     if (!BOUNDARY.test(probe)) {
       if (fresh.length > 0) this.pending.push(fresh);
@@ -76,6 +85,28 @@ export class SseParser {
       const end = m.index + m[0].length;
       out.push(parseEventBlock(text.slice(from, m.index), text.slice(from, end)));
       from = end;
+    }
+    const rest = text.slice(from);
+    this.pending = rest.length === 0 ? [] : [rest];
+    this.tail = rest.length <= 3 ? rest : rest.slice(-3);
+    return out;
+  }
+
+  /** `push` for text without CR: events end at LF LF. */
+  private pushLf(fresh: string, probe: string): SseEvent[] {
+    if (probe.indexOf('\n\n') === -1) {
+      if (fresh.length > 0) this.pending.push(fresh);
+      this.tail = probe.length <= 3 ? probe : probe.slice(-3);
+      return [];
+    }
+    this.pending.push(fresh);
+    const text = this.pending.length === 1 ? fresh : this.pending.join('');
+    const out: SseEvent[] = [];
+    let from = 0;
+    let at: number;
+    while ((at = text.indexOf('\n\n', from)) !== -1) {
+      out.push(parseEventBlock(text.slice(from, at), text.slice(from, at + 2)));
+      from = at + 2;
     }
     const rest = text.slice(from);
     this.pending = rest.length === 0 ? [] : [rest];

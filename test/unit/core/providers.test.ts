@@ -59,13 +59,19 @@ describe('SSE parser', () => {
         return this.pending + this.decoder.end();
       }
     }
-    const pieces = ['\r', '\n', '\r\n', 'data: x', 'data:', 'event: y', ': c', 'é', '😀', 'a', ' '];
+    // With CRs (the general path), and LF only (the indexOf path providers take), whose one-line
+    // `data: ` blocks skip the line split.
+    const pieceSets = [
+      ['\r', '\n', '\r\n', 'data: x', 'data:', 'event: y', ': c', 'é', '😀', 'a', ' '],
+      ['\n', '\n', 'data: ', 'data: {"a":1}', 'data:', 'event: y', ': c', 'é', '😀', 'a', ' '],
+    ];
     let seed = 7;
     const random = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    for (let round = 0; round < 2000; round++) {
+    for (let round = 0; round < 4000; round++) {
+      const pieces = pieceSets[round % 2] as string[];
       let text = '';
       const length = 1 + random(60);
       for (let i = 0; i < length; i++) text += pieces[random(pieces.length)];
@@ -83,6 +89,15 @@ describe('SSE parser', () => {
       expect(got, JSON.stringify(text)).toEqual(want);
       expect(a.rest(), JSON.stringify(text)).toBe(b.rest());
     }
+  });
+
+  it('takes the CR path for the rest of a stream once a CR appears', () => {
+    const p = new SseParser();
+    expect(p.push(Buffer.from('data: a\n\ndata: b\r'))).toEqual([{ raw: 'data: a\n\n', event: null, data: 'a' }]);
+    expect(p.push(Buffer.from('\n\r\ndata: c\n\n'))).toEqual([
+      { raw: 'data: b\r\n\r\n', event: null, data: 'b' },
+      { raw: 'data: c\n\n', event: null, data: 'c' },
+    ]);
   });
 
   it('one long event in many chunks comes out whole at its blank line', () => {
