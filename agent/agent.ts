@@ -6,6 +6,7 @@
  *                                                                      └─► proxy engine ──► control API
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import type { ResolvedAgentConfig } from './config/load.js';
 import { openCertificateAuthority, type CertificateAuthority } from './ca/certificate-authority.js';
 import { describeCertificate } from './ca/root-authority.js';
@@ -16,6 +17,13 @@ import { readActivity } from './control/activity.js';
 import { readBudgets } from './control/budgets.js';
 import { ControlEvents } from './control/events.js';
 import { PauseState } from './control/pause.js';
+import { FleetInventory } from './sync/fleet-inventory.js';
+import { InventoryEnforcement } from './system/inventory/enforcement.js';
+import { machineRoots } from './system/inventory/locations.js';
+import { scanInventory } from './system/inventory/scan.js';
+import { recentApps } from './audit/records.js';
+import { runPlan } from './ca/trust/commands.js';
+import type { DeviceInventory } from '../shared/schema/inventory.js';
 import { KeySelection } from './control/key-selection.js';
 import { exportDiagnostics } from './control/diagnostics.js';
 import { doctorContext } from './system/doctor/context.js';
@@ -60,6 +68,10 @@ export interface RunningAgent {
   /** Validates-then-applies a new policy (what a file change or the sync client calls). */
   applyPolicy(policy: Policy, source: string): Promise<void>;
   status(): AgentStatus;
+  /** The last inventory scan of this device (null before the first finished). */
+  inventory(): DeviceInventory | null;
+  /** Scans the device again, applies what it finds to enforcement, and reports it to the gateway. */
+  scanInventory(): Promise<DeviceInventory>;
   /** Lines for the console: where the proxy, CA and control API are, and how to use them. */
   describe(): string[];
   stop(): Promise<void>;
@@ -72,6 +84,8 @@ export interface StartOptions {
   readonly userHome?: string;
   /** Sync client timings (tests shorten the reconnect backoff and the acknowledgement timeout). */
   readonly sync?: { readonly backoff?: BackoffOptions; readonly ackTimeoutMs?: number };
+  /** Scan for AI apps and MCP servers at start (default true; `userHome` is where it looks). */
+  readonly inventoryScan?: boolean;
 }
 
 /** Starts the agent described by `config`. */
@@ -97,7 +111,24 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
           commandsProblem = (err as Error).message;
           return null;
         });
-  const enforced = (p: Policy): Policy => fleetCommands?.overlay(p) ?? p;
+  // The organisation's app and MCP server decisions: the gateway's when it sent any, else the local policy's.
+  let inventoryProblem: string | null = null;
+  const fleetInventory =
+    enrollment === null
+      ? null
+      : await FleetInventory.load(config.home).catch((err: unknown) => {
+          inventoryProblem = (err as Error).message;
+          return null;
+        });
+  let localInventory: DeviceInventory | null = null;
+  let inventoryRules = new InventoryEnforcement({ pending: 'allow', items: [] }, null);
+  const enforced = (p: Policy): Policy => {
+    inventoryRules = new InventoryEnforcement(fleetInventory?.decisions ?? p.inventory, localInventory);
+    const withCommands = fleetCommands?.overlay(p) ?? p;
+    // Denied remote MCP servers (and undecided ones under "block") are blocked hosts: CONNECTs refused.
+    const mcpHosts = inventoryRules.blockedMcpHosts();
+    return mcpHosts.length === 0 ? withCommands : { ...withCommands, interception: { ...withCommands.interception, blockedHosts: [...new Set([...withCommands.interception.blockedHosts, ...mcpHosts])] } };
+  };
   // Gateway mode: virtual keys whose provider key the gateway holds go through it.
   const gatewayLink = enrollment !== null && gatewayStart.tls !== null ? gatewayRoute(enrollment.gatewayUrl, enrollment.credential, gatewayStart.tls) : null;
   let inForce: PolicyInForce =
@@ -139,6 +170,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   let keySelection: KeySelection | null = null;
   const gate = createGate({
     selectedKey: () => keySelection?.picked ?? null,
+    appRefusal: (userAgent) => inventoryRules.appRefusal(userAgent),
     policy: enforced(inForce.policy),
     audit: sink,
     auditHealth: store.audit,
@@ -214,6 +246,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     if (inForce.refused !== null) degraded.push('a newer policy was refused; the last good policy is in force');
     if (gatewayStart.problem !== null) degraded.push(`gateway: ${gatewayStart.problem}`);
     if (commandsProblem !== null) degraded.push(`gateway: ${commandsProblem}`);
+    if (inventoryProblem !== null) degraded.push(`gateway: ${inventoryProblem}`);
     const gateway = sync?.status() ?? null;
     degraded.push(...(fleetCommands?.describe() ?? []));
     if (gateway?.state === 'revoked' && fleetCommands?.state.deviceRevoked !== true) degraded.push(`gateway: this device was revoked by an administrator (${gateway.lastError ?? ''}); it no longer syncs: policy stays as last received, enroll again to rejoin`);
@@ -337,6 +370,18 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         const s = status();
         return { caMode: ca.mode, caTrusted: s.ca.retrust.pending.length > 0 ? false : null, paused: s.state === 'paused', degraded: s.degraded.filter((d) => !d.startsWith('gateway: ')) };
       },
+      ...(fleetInventory === null
+        ? {}
+        : {
+            inventory: {
+              current: () => localInventory,
+              fleet: fleetInventory,
+              changed: async () => {
+                gate.setPolicy(enforced(inForce.policy));
+                log.info({ items: fleetInventory.decisions?.items.length ?? 0, pending: fleetInventory.decisions?.pending }, 'the organisation\'s app and MCP server decisions applied');
+              },
+            },
+          }),
       ...(fleetCommands === null
         ? {}
         : {
@@ -364,8 +409,33 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   await writeRuntimeInfo(config.home, { pid: process.pid, proxyUrl: proxy.url, controlUrl: control.url, caFile: ca.caFile, bundleFile: ca.bundleFile, transparentPort: proxy.transparentPort });
   log.info({ proxy: proxy.url, control: control.url, policy: inForce.policy.name }, 'agent started');
 
+  const scanDevice = async (): Promise<DeviceInventory> => {
+    const inventory = await scanInventory({
+      roots: machineRoots(process.env, options.userHome ?? os.homedir()),
+      run: (plan) => runPlan(plan),
+      pathVar: process.env.PATH ?? '',
+      seenUserAgents: (() => {
+        try {
+          return recentApps(store.audit.connection(), new Date(Date.now() - 30 * 86_400_000).toISOString());
+        } catch {
+          return [];
+        }
+      })(),
+    });
+    localInventory = inventory;
+    gate.setPolicy(enforced(inForce.policy));
+    sync?.reportInventory(inventory);
+    return inventory;
+  };
+  if (options.inventoryScan !== false) {
+    // Off the start path: a scan reads config files and asks the package manager.
+    void scanDevice().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'inventory scan failed'));
+  }
+
   let stopping: Promise<void> | null = null;
   return {
+    inventory: () => localInventory,
+    scanInventory: scanDevice,
     config,
     identity,
     proxy,

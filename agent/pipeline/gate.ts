@@ -86,6 +86,8 @@ export interface GateDeps {
   readonly gatewayRoute?: () => GatewayRoute | null;
   /** The virtual key the user picked in the tray (its id), or null (`RequestFacts.selectedKeyId`). */
   readonly selectedKey?: () => string | null;
+  /** The organisation's app decisions: a refusal for a request from this User-Agent, or null (issue 14.3). */
+  readonly appRefusal?: (userAgent: string | undefined) => { readonly name: string; readonly reason: 'denied' | 'pending'; readonly message: string } | null;
 }
 
 /** The Gate plus what the composition root needs beyond the seam. */
@@ -426,6 +428,11 @@ export function createGate(deps: GateDeps): OutpostGate {
     if (request.streamed === true) return passThrough(request);
     if (endpoint === null) return mcp.admit(request) ?? passThrough(request);
     const adapter = endpoint.adapter;
+    const appRefused = deps.appRefusal?.(request.headers['user-agent']) ?? null;
+    if (appRefused !== null) {
+      const rule: FiredRule = { id: 'inventory', kind: `app-${appRefused.reason}`, action: 'deny', target: 'request', explanation: appRefused.reason === 'denied' ? `the app "${appRefused.name}" is denied by the organisation` : `the app "${appRefused.name}" waits for the organisation's approval, and undecided apps are blocked` };
+      return refuse(errorAnswer(adapter, 'app_denied', `${appRefused.message}. Ask your IT team to approve it.`, decisionHeader('block', 'app_denied', ['inventory'])), base(request, endpoint, null, null, null), [rule], `app ${appRefused.reason}: ${appRefused.name}`);
+    }
     let body: unknown;
     try {
       body = JSON.parse(request.body.toString('utf8'));

@@ -6,6 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Policy } from '../../shared/schema/policy.js';
+import type { DeviceInventory } from '../../shared/schema/inventory.js';
+import type { FleetInventory } from './fleet-inventory.js';
 import { PROTOCOL_V, type AgentMessage, type DeviceStatus, type GatewayMessage } from '../../shared/schema/protocol.js';
 import type { GatewaySyncStatus } from '../../shared/schema/control.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -50,6 +52,8 @@ export interface GatewaySyncOptions {
   readonly setRateShare?: (share: number) => void;
   /** Fleet CA mode: `CertificateAuthority.renewIfDue`, called over sync when the intermediate is due. */
   readonly renewCa?: (signer: IntermediateSigner) => Promise<boolean>;
+  /** Inventory: the device's latest scan goes up on connect; the decisions that come back are kept and applied. */
+  readonly inventory?: { readonly current: () => DeviceInventory | null; readonly fleet: FleetInventory; readonly changed: () => Promise<void> };
   /** Called after the first signed policy replaced the local one (the agent stops watching its file). */
   readonly onSignedPolicy?: (version: number) => void;
 }
@@ -82,6 +86,8 @@ export class GatewaySync extends EventEmitter {
       welcome: (m) => {
         this.lastStatus = JSON.stringify(this.deviceStatus());
         this.uploader.onWelcome(m.maxBatchRecords);
+        const inventory = options.inventory?.current() ?? null;
+        if (inventory !== null) send({ v: PROTOCOL_V, type: 'inventory', inventory });
         this.budgets?.connected();
         this.checkCa();
       },
@@ -119,6 +125,14 @@ export class GatewaySync extends EventEmitter {
         this.connection.send({ v: PROTOCOL_V, type: 'command.result', id: m.id, ok: error === null, error });
         this.reportStatus(false);
         this.emit('command', { id: m.id, ok: error === null });
+      },
+      'inventory.decisions': async (m) => {
+        try {
+          if (options.inventory !== undefined && (await options.inventory.fleet.save(m))) await options.inventory.changed();
+          this.emit('inventory', m);
+        } catch (err) {
+          logger.error({ err: (err as Error).message }, 'the organisation\'s app and MCP server decisions could not be applied');
+        }
       },
       'audit.ack': (m) => {
         this.uploader.acknowledged(m.seq);
@@ -164,6 +178,11 @@ export class GatewaySync extends EventEmitter {
     this.uploader.written();
     // A record is written when a request settled: its cost is in the ledger now.
     this.budgets?.settled();
+  }
+
+  /** Sends a new inventory scan (when connected; else it goes up at the next connect). */
+  reportInventory(inventory: DeviceInventory): void {
+    this.connection.send({ v: PROTOCOL_V, type: 'inventory', inventory });
   }
 
   /** The device's status may have changed: report it when it did. */

@@ -119,7 +119,9 @@ export class AgentHub {
   /** Recounts the online devices for fleet rate shares (errors are logged: the old share stays). */
   private refreshShares(fresh: AgentSession | null): void {
     if (this.closing) return;
-    this.shares.refresh(() => this.sessions.values(), fresh).catch((err: unknown) => this.options.logger.error({ err: (err as Error).message }, 'failed to update fleet rate shares'));
+    this.shares.refresh(() => this.sessions.values(), fresh).catch((err: unknown) => {
+      if (!this.closing) this.options.logger.error({ err: (err as Error).message }, 'failed to update fleet rate shares');
+    });
   }
 
   private async onChange(change: StoreChange): Promise<void> {
@@ -179,6 +181,8 @@ export class AgentHub {
     for (const s of this.sessions.values()) s.close(CLOSE_CODES.goingAway, 'the gateway is shutting down');
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    // A recount already running reads the store: let it finish before the store closes.
+    await this.shares.idle();
   }
 }
 

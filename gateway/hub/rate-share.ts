@@ -29,4 +29,9 @@ export class RateShares {
     });
     return this.running;
   }
+
+  /** Resolves once no count is running (the hub waits for it before the store closes). */
+  idle(): Promise<void> {
+    return this.running.catch(() => undefined);
+  }
 }

@@ -20,6 +20,7 @@ export const DENIALS = {
   price_unknown: { status: 403, explanation: 'A budget applies, and the model has no known price to charge it with.' },
   guardrail_blocked: { status: 403, explanation: 'A guardrail found something policy does not allow to leave the device.' },
   host_blocked: { status: 403, explanation: 'Policy blocks this host.' },
+  app_denied: { status: 403, explanation: 'The app sending the request is denied by the organisation, or waits for its approval while undecided apps are blocked.' },
   virtual_key_unsupported: { status: 403, explanation: 'Virtual keys are not supported on this kind of session (realtime WebSockets).' },
   invalid_request: { status: 400, explanation: 'The request body is not the JSON the provider expects, so it could not be checked.' },
   request_too_large: { status: 413, explanation: 'The request body is larger than Outpost can check.' },

@@ -57,3 +57,21 @@ export const deviceInventory = z.object({
   problems: z.array(inventoryProblem),
 });
 export type DeviceInventory = z.infer<typeof deviceInventory>;
+
+/** What an inventory item is: an AI app (by catalog id) or an MCP server (by `inventoryKey`). */
+export const inventoryItemKind = z.enum(['app', 'mcp']);
+/** An administrator's decision on an item. */
+export const inventoryDecisionValue = z.enum(['approved', 'denied']);
+/** How items nobody decided on are treated: allowed and reported, or blocked. */
+export const inventoryPending = z.enum(['allow', 'block']);
+
+/**
+ * Decisions on AI apps and MCP servers: from the central gateway (`inventory.decisions`), or from the
+ * local policy (`inventory`) on a device without one. Denied items are refused; items nobody decided
+ * on are allowed and reported, or blocked, as `pending` says.
+ */
+export const inventoryDecisions = z.object({
+  pending: inventoryPending.default('allow'),
+  items: z.array(z.object({ kind: inventoryItemKind, key: z.string().min(1).max(2048), name: z.string().max(256), decision: inventoryDecisionValue })).default([]),
+});
+export type InventoryDecisions = z.infer<typeof inventoryDecisions>;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { GATEWAY_SECRET_REF, hostPattern, period, positiveInt, SECRET_REF, usd } from './common.js';
 import { customProvider, providerRef } from './custom-provider.js';
 import { mcpPolicy } from './mcp.js';
+import { inventoryDecisions } from './inventory.js';
 
 /** Who a rule applies to: `org`, `team:NAME`, `user:EMAIL`, `device:ID`, `vk:ID`. */
 export const principalRef = z
@@ -181,6 +182,12 @@ export const policy = z
      * recorded); it ends by itself. Off unless the administrator allows it.
      */
     pause: z.strictObject({ allowed: z.boolean().default(false), maxMinutes: z.number().int().min(1).max(1440).default(60) }).prefault({}),
+    /**
+     * AI apps and MCP servers this device allows or refuses (by catalog id, or an MCP server's
+     * `host:NAME` / inventory key), and how undecided ones are treated. An enrolled device follows
+     * its gateway's decisions instead.
+     */
+    inventory: inventoryDecisions.prefault({}),
     /** Custom AI hosts speaking a known API (custom-provider.ts); their hosts are intercepted. */
     providers: z.array(customProvider).default([]),
     virtualKeys: z.array(virtualKey).default([]),

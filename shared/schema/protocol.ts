@@ -10,7 +10,7 @@
  * `CLOSE_CODES.badMessage`.
  */
 import { z } from 'zod';
-import { deviceInventory } from './inventory.js';
+import { deviceInventory, inventoryDecisions } from './inventory.js';
 import { auditRecord } from './audit.js';
 import { period } from './common.js';
 
@@ -311,23 +311,16 @@ export const inventoryMessage = z.object({
   inventory: deviceInventory,
 });
 
-/** What an inventory item is: an AI app (by catalog id) or an MCP server (by `inventoryKey`). */
-export const inventoryItemKind = z.enum(['app', 'mcp']);
-/** An administrator's decision on an item. */
-export const inventoryDecisionValue = z.enum(['approved', 'denied']);
-/** How items nobody decided on are treated: allowed and reported, or blocked. */
-export const inventoryPending = z.enum(['allow', 'block']);
+export { inventoryDecisionValue, inventoryItemKind, inventoryPending } from './inventory.js';
 
 /**
  * Gateway → agent: the decisions in force for this device (the most specific scope wins: device,
  * then team, then everyone) and the fleet setting for items without one. Sent after each
  * `inventory` and whenever an administrator decides.
  */
-export const inventoryDecisionsMessage = z.object({
+export const inventoryDecisionsMessage = inventoryDecisions.extend({
   v: protocolVersion,
   type: z.literal('inventory.decisions'),
-  pending: inventoryPending,
-  items: z.array(z.object({ kind: inventoryItemKind, key: z.string().min(1).max(2048), name: z.string().max(256), decision: inventoryDecisionValue })),
 });
 export type InventoryDecisionsMessage = z.infer<typeof inventoryDecisionsMessage>;
 

@@ -61,7 +61,7 @@ export async function startTestAgent(options: TestAgentOptions = {}): Promise<Te
   };
   const config: AgentConfig = agentConfig.parse(raw);
   const resolved = resolveAgentConfig(config, home, null, {});
-  const agent = await startAgent(resolved, { logger: pino({ level: 'silent' }), userHome: home, ...options.start });
+  const agent = await startAgent(resolved, { logger: pino({ level: 'silent' }), userHome: home, inventoryScan: false, ...options.start });
   const caPem = await fs.readFile(agent.ca.caFile, 'utf8');
   let stopped = false;
   const stopAgent = async (): Promise<void> => {

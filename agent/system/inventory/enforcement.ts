@@ -4,8 +4,7 @@
  * block. Denied items are refused; items nobody decided on are refused only when the fleet setting
  * says `block` (else allowed and reported). Pure: the decisions and the local inventory come in.
  */
-import type { InventoryDecisionsMessage } from '../../../shared/schema/protocol.js';
-import type { DeviceInventory } from '../../../shared/schema/inventory.js';
+import type { DeviceInventory, InventoryDecisions } from '../../../shared/schema/inventory.js';
 import { inventoryKey } from '../../../shared/core/inventory-keys.js';
 import { appForUserAgent } from './apps.js';
 
@@ -19,10 +18,10 @@ export interface InventoryRefusal {
 
 /** The decisions in force, evaluated. */
 export class InventoryEnforcement {
-  private readonly decided: Map<string, InventoryDecisionsMessage['items'][number]>;
+  private readonly decided: Map<string, InventoryDecisions['items'][number]>;
 
   constructor(
-    private readonly decisions: InventoryDecisionsMessage,
+    private readonly decisions: InventoryDecisions,
     private readonly inventory: DeviceInventory | null,
   ) {
     this.decided = new Map(decisions.items.map((i) => [`${i.kind}\u0000${i.key}`, i]));
