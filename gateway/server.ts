@@ -19,7 +19,9 @@ import { adminRouter } from './admin-api/index.js';
 import { Router } from './http/router.js';
 import { enrollRoute } from './agents-api/enroll.js';
 import { AgentHub } from './hub/hub.js';
-import { bearerToken, tokensEqual } from './http/bearer.js';
+import { authenticate } from './admin-api/caller.js';
+import { ConsoleSessions } from './console-auth/sessions.js';
+import { consoleAuthRoutes } from './console-auth/routes.js';
 import { ApiHttpError } from './http/errors.js';
 import { sendError } from './http/io.js';
 import { startRetention } from './audit/retention.js';
@@ -54,6 +56,15 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/**
+ * Whether the console is reached over HTTPS (the gateway behind a TLS-terminating proxy, named by
+ * `publicUrl`): only then do its cookies carry `Secure`, which a browser would not send back over
+ * plain HTTP (the loopback and test setups).
+ */
+function consoleIsHttps(config: ResolvedGatewayConfig): boolean {
+  return config.publicUrl?.startsWith('https:') ?? false;
+}
+
 /** Starts the gateway; resolves once it listens. */
 export async function startGateway(config: ResolvedGatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.log.level);
@@ -63,6 +74,8 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
   const publisher = new PolicyPublisher(store, key);
   const commands = new CommandIssuer(store);
   const admins = adminRouter({ store, publisher, commands, logger });
+  const sessions = new ConsoleSessions(store, { ttlMs: config.console.sessionHours * 3_600_000, secure: consoleIsHttps(config) });
+  const consoleAuth = new Router(consoleAuthRoutes({ store, sessions, adminToken: admin.token, logger, oidc: false }));
   const deviceCa = orgSigner === null ? null : new DeviceCa(orgSigner, store);
   const agents = new Router([enrollRoute(store, key, deviceCa)]);
   const hub = new AgentHub({ store, logger, gatewayVersion: GATEWAY_VERSION, deviceCa, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) });
@@ -74,13 +87,17 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname.startsWith('/admin/')) {
-      const token = bearerToken(req.headers);
-      if (token === null || !tokensEqual(admin.token, token)) {
-        logger.warn({ path: url.pathname, remote: req.socket.remoteAddress }, 'admin API request without a valid admin token');
-        sendError(res, new ApiHttpError(401, 'unauthenticated', 'the admin API needs "Authorization: Bearer <admin token>"'));
-        return;
-      }
-      void admins.dispatch(req, res, url);
+      authenticate(req, admin.token, sessions).then(
+        (caller) => admins.dispatch(req, res, url, { caller }),
+        (err: unknown) => {
+          logger.warn({ path: url.pathname, remote: req.socket.remoteAddress, code: err instanceof ApiHttpError ? err.code : 'internal' }, 'admin API request refused before routing');
+          sendError(res, err);
+        },
+      );
+      return;
+    }
+    if (consoleAuth.handles(url.pathname)) {
+      void consoleAuth.dispatch(req, res, url, undefined);
       return;
     }
     if (url.pathname.startsWith(FORWARD_PREFIX)) {
@@ -92,7 +109,7 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
       });
       return;
     }
-    void agents.dispatch(req, res, url);
+    void agents.dispatch(req, res, url, undefined);
   });
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

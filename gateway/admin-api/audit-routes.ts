@@ -4,12 +4,11 @@
  * and the admin audit trail `/admin/v1/admin-audit`.
  */
 import type { ServerResponse } from 'node:http';
-import type { Route } from '../http/router.js';
 import { parseInput } from '../http/errors.js';
 import { sendJson } from '../http/io.js';
 import { csvHeader, toCsvRow, toJsonLine } from '../../shared/audit/export.js';
-import { auditExportQuery, auditQuery, spendQuery } from './schemas.js';
-import { queryObject, type AdminDeps } from './context.js';
+import { adminAuditQuery, auditExportQuery, auditQuery, spendQuery } from './schemas.js';
+import { queryObject, type AdminDeps, type AdminRoute } from './context.js';
 
 /** Records per page of an export: bounded memory whatever the result's size. */
 const EXPORT_PAGE = 500;
@@ -19,7 +18,7 @@ async function write(res: ServerResponse, text: string): Promise<void> {
   if (!res.write(text)) await new Promise<void>((resolve) => res.once('drain', resolve));
 }
 
-export function auditRoutes(deps: AdminDeps): Route[] {
+export function auditRoutes(deps: AdminDeps): AdminRoute[] {
   return [
     {
       method: 'GET',
@@ -61,7 +60,10 @@ export function auditRoutes(deps: AdminDeps): Route[] {
     {
       method: 'GET',
       path: '/admin/v1/admin-audit',
-      handle: async ({ res }) => sendJson(res, 200, { events: await deps.store.listAdminEvents(1000) }),
+      handle: async ({ res, query }) => {
+        const q = parseInput(adminAuditQuery, queryObject(query), 'the query');
+        sendJson(res, 200, await deps.store.listAdminEvents(q.limit, q.cursor ?? null));
+      },
     },
   ];
 }

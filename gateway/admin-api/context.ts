@@ -3,6 +3,12 @@ import type { Logger } from 'pino';
 import type { GatewayStore } from '../store/store.js';
 import type { PolicyPublisher } from '../policy/publisher.js';
 import type { CommandIssuer } from '../commands/issuer.js';
+import type { Route } from '../http/router.js';
+import { callerName, type Caller } from './caller.js';
+import type { AdminLocals } from './access.js';
+
+/** A route of the admin API: its handler knows the caller. */
+export type AdminRoute = Route<AdminLocals>;
 
 export interface AdminDeps {
   readonly store: GatewayStore;
@@ -11,9 +17,19 @@ export interface AdminDeps {
   readonly logger: Logger;
 }
 
-/** Writes one entry of the admin audit trail (the detail by allow-list: never a token or key). */
-export function trail(deps: AdminDeps, action: string, detail: Record<string, unknown>): Promise<void> {
-  return deps.store.addAdminEvent({ time: new Date().toISOString(), action, detail });
+/** One admin action for the trail. */
+export interface TrailEntry {
+  readonly action: string;
+  /** What was done, by allow-list: never a token or key. */
+  readonly detail: Record<string, unknown>;
+  /** The state the action changed (null where there was none). */
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+/** Writes one entry of the admin audit trail, naming the caller. */
+export function trail(deps: Pick<AdminDeps, 'store'>, caller: Caller, entry: TrailEntry): Promise<void> {
+  return deps.store.addAdminEvent({ time: new Date().toISOString(), who: callerName(caller), action: entry.action, detail: entry.detail, before: entry.before ?? null, after: entry.after ?? null });
 }
 
 /** A query string as a plain object (each name once; the last value wins). */

@@ -4,13 +4,12 @@
  * and say how undecided items are treated. A decision reaches connected devices at once.
  */
 import { z } from 'zod';
-import type { Route } from '../http/router.js';
 import { ApiHttpError, parseInput } from '../http/errors.js';
 import { readJson, sendJson } from '../http/io.js';
 import { commandScope, inventoryDecisionValue, inventoryItemKind, inventoryPending } from '../../shared/schema/protocol.js';
 import { inventoryKey } from '../../shared/core/inventory-keys.js';
 import { effectiveDecisions, InventoryBook, type InventoryDecision } from '../inventory/decisions.js';
-import { trail, type AdminDeps } from './context.js';
+import { trail, type AdminDeps, type AdminRoute } from './context.js';
 
 const decisionRequest = z.strictObject({
   kind: inventoryItemKind,
@@ -33,7 +32,7 @@ interface ItemView {
   decisions: InventoryDecision[];
 }
 
-export function inventoryRoutes(deps: AdminDeps): Route[] {
+export function inventoryRoutes(deps: AdminDeps): AdminRoute[] {
   const book = new InventoryBook(deps.store);
   const changed = (): Promise<void> => deps.store.publish({ kind: 'inventory' });
   return [
@@ -78,14 +77,14 @@ export function inventoryRoutes(deps: AdminDeps): Route[] {
     {
       method: 'POST',
       path: '/admin/v1/inventory/decisions',
-      handle: async ({ req, res }) => {
+      handle: async ({ req, res, locals }) => {
         const body = parseInput(decisionRequest, await readJson(req), 'the body');
         if (body.scope.kind === 'device' && (await deps.store.device(body.scope.deviceId)) === null) {
           throw new ApiHttpError(404, 'not_found', `there is no device "${body.scope.deviceId}"`);
         }
         const decision: InventoryDecision = { kind: body.kind, key: body.key, name: body.name ?? body.key, decision: body.decision, scope: body.scope, at: new Date().toISOString() };
         await book.decide(decision);
-        await trail(deps, `inventory.${body.decision === 'approved' ? 'approve' : 'deny'}`, { kind: body.kind, key: body.key, scope: body.scope });
+        await trail(deps, locals.caller, { action: `inventory.${body.decision === 'approved' ? 'approve' : 'deny'}`, detail: { kind: body.kind, key: body.key, scope: body.scope }, after: decision });
         await changed();
         sendJson(res, 200, decision);
       },
@@ -98,10 +97,11 @@ export function inventoryRoutes(deps: AdminDeps): Route[] {
     {
       method: 'PUT',
       path: '/admin/v1/inventory/settings',
-      handle: async ({ req, res }) => {
+      handle: async ({ req, res, locals }) => {
         const body = parseInput(pendingSetting, await readJson(req), 'the body');
+        const before = await book.pending();
         await book.setPending(body.pending);
-        await trail(deps, 'settings.inventory-pending', { pending: body.pending });
+        await trail(deps, locals.caller, { action: 'settings.inventory-pending', detail: { pending: body.pending }, before: { pending: before }, after: { pending: body.pending } });
         await changed();
         sendJson(res, 200, body);
       },

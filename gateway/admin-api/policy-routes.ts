@@ -1,18 +1,25 @@
 /** `/admin/v1/policy`: put a new version, read the current one, list versions, roll back. */
-import type { Route } from '../http/router.js';
+import crypto from 'node:crypto';
+import type { PolicyVersion } from '../store/store.js';
 import { ApiHttpError, parseInput } from '../http/errors.js';
 import { readJson, sendJson } from '../http/io.js';
 import { rollbackRequest } from './schemas.js';
-import { trail, type AdminDeps } from './context.js';
+import { trail, type AdminDeps, type AdminRoute } from './context.js';
 
-export function policyRoutes(deps: AdminDeps): Route[] {
+/** A policy version as the admin audit trail keeps it: the version and its content's digest (the document is in the version history). */
+function policyState(p: PolicyVersion | null): { version: number; sha256: string } | null {
+  return p === null ? null : { version: p.version, sha256: crypto.createHash('sha256').update(JSON.stringify(p.document)).digest('hex') };
+}
+
+export function policyRoutes(deps: AdminDeps): AdminRoute[] {
   return [
     {
       method: 'PUT',
       path: '/admin/v1/policy',
-      handle: async ({ req, res }) => {
+      handle: async ({ req, res, locals }) => {
+        const before = await deps.store.latestPolicy();
         const p = await deps.publisher.put(await readJson(req));
-        await trail(deps, 'policy.put', { version: p.version });
+        await trail(deps, locals.caller, { action: 'policy.put', detail: { version: p.version }, before: policyState(before), after: policyState(p) });
         sendJson(res, 200, { version: p.version, signedAt: p.signedAt });
       },
     },
@@ -33,10 +40,11 @@ export function policyRoutes(deps: AdminDeps): Route[] {
     {
       method: 'POST',
       path: '/admin/v1/policy/rollback',
-      handle: async ({ req, res }) => {
+      handle: async ({ req, res, locals }) => {
         const { version } = parseInput(rollbackRequest, await readJson(req), 'the body');
+        const before = await deps.store.latestPolicy();
         const p = await deps.publisher.rollback(version);
-        await trail(deps, 'policy.rollback', { to: version, version: p.version });
+        await trail(deps, locals.caller, { action: 'policy.rollback', detail: { to: version, version: p.version }, before: policyState(before), after: policyState(p) });
         sendJson(res, 200, { version: p.version, signedAt: p.signedAt });
       },
     },

@@ -34,6 +34,13 @@ export const auditFilter = z.strictObject({
 export type AuditFilter = z.infer<typeof auditFilter>;
 
 /** `GET /admin/v1/audit`: filters plus keyset paging (newest first). */
+/** `GET /admin/v1/admin-audit`: newest first, keyset-paged. */
+export const adminAuditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** The `nextCursor` of the previous page. */
+  cursor: z.coerce.number().int().positive().optional(),
+});
+
 export const auditQuery = auditFilter.extend({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   /** The `nextCursor` of the previous page. */

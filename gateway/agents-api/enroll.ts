@@ -38,7 +38,7 @@ export function enrollRoute(store: GatewayStore, key: SigningKey, deviceCa: Devi
       const deviceId = `dev-${crypto.randomUUID()}`;
       const credential = newSecret('opd_');
       await store.addDevice({ id: deviceId, credentialSha256: secretHash(credential), facts: body.device, team: token.team, enrolledAt: now.toISOString() });
-      await store.addAdminEvent({ time: now.toISOString(), action: 'device.enrolled', detail: { deviceId, hostname: body.device.hostname, team: token.team } });
+      await store.addAdminEvent({ time: now.toISOString(), who: 'enrollment token', action: 'device.enrolled', detail: { deviceId, hostname: body.device.hostname, team: token.team }, before: null, after: { deviceId, team: token.team } });
       const intermediate = body.csrPem === undefined || deviceCa === null ? undefined : await deviceCa.issue(body.csrPem, body.device.hostname);
       const answer: EnrollResponse = { deviceId, credential, gatewayPublicKeyPem: key.publicPem, team: token.team, ...(intermediate === undefined ? {} : { intermediate }) };
       sendJson(res, 201, answer);

@@ -12,8 +12,8 @@ import { ApiHttpError } from '../http/errors.js';
 export class CommandIssuer {
   constructor(private readonly store: GatewayStore) {}
 
-  /** Validates the target, stores and announces the command; answers it. */
-  async issue(scope: CommandScope, action: CommandAction, now = new Date()): Promise<CommandRow> {
+  /** Validates the target, stores and announces the command (`who` for the admin audit trail); answers it. */
+  async issue(scope: CommandScope, action: CommandAction, who: string, now = new Date()): Promise<CommandRow> {
     if (scope.kind === 'device' && (await this.store.device(scope.deviceId)) === null) {
       throw new ApiHttpError(404, 'not_found', `$.scope.deviceId: there is no device "${scope.deviceId}"`);
     }
@@ -25,7 +25,7 @@ export class CommandIssuer {
     const command: CommandRow = { id: `cmd-${crypto.randomUUID()}`, issuedAt: now.toISOString(), scope, action };
     await this.store.addCommand(command);
     if (action.kind === 'revoke-device' && scope.kind === 'device') await this.store.revokeDevice(scope.deviceId);
-    await this.store.addAdminEvent({ time: command.issuedAt, action: `command.${action.kind}`, detail: { id: command.id, scope, action } });
+    await this.store.addAdminEvent({ time: command.issuedAt, who, action: `command.${action.kind}`, detail: { id: command.id, scope, action }, before: null, after: { scope, action } });
     await this.store.publish({ kind: 'command', id: command.id });
     return command;
   }

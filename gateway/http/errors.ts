@@ -18,6 +18,8 @@ export type ApiErrorCode =
   | 'method_not_allowed'
   | 'fleet_ca_not_configured'
   | 'forbidden'
+  | 'csrf_failed'
+  | 'cross_site_request'
   | 'invalid_virtual_key'
   | 'provider_key_missing'
   | 'upstream_error'

@@ -5,8 +5,8 @@ import { ApiHttpError } from './errors.js';
 /** The largest request body the APIs read (a policy document is the biggest). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
-/** Reads and parses a JSON body; 413 beyond `limit`, 400 when it is not JSON. */
-export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+/** Reads a whole body as UTF-8 text; 413 beyond `limit`. */
+export async function readText(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -17,7 +17,12 @@ export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads and parses a JSON body; 413 beyond `limit`, 400 when it is not JSON. */
+export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const text = await readText(req, limit);
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

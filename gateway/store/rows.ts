@@ -4,7 +4,8 @@
  */
 import type { AuditRecord } from '../../shared/schema/audit.js';
 import { deviceStatus, type CommandScope } from '../../shared/schema/protocol.js';
-import type { CommandRow, DeviceRow, StoredRecord } from './store.js';
+import { consoleRole, signInMethod } from '../../shared/schema/console.js';
+import type { AdminEvent, AdminEventPage, CommandRow, ConsoleSessionRow, DeviceRow, StoredAdminEvent, StoredRecord } from './store.js';
 
 /** A `devices` row joined with `device_chain`. */
 export interface DeviceSqlRow {
@@ -100,4 +101,73 @@ export function auditColumns(deviceId: string, r: AuditRecord): unknown[] {
 /** Normalises an ISO time with any offset to the `toISOString` form records use, so text order is time order. */
 export function utc(time: string): string {
   return new Date(time).toISOString();
+}
+
+/** An `admin_events` row. */
+export interface AdminEventSqlRow {
+  id: number | string;
+  time: string;
+  who: string;
+  action: string;
+  detail: string;
+  before_state: string | null;
+  after_state: string | null;
+}
+
+/** The columns of `AdminEventSqlRow`, for SELECTs. */
+export const ADMIN_EVENT_COLUMNS = 'id, time, who, action, detail, before_state, after_state';
+
+export function toAdminEvent(r: AdminEventSqlRow): StoredAdminEvent {
+  return {
+    id: Number(r.id),
+    time: r.time,
+    who: r.who,
+    action: r.action,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+    before: r.before_state === null ? null : (JSON.parse(r.before_state) as unknown),
+    after: r.after_state === null ? null : (JSON.parse(r.after_state) as unknown),
+  };
+}
+
+/** The values of an `admin_events` INSERT (time, who, action, detail, before_state, after_state). */
+export function adminEventColumns(e: AdminEvent): unknown[] {
+  const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+  return [e.time, e.who, e.action, JSON.stringify(e.detail), json(e.before), json(e.after)];
+}
+
+/** A `console_sessions` row. */
+export interface SessionSqlRow {
+  id_sha256: string;
+  user_name: string;
+  roles: string;
+  teams: string;
+  csrf_token: string;
+  via: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** The values of a `console_sessions` INSERT, in column order. */
+export function sessionColumns(s: ConsoleSessionRow): unknown[] {
+  return [s.idSha256, s.user, JSON.stringify(s.roles), JSON.stringify(s.teams), s.csrfToken, s.via, s.createdAt, s.expiresAt];
+}
+
+export function toSession(r: SessionSqlRow): ConsoleSessionRow {
+  return {
+    idSha256: r.id_sha256,
+    user: r.user_name,
+    // Parsed, not cast: a role the gateway no longer knows must not become one it grants.
+    roles: consoleRole.array().parse(JSON.parse(r.roles)),
+    teams: (JSON.parse(r.teams) as unknown[]).map(String),
+    csrfToken: r.csrf_token,
+    via: signInMethod.parse(r.via),
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
+}
+
+/** A page from `limit + 1` rows read newest first (the extra row only says there is more). */
+export function adminEventPage(rows: readonly AdminEventSqlRow[], limit: number): AdminEventPage {
+  const events = rows.slice(0, limit).map(toAdminEvent);
+  return { events, nextCursor: rows.length > limit ? (events.at(-1)?.id ?? null) : null };
 }

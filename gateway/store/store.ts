@@ -7,6 +7,7 @@
 import type { AuditRecord } from '../../shared/schema/audit.js';
 import type { CommandAction, CommandScope, DeviceFacts, DeviceStatus, SpendWindow } from '../../shared/schema/protocol.js';
 import type { Period } from '../../shared/schema/common.js';
+import type { ConsoleRole, SignInMethod } from '../../shared/schema/console.js';
 import type { AuditFilter, SpendGrouping } from '../admin-api/schemas.js';
 import type { GrantWindow } from '../budgets/grants.js';
 import type { FleetWindow, WindowKey } from './fleet-windows.js';
@@ -103,9 +104,38 @@ export interface CommandResultRow {
 /** One entry of the admin audit trail. */
 export interface AdminEvent {
   readonly time: string;
+  /** Who did it: a signed-in user's email, or "admin token" (scripts and break-glass). */
+  readonly who: string;
   readonly action: string;
   /** What was done, by allow-list: never a token or key. */
   readonly detail: Record<string, unknown>;
+  /** The state the action changed, before and after it (null where there is none). */
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+/** A stored admin audit entry with its keyset cursor. */
+export interface StoredAdminEvent extends AdminEvent {
+  readonly id: number;
+}
+
+/** One page of the admin audit trail, newest first. */
+export interface AdminEventPage {
+  readonly events: readonly StoredAdminEvent[];
+  /** Pass back as `cursor` for the next (older) page; null at the end. */
+  readonly nextCursor: number | null;
+}
+
+/** A console session as stored: only the hash of the cookie's value. */
+export interface ConsoleSessionRow {
+  readonly idSha256: string;
+  readonly user: string;
+  readonly roles: readonly ConsoleRole[];
+  readonly teams: readonly string[];
+  readonly csrfToken: string;
+  readonly via: SignInMethod;
+  readonly createdAt: string;
+  readonly expiresAt: string;
 }
 
 /** What changed, for every replica's agent hub. */
@@ -181,7 +211,15 @@ export interface GatewayStore {
   commandResults(id: string): Promise<readonly CommandResultRow[]>;
 
   addAdminEvent(event: AdminEvent): Promise<void>;
-  listAdminEvents(limit: number): Promise<readonly AdminEvent[]>;
+  /** Newest first, `limit` entries older than `cursor` (null: from the newest). */
+  listAdminEvents(limit: number, cursor: number | null): Promise<AdminEventPage>;
+
+  /** Stores a new console session (and forgets the expired ones). */
+  addSession(session: ConsoleSessionRow): Promise<void>;
+  /** The session whose cookie hashes to `idSha256`; null when unknown or expired at `now`. */
+  session(idSha256: string, now: Date): Promise<ConsoleSessionRow | null>;
+  /** Ends a session; false when there was none. */
+  deleteSession(idSha256: string): Promise<boolean>;
 
   /** Tells every replica (this one included) that something changed. */
   publish(change: StoreChange): Promise<void>;

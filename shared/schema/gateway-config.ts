@@ -43,6 +43,13 @@ export const gatewayConfig = z.strictObject({
       caFile: z.string().min(1).nullable().default(null),
     })
     .prefault({}),
+  /** The admin console's sign-in. */
+  console: z
+    .strictObject({
+      /** How long a console session lasts from sign-in (absolute, not sliding). */
+      sessionHours: z.number().positive().max(24 * 30).default(8),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

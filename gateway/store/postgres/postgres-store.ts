@@ -16,10 +16,22 @@ import { auditPageSql, postgresPlaceholder, spendSql } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
 import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type WindowKey } from '../fleet-windows.js';
 import type { GrantWindow } from '../../budgets/grants.js';
-import { DEVICE_COLUMNS, DEVICE_FROM, auditColumns, scopeKey, toCommand, toDevice, toStoredRecord, type AuditSqlRow, type CommandSqlRow, type DeviceSqlRow } from '../rows.js';
+import {
+  ADMIN_EVENT_COLUMNS,
+  adminEventColumns,
+  adminEventPage,
+  sessionColumns,
+  toSession,
+  type AdminEventSqlRow,
+  type SessionSqlRow,
+  DEVICE_COLUMNS,
+  DEVICE_FROM,
+  auditColumns, scopeKey, toCommand, toDevice, toStoredRecord, type AuditSqlRow, type CommandSqlRow, type DeviceSqlRow } from '../rows.js';
 import type {
   AdminEvent,
+  AdminEventPage,
   AuditPage,
+  ConsoleSessionRow,
   BatchResult,
   CommandResultRow,
   CommandRow,
@@ -389,12 +401,27 @@ export class PostgresStore implements GatewayStore {
   }
 
   async addAdminEvent(e: AdminEvent): Promise<void> {
-    await this.q('INSERT INTO admin_events (time, action, detail) VALUES ($1, $2, $3)', [e.time, e.action, JSON.stringify(e.detail)]);
+    await this.q('INSERT INTO admin_events (time, who, action, detail, before_state, after_state) VALUES ($1, $2, $3, $4, $5, $6)', adminEventColumns(e));
   }
 
-  async listAdminEvents(limit: number): Promise<readonly AdminEvent[]> {
-    const r = await this.q<{ time: string; action: string; detail: string }>('SELECT time, action, detail FROM admin_events ORDER BY id DESC LIMIT $1', [limit]);
-    return r.rows.map((x) => ({ time: x.time, action: x.action, detail: JSON.parse(x.detail) as Record<string, unknown> }));
+  async listAdminEvents(limit: number, cursor: number | null): Promise<AdminEventPage> {
+    const r = await this.q<AdminEventSqlRow>(`SELECT ${ADMIN_EVENT_COLUMNS} FROM admin_events WHERE id < $1 ORDER BY id DESC LIMIT $2`, [cursor ?? Number.MAX_SAFE_INTEGER, limit + 1]);
+    return adminEventPage(r.rows, limit);
+  }
+
+  async addSession(session: ConsoleSessionRow): Promise<void> {
+    await this.q('DELETE FROM console_sessions WHERE expires_at <= $1', [session.createdAt]);
+    await this.q('INSERT INTO console_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', sessionColumns(session));
+  }
+
+  async session(idSha256: string, now: Date): Promise<ConsoleSessionRow | null> {
+    const r = await this.q<SessionSqlRow>('SELECT * FROM console_sessions WHERE id_sha256 = $1 AND expires_at > $2', [idSha256, now.toISOString()]);
+    const row = r.rows[0];
+    return row === undefined ? null : toSession(row);
+  }
+
+  async deleteSession(idSha256: string): Promise<boolean> {
+    return ((await this.q('DELETE FROM console_sessions WHERE id_sha256 = $1', [idSha256])).rowCount ?? 0) > 0;
   }
 
   async publish(change: StoreChange): Promise<void> {

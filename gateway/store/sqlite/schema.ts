@@ -98,4 +98,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (budget_id, period, window_start, device_id)
   );
   `,
+  `
+  ALTER TABLE admin_events ADD COLUMN who TEXT NOT NULL DEFAULT 'admin token';
+  ALTER TABLE admin_events ADD COLUMN before_state TEXT;
+  ALTER TABLE admin_events ADD COLUMN after_state TEXT;
+  CREATE TABLE console_sessions (
+    id_sha256 TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    teams TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    via TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+  `,
+
 ];

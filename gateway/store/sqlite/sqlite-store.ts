@@ -16,8 +16,15 @@ import { advanceChain, initialChain, type ChainState } from '../chain-check.js';
 import { auditPageSql, spendSql, sqlitePlaceholder } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
 import {
+  ADMIN_EVENT_COLUMNS,
   DEVICE_COLUMNS,
   DEVICE_FROM,
+  adminEventColumns,
+  adminEventPage,
+  sessionColumns,
+  toSession,
+  type AdminEventSqlRow,
+  type SessionSqlRow,
   auditColumns,
   scopeKey,
   toCommand,
@@ -29,7 +36,9 @@ import {
 } from '../rows.js';
 import type {
   AdminEvent,
+  AdminEventPage,
   AuditPage,
+  ConsoleSessionRow,
   BatchResult,
   CommandResultRow,
   CommandRow,
@@ -324,12 +333,32 @@ export class SqliteStore implements GatewayStore {
   }
 
   async addAdminEvent(e: AdminEvent): Promise<void> {
-    this.write(() => this.db.prepare('INSERT INTO admin_events (time, action, detail) VALUES (?, ?, ?)').run(e.time, e.action, JSON.stringify(e.detail)));
+    this.write(() => this.db.prepare('INSERT INTO admin_events (time, who, action, detail, before_state, after_state) VALUES (?, ?, ?, ?, ?, ?)').run(...adminEventColumns(e)));
   }
 
-  async listAdminEvents(limit: number): Promise<readonly AdminEvent[]> {
-    const rows = this.db.prepare('SELECT time, action, detail FROM admin_events ORDER BY id DESC LIMIT ?').all(limit) as Array<{ time: string; action: string; detail: string }>;
-    return rows.map((r) => ({ time: r.time, action: r.action, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  async listAdminEvents(limit: number, cursor: number | null): Promise<AdminEventPage> {
+    const rows = this.db
+      .prepare(`SELECT ${ADMIN_EVENT_COLUMNS} FROM admin_events WHERE id < ? ORDER BY id DESC LIMIT ?`)
+      .all(cursor ?? Number.MAX_SAFE_INTEGER, limit + 1) as AdminEventSqlRow[];
+    return adminEventPage(rows, limit);
+  }
+
+  async addSession(session: ConsoleSessionRow): Promise<void> {
+    this.write(() =>
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM console_sessions WHERE expires_at <= ?').run(session.createdAt);
+        this.db.prepare('INSERT INTO console_sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(...sessionColumns(session));
+      })(),
+    );
+  }
+
+  async session(idSha256: string, now: Date): Promise<ConsoleSessionRow | null> {
+    const row = this.db.prepare('SELECT * FROM console_sessions WHERE id_sha256 = ? AND expires_at > ?').get(idSha256, now.toISOString()) as SessionSqlRow | undefined;
+    return row === undefined ? null : toSession(row);
+  }
+
+  async deleteSession(idSha256: string): Promise<boolean> {
+    return this.write(() => this.db.prepare('DELETE FROM console_sessions WHERE id_sha256 = ?').run(idSha256).changes > 0);
   }
 
   async publish(change: StoreChange): Promise<void> {

@@ -132,8 +132,37 @@ describe.each([
     await store.setSetting('x', 7);
     expect(await store.getSetting('x')).toBe(7);
     expect(await store.getSetting('missing')).toBeUndefined();
-    await store.addAdminEvent({ time: 't1', action: 'one', detail: {} });
-    await store.addAdminEvent({ time: 't2', action: 'two', detail: { k: 'v' } });
-    expect(await store.listAdminEvents(1)).toEqual([{ time: 't2', action: 'two', detail: { k: 'v' } }]);
+    await store.addAdminEvent({ time: 't1', who: 'admin token', action: 'one', detail: {}, before: null, after: null });
+    await store.addAdminEvent({ time: 't2', who: 'ada@example.com', action: 'two', detail: { k: 'v' }, before: { days: 30 }, after: { days: 7 } });
+    await store.addAdminEvent({ time: 't3', who: 'bob@example.com', action: 'three', detail: {}, before: null, after: [1] });
+    const first = await store.listAdminEvents(2, null);
+    expect(first.events.map(({ id: _id, ...e }) => e)).toEqual([
+      { time: 't3', who: 'bob@example.com', action: 'three', detail: {}, before: null, after: [1] },
+      { time: 't2', who: 'ada@example.com', action: 'two', detail: { k: 'v' }, before: { days: 30 }, after: { days: 7 } },
+    ]);
+    const rest = await store.listAdminEvents(2, first.nextCursor);
+    expect(rest.events.map((e) => e.action)).toEqual(['one']);
+    expect(rest.nextCursor).toBeNull();
+  });
+
+  it('keeps console sessions by hash until they expire or end', async () => {
+    const now = new Date('2026-01-01T10:00:00Z');
+    const row = {
+      idSha256: 'a'.repeat(64),
+      user: 'ada@example.com',
+      roles: ['auditor', 'team-admin'] as const,
+      teams: ['research'],
+      csrfToken: 'csrf-1',
+      via: 'oidc' as const,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
+    };
+    await store.addSession({ ...row, roles: [...row.roles] });
+    expect(await store.session(row.idSha256, now)).toEqual({ ...row, roles: ['auditor', 'team-admin'] });
+    expect(await store.session(row.idSha256, new Date(now.getTime() + 3_600_000))).toBeNull();
+    expect(await store.session('b'.repeat(64), now)).toBeNull();
+    expect(await store.deleteSession(row.idSha256)).toBe(true);
+    expect(await store.session(row.idSha256, now)).toBeNull();
+    expect(await store.deleteSession(row.idSha256)).toBe(false);
   });
 });
