@@ -36,5 +36,8 @@ export function resolveGatewayConfig(config: GatewayConfig, base: string, source
   const fleetCa = config.fleetCa === null ? null : { certFile: resolvePath(config.fleetCa.certFile, base), keyFile: resolvePath(config.fleetCa.keyFile, base) };
   const providerKeys = Object.fromEntries(Object.entries(config.providerKeys).map(([name, s]) => [name, 'file' in s ? { file: resolvePath(s.file, base) } : s]));
   const upstream = { ...config.upstream, caFile: config.upstream.caFile === null ? null : resolvePath(config.upstream.caFile, base) };
-  return { ...config, home, store, fleetCa, providerKeys, upstream, source: source === null ? null : path.resolve(source) };
+  const oidc = config.console.oidc;
+  const clientSecret = oidc?.clientSecret ?? null;
+  const consoleConfig = oidc === null ? config.console : { ...config.console, oidc: { ...oidc, clientSecret: clientSecret !== null && 'file' in clientSecret ? { file: resolvePath(clientSecret.file, base) } : clientSecret } };
+  return { ...config, home, store, fleetCa, providerKeys, upstream, console: consoleConfig, source: source === null ? null : path.resolve(source) };
 }

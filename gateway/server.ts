@@ -22,6 +22,9 @@ import { AgentHub } from './hub/hub.js';
 import { authenticate } from './admin-api/caller.js';
 import { ConsoleSessions } from './console-auth/sessions.js';
 import { consoleAuthRoutes } from './console-auth/routes.js';
+import { loginState, oidcRoutes } from './console-auth/oidc/routes.js';
+import { OidcRelyingParty } from './console-auth/oidc/oidc-client.js';
+import { SealedCookie } from './console-auth/oidc/sealed-cookie.js';
 import { ApiHttpError } from './http/errors.js';
 import { sendError } from './http/io.js';
 import { startRetention } from './audit/retention.js';
@@ -75,7 +78,21 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
   const commands = new CommandIssuer(store);
   const admins = adminRouter({ store, publisher, commands, logger });
   const sessions = new ConsoleSessions(store, { ttlMs: config.console.sessionHours * 3_600_000, secure: consoleIsHttps(config) });
-  const consoleAuth = new Router(consoleAuthRoutes({ store, sessions, adminToken: admin.token, logger, oidc: false }));
+  let listenUrl = '';
+  const consoleAuth = new Router([
+    ...consoleAuthRoutes({ store, sessions, adminToken: admin.token, logger, oidc: config.console.oidc !== null }),
+    ...(config.console.oidc === null
+      ? []
+      : oidcRoutes({
+          config: config.console.oidc,
+          rp: new OidcRelyingParty(config.console.oidc),
+          sessions,
+          store,
+          logger,
+          sealed: new SealedCookie(admin.token, 'console oidc login state', loginState),
+          baseUrl: () => (config.publicUrl ?? listenUrl).replace(/\/$/, ''),
+        })),
+  ]);
   const deviceCa = orgSigner === null ? null : new DeviceCa(orgSigner, store);
   const agents = new Router([enrollRoute(store, key, deviceCa)]);
   const hub = new AgentHub({ store, logger, gatewayVersion: GATEWAY_VERSION, deviceCa, ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }) });
@@ -125,6 +142,7 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  listenUrl = url;
   logger.info({ url, store: store.kind }, 'gateway listening');
 
   let closing: Promise<void> | null = null;

@@ -3,16 +3,8 @@
  * gateway on the same machine, tests). Anything else is refused before a byte leaves the machine,
  * because enrollment sends a token and every later connection a device credential.
  */
-import net from 'node:net';
 import { SyncError } from './errors.js';
-
-/** True for `localhost`, 127.0.0.0/8 and ::1. */
-export function isLoopbackHostname(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (net.isIPv4(h)) return h.startsWith('127.');
-  return net.isIPv6(h) && (h === '::1' || h === '0:0:0:0:0:0:0:1');
-}
+import { isLoopbackHostname } from '../../shared/protocol/loopback.js';
 
 /** A checked gateway base URL (no trailing slash) and its WebSocket twin. */
 export interface GatewayAddress {

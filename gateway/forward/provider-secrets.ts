@@ -4,8 +4,8 @@
  * request needs it (a rotated file is picked up without a restart). The values never leave the
  * gateway except towards the provider, and never appear in a log or an error.
  */
-import fs from 'node:fs/promises';
 import type { GatewayConfig } from '../../shared/schema/gateway-config.js';
+import { readSecretSource } from '../secret-source.js';
 
 /** Resolves `gateway:NAME` references. */
 export class ProviderSecrets {
@@ -17,11 +17,6 @@ export class ProviderSecrets {
   /** The key named `name`, or null when the config has no such name or its source is empty. */
   async get(name: string): Promise<string | null> {
     const source = Object.hasOwn(this.sources, name) ? this.sources[name] : undefined;
-    if (source === undefined) return null;
-    let value: string | undefined;
-    if ('env' in source) value = this.env[source.env];
-    else value = await fs.readFile(source.file, 'utf8').catch(() => undefined);
-    const trimmed = value?.trim() ?? '';
-    return trimmed === '' ? null : trimmed;
+    return source === undefined ? null : readSecretSource(source, this.env);
   }
 }
