@@ -18,6 +18,7 @@ import { readBudgets } from './control/budgets.js';
 import { ControlEvents } from './control/events.js';
 import { PauseState } from './control/pause.js';
 import { FleetInventory } from './sync/fleet-inventory.js';
+import { processOwnersForThisOs, type ProcessOwners } from './system/process-owner/process-owners.js';
 import { InventoryEnforcement } from './system/inventory/enforcement.js';
 import { machineRoots } from './system/inventory/locations.js';
 import { scanInventory } from './system/inventory/scan.js';
@@ -68,6 +69,8 @@ export interface RunningAgent {
   /** Validates-then-applies a new policy (what a file change or the sync client calls). */
   applyPolicy(policy: Policy, source: string): Promise<void>;
   status(): AgentStatus;
+  /** Finds which process opened each intercepted connection (Linux), or null on other systems. */
+  readonly processOwners: ProcessOwners | null;
   /** The last inventory scan of this device (null before the first finished). */
   inventory(): DeviceInventory | null;
   /** Scans the device again, applies what it finds to enforcement, and reports it to the gateway. */
@@ -204,12 +207,14 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
     controlEvents?.checkStatus();
     sync?.statusChanged();
   });
+  const processOwners = processOwnersForThisOs();
   const proxy = await startProxy({
     config,
     gate,
     paused: () => pauseState.active() || fleetCommands?.paused === true,
     certificates: ca.source,
     pacHosts: () => inForce.policy.interception,
+    processOwners,
     onError: (err, where) => log.error({ where, err: err.message }, 'proxy internal error'),
   });
 
@@ -434,6 +439,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
 
   let stopping: Promise<void> | null = null;
   return {
+    processOwners,
     inventory: () => localInventory,
     scanInventory: scanDevice,
     config,

@@ -60,6 +60,7 @@ export function auditEntry(base: EntryBase, outcome: EntryOutcome): AuditEntry {
     device: base.identity.device,
     user: base.identity.user,
     app: r.app,
+    ...(r.owner?.current == null ? {} : { process: r.owner.current }),
     host: r.host,
     provider: base.provider,
     endpoint: base.endpoint,

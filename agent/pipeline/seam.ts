@@ -32,6 +32,11 @@ export interface InterceptedRequest {
   /** The front door the connection came through (default `proxy`). */
   readonly door?: FrontDoor;
   /**
+   * The process that opened the connection, where the OS tells (Linux): looked up off the hot path,
+   * so read it when recording (`current` is null until the lookup ends, and if it finds nothing).
+   */
+  readonly owner?: { readonly current: { readonly pid: number; readonly exe: string; readonly name: string } | null };
+  /**
    * The body is not read: it goes upstream as the client sends it, untouched (gRPC and Connect
    * streams, whose request may stay open while the answer streams back). `body` is empty; a gate
    * can only forward the call as it is, or refuse it, and learns its size through

@@ -15,6 +15,7 @@ import type { ConnectEvent, Gate, HostAction } from '../pipeline/seam.js';
 import { forwardTarget, isLocalHost, parseAuthority, type Authority } from './authority.js';
 import { ProxyError } from './errors.js';
 import { runExchange } from './exchange.js';
+import type { ProcessOwners } from '../system/process-owner/process-owners.js';
 import type { ExchangeContext, ExchangeRequest, ExchangeResponse, ExchangeTarget } from './exchange-types.js';
 import { createH2Server } from './h2-server.js';
 import { DEFAULT_HANDSHAKES_PER_TURN, HandshakePacer } from './handshake-pacer.js';
@@ -95,6 +96,8 @@ export interface ProxyOptions {
   readonly ipv6?: boolean;
   /** Where unexpected internal errors go (default: ignored; the agent passes its logger). */
   readonly onError?: (error: Error, where: string) => void;
+  /** Which process opened each intercepted connection (Linux `/proc`), for the record; default none. */
+  readonly processOwners?: ProcessOwners | null;
 }
 
 /** Counters for status and metrics. */
@@ -215,7 +218,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyEngine> {
     counters.http2Sessions++;
   });
   const servers: InnerServers = { http1: inner, http2: h2, handshakeMs: timeouts.headersMs };
-  const router = new ConnectionRouter({ gate, classify, record, certificates, inner: servers, pacer, dialer, pinning, bypass, counters, aiAddresses, onError });
+  const router = new ConnectionRouter({ gate, classify, record, certificates, inner: servers, pacer, dialer, pinning, bypass, counters, aiAddresses, onError, owners: options.processOwners ?? null });
 
   /**
    * A Host header that names another host than the connection's (issue 20.2): inside intercepted

@@ -8,6 +8,7 @@ import type { Gate } from '../pipeline/seam.js';
 import type { DecompressionBounds } from '../../shared/schema/config.js';
 import type { FrontDoor } from '../../shared/schema/audit.js';
 import type { Upstream } from './upstream.js';
+import type { OwnerSlot } from '../system/process-owner/process-owners.js';
 
 /** Where a request or response finds its exchange (set by the exchange; listeners are module functions). */
 export const EXCHANGE: unique symbol = Symbol('outpost.exchange');
@@ -101,4 +102,6 @@ export interface ExchangeTarget {
   readonly govern: boolean;
   /** The front door the connection came through (default `proxy`), for the audit record. */
   readonly door?: FrontDoor;
+  /** The process that opened the connection, filled in when its lookup ends (Linux). */
+  readonly owner?: OwnerSlot;
 }

@@ -150,6 +150,7 @@ class Exchange implements Dispatcher.DispatchHandler, ExchangeListener {
       app: h['user-agent'] ?? null,
       receivedAt: this.receivedAt,
       door: this.target.door ?? 'proxy',
+      ...(this.target.owner === undefined ? {} : { owner: this.target.owner }),
       ...(this.streamed ? { streamed: true } : {}),
     };
   }

@@ -24,6 +24,7 @@ import type { AiAddressBook } from './ai-addresses.js';
 import type { BypassLog } from './bypass-log.js';
 import type { ClientHello, HelloResult } from './client-hello.js';
 import type { ExchangeTarget } from './exchange-types.js';
+import type { ProcessOwners } from '../system/process-owner/process-owners.js';
 import type { HandshakePacer } from './handshake-pacer.js';
 import { readClientHello } from './hello-reader.js';
 import { intercept, prefetchLeaf, type InnerServers, type InterceptHooks } from './intercept.js';
@@ -61,6 +62,8 @@ export interface RouterDeps {
   /** Addresses of the policy's governed hosts, for the transparent door (null when it is off). */
   readonly aiAddresses: AiAddressBook | null;
   readonly onError: (error: Error, where: string) => void;
+  /** Finds which process opened a connection (Linux); null where the OS does not tell. */
+  readonly owners: ProcessOwners | null;
 }
 
 /** Where the client asked to go: the CONNECT authority, or the transparent door's server name. */
@@ -339,7 +342,9 @@ export class ConnectionRouter {
     this.d.counters.intercepted++;
     // The ClientHello goes back into the socket's buffer: the TLS socket reads it first, natively.
     socket.unshift(bytes);
-    const target: ExchangeTarget = { host, port: asked.port, secure: true, govern: true, door: asked.door };
+    // Which process opened the connection: looked up off the hot path, in the record once known.
+    const owner = this.d.owners !== null && isLoopback(socket.remoteAddress) && socket.remotePort !== undefined && socket.localPort !== undefined ? this.d.owners.watch(socket.remotePort, socket.localPort) : undefined;
+    const target: ExchangeTarget = { host, port: asked.port, secure: true, govern: true, door: asked.door, ...(owner === undefined ? {} : { owner }) };
     intercept(socket, target, this.d.certificates, this.d.inner, this.hooks(socket, client, asked), this.d.pacer, hello.alpn.includes('h2'));
   }
 
@@ -408,4 +413,8 @@ function hostName(servername: string | null): string | null {
 
 function authorityText(a: Authority): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
 }

@@ -18,6 +18,8 @@ const ENTRY_KEYS = Object.keys(auditEntry.shape) as ReadonlyArray<keyof AuditEnt
 /** Fields added after records were first chained: left out when absent (older records hash as they did). */
 const OPTIONAL_KEYS: ReadonlySet<keyof AuditEntry> = new Set(ENTRY_KEYS.filter((k) => auditEntry.shape[k].safeParse(undefined).success));
 const RULE_KEYS = Object.keys(firedRule.shape) as ReadonlyArray<keyof FiredRule>;
+type ProcessField = NonNullable<AuditEntry['process']>;
+const PROCESS_KEYS = Object.keys(auditEntry.shape.process.unwrap().shape) as ReadonlyArray<keyof ProcessField>;
 
 // Hot path: the key prefixes (`{"id":`, `,"time":`, …) are built once; each value is one JSON.stringify.
 const ENTRY_PREFIX = ENTRY_KEYS.map((k, i) => `${i === 0 ? '{' : ','}${JSON.stringify(k)}:`);
@@ -33,6 +35,12 @@ function canonicalRules(rules: readonly FiredRule[]): string {
     out += '}';
   }
   return `${out}]`;
+}
+
+function canonicalProcess(p: ProcessField): string {
+  let out = '{';
+  for (let i = 0; i < PROCESS_KEYS.length; i++) out += `${i === 0 ? '' : ','}${JSON.stringify(PROCESS_KEYS[i])}:${JSON.stringify(p[PROCESS_KEYS[i] as keyof ProcessField])}`;
+  return `${out}}`;
 }
 
 function canonicalHeaders(headers: Readonly<Record<string, string>>): string {
@@ -52,7 +60,7 @@ export function canonicalEntry(entry: AuditEntry): string {
     const k = ENTRY_KEYS[i] as keyof AuditEntry;
     if (entry[k] === undefined && OPTIONAL_KEYS.has(k)) continue;
     // Otherwise `undefined` cannot occur for a validated entry; null keeps the key present either way.
-    const value = k === 'rules' ? canonicalRules(entry.rules) : k === 'headers' ? canonicalHeaders(entry.headers) : JSON.stringify(entry[k] ?? null);
+    const value = k === 'rules' ? canonicalRules(entry.rules) : k === 'headers' ? canonicalHeaders(entry.headers) : k === 'process' && entry.process !== undefined ? canonicalProcess(entry.process) : JSON.stringify(entry[k] ?? null);
     out += `${ENTRY_PREFIX[i] as string}${value}`;
   }
   return `${out}}`;

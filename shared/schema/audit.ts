@@ -30,6 +30,8 @@ export const auditEntry = z.strictObject({
   device: z.string(),
   user: z.string(),
   app: z.string().nullable(),
+  /** The process that opened the connection, where the OS tells (Linux `/proc`); absent when unknown. */
+  process: z.object({ pid: z.number().int().positive(), exe: z.string(), name: z.string() }).optional(),
   host: z.string(),
   provider: z.string().nullable(),
   endpoint: z.string().nullable(),

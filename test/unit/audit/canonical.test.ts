@@ -5,8 +5,9 @@ import { makeEntry } from '../../support/audit-entries.js';
 
 describe('canonical serialisation of audit records', () => {
   it('lists fields in the schema order whatever order the object was built in', () => {
-    const e = makeEntry({ rules: [{ id: 'pii', kind: 'pii:email', action: 'redact', target: 'input', explanation: 'an email address' }], path: '/v1/x', requestBytes: 1, responseBytes: 2, tool: 't' });
+    const e = makeEntry({ rules: [{ id: 'pii', kind: 'pii:email', action: 'redact', target: 'input', explanation: 'an email address' }], path: '/v1/x', requestBytes: 1, responseBytes: 2, tool: 't', process: { pid: 42, exe: '/usr/bin/curl', name: 'curl' } });
     const shuffled = Object.fromEntries(Object.entries(e).reverse()) as typeof e;
+    shuffled.process = { name: 'curl', exe: '/usr/bin/curl', pid: 42 };
     const rule = e.rules[0]!;
     shuffled.rules = [Object.fromEntries(Object.entries(rule).reverse()) as typeof rule];
     shuffled.headers = { 'content-type': 'application/json', 'user-agent': 'OpenAI/JS 6.49.0' };
