@@ -5,10 +5,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-/** True unless the browser says the request came from another origin. */
+/**
+ * True unless the browser says the request came from another origin. `Sec-Fetch-Site` decides when
+ * present (every current browser sends it); `Origin` otherwise, where `null` (an opaque origin) is
+ * refused.
+ */
 export function fromSameOrigin(req: IncomingMessage): boolean {
   const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
+  if (typeof site === 'string') return site === 'same-origin' || site === 'none';
   const origin = req.headers.origin;
   if (typeof origin !== 'string') return true;
   try {

@@ -67,7 +67,8 @@ export function pageHeaders(contentType: string, body: string): Record<string, s
     'content-length': Buffer.byteLength(body),
     'content-security-policy': SIGN_IN_CSP,
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it Chromium sends `Origin: null` with the form's POST.
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
   };
 }

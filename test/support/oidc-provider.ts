@@ -45,8 +45,11 @@ async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** Starts the provider with `users` (login → user). */
-export async function startTestIdp(users: Readonly<Record<string, TestUser>>): Promise<TestIdp> {
+/**
+ * Starts the provider with `users` (login → user). `host` names it in the issuer URL: `localhost`
+ * makes it another site than a gateway on 127.0.0.1 (a browser then applies SameSite for real).
+ */
+export async function startTestIdp(users: Readonly<Record<string, TestUser>>, host: '127.0.0.1' | 'localhost' = '127.0.0.1'): Promise<TestIdp> {
   let provider: Provider | null = null;
   let refused = 0;
   const server = http.createServer((req, res) => {
@@ -80,7 +83,7 @@ export async function startTestIdp(users: Readonly<Record<string, TestUser>>): P
   });
   server.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
   const clientId = 'outpost-console';
   const clientSecret = 'test-client-secret-0123456789abcdef';
   const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
