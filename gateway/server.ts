@@ -21,6 +21,7 @@ import { enrollRoute } from './agents-api/enroll.js';
 import { AgentHub } from './hub/hub.js';
 import { authenticate } from './admin-api/caller.js';
 import { ConsoleSessions } from './console-auth/sessions.js';
+import { isConsolePage, serveConsole } from './console-site.js';
 import { consoleAuthRoutes } from './console-auth/routes.js';
 import { loginState, oidcRoutes } from './console-auth/oidc/routes.js';
 import { OidcRelyingParty } from './console-auth/oidc/oidc-client.js';
@@ -115,6 +116,10 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
     }
     if (consoleAuth.handles(url.pathname)) {
       void consoleAuth.dispatch(req, res, url, undefined);
+      return;
+    }
+    if (isConsolePage(url.pathname)) {
+      void serveConsole(req, res, url.pathname);
       return;
     }
     if (url.pathname.startsWith(FORWARD_PREFIX)) {

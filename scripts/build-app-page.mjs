@@ -11,3 +11,10 @@ const out = path.join(root, 'dist/app/renderer');
 fs.mkdirSync(out, { recursive: true });
 await build({ entryPoints: [path.join(root, 'app/renderer/page.ts')], bundle: true, format: 'iife', target: 'chrome120', outfile: path.join(out, 'page.js'), logLevel: 'warning', legalComments: 'none' });
 for (const file of ['index.html', 'style.css']) fs.copyFileSync(path.join(root, 'app/renderer', file), path.join(out, file));
+
+// The admin console served by the gateway at /console/ (gateway/console-site.ts): its pages and Chart.js
+// bundled into one script, with the HTML, CSS and icon, into dist/console/. No CDN: it works offline.
+const consoleOut = path.join(root, 'dist/console');
+fs.mkdirSync(consoleOut, { recursive: true });
+await build({ entryPoints: [path.join(root, 'console/main.ts')], bundle: true, format: 'iife', target: 'chrome120', minify: true, outfile: path.join(consoleOut, 'console.js'), logLevel: 'warning', legalComments: 'none' });
+for (const file of ['index.html', 'style.css', 'favicon.svg']) fs.copyFileSync(path.join(root, 'console', file), path.join(consoleOut, file));

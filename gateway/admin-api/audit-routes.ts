@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { parseInput } from '../http/errors.js';
 import { sendJson } from '../http/io.js';
 import { csvHeader, toCsvRow, toJsonLine } from '../../shared/audit/export.js';
-import { adminAuditQuery, auditExportQuery, auditQuery, spendQuery } from './schemas.js';
+import { adminAuditQuery, auditExportQuery, auditQuery, overviewQuery, spendQuery } from './schemas.js';
 import { queryObject, type AdminDeps, type AdminRoute } from './context.js';
 
 /** Records per page of an export: bounded memory whatever the result's size. */
@@ -47,6 +47,16 @@ export function auditRoutes(deps: AdminDeps): AdminRoute[] {
           cursor = page.nextCursor;
         } while (cursor !== null && !res.destroyed);
         res.end();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/admin/v1/overview',
+      // The console's first page: records per decision since a time (default: midnight UTC today).
+      handle: async ({ res, query }) => {
+        const q = parseInput(overviewQuery, Object.fromEntries(query), 'the query');
+        const since = q.since ?? `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`;
+        sendJson(res, 200, { since, decisions: await deps.store.decisionCounts(since) });
       },
     },
     {

@@ -54,6 +54,9 @@ export const SPEND_GROUPINGS = ['principal', 'virtualKey', 'team'] as const;
 export const spendGrouping = z.enum(SPEND_GROUPINGS);
 export type SpendGrouping = z.infer<typeof spendGrouping>;
 
+/** `GET /admin/v1/overview`. */
+export const overviewQuery = z.strictObject({ since: isoTime.optional() });
+
 /** `GET /admin/v1/spend`. */
 export const spendQuery = z.strictObject({
   by: spendGrouping.default('principal'),

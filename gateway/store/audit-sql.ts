@@ -46,6 +46,13 @@ export function auditPageSql(filter: AuditFilter, limit: number, cursor: number 
   return { sql: `SELECT a.cursor, a.device_id, a.body FROM audit a ${w} ORDER BY a.cursor DESC LIMIT ${ph(params.length)}`, params };
 }
 
+/** Records per decision since a time (the console's overview): one indexed range scan, grouped. */
+export function decisionCountsSql(since: string, ph: Placeholder): Built {
+  const params: unknown[] = [];
+  const w = where({ since }, ph, params);
+  return { sql: `SELECT a.decision AS decision, COUNT(*) AS n FROM audit a ${w} GROUP BY a.decision`, params };
+}
+
 /** Spend grouped by principal, virtual key (principals `vk:…`) or the device's team. */
 export function spendSql(grouping: SpendGrouping, since: string | null, until: string | null, ph: Placeholder): Built {
   const params: unknown[] = [];

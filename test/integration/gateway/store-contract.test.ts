@@ -75,8 +75,10 @@ describe.each([
     expect((await store.device('dev-contract-1'))?.chainProblem).toMatch(/record 110/);
   });
 
-  it('sums spend per team and prunes by time', async () => {
+  it('sums spend per team, counts records per decision, and prunes by time', async () => {
     expect(await store.spend('team', null, null)).toEqual([{ key: 'red', requests: 10, costUsd: expect.closeTo(0.00123, 9) }]);
+    expect(await store.decisionCounts(new Date(Date.now() - 3_600_000).toISOString())).toEqual({ allow: 10 });
+    expect(await store.decisionCounts(new Date(Date.now() + 60_000).toISOString())).toEqual({});
     expect(await store.pruneAudit(new Date(Date.now() + 60_000).toISOString())).toBe(10);
   });
 

@@ -1,0 +1,299 @@
+/**
+ * The console's pages: overview, devices, audit, policy, inventory, spend. Each renders into the
+ * main element from the admin API (same origin, session cookie); what the signed-in roles cannot do
+ * is not offered (the API refuses it anyway).
+ */
+import { Chart, ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip } from 'chart.js';
+import { policy as policySchema } from '../shared/schema/policy.js';
+import { problemsOf } from '../shared/schema/validate.js';
+import type { ConsoleSession } from '../shared/schema/console.js';
+import { api } from './api.js';
+import { ago, button, el, money, notify, table } from './dom.js';
+
+Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
+
+/** What every page gets. */
+export interface PageContext {
+  readonly session: ConsoleSession;
+  readonly main: HTMLElement;
+}
+
+interface Device {
+  id: string;
+  hostname: string;
+  osUser: string;
+  os: string;
+  agentVersion: string;
+  team: string | null;
+  lastSeen: string | null;
+  online: boolean;
+  policyVersion: number | null;
+  caTrusted: boolean | null;
+  paused: boolean | null;
+  degraded: string[];
+  revoked: boolean;
+}
+interface AuditRow {
+  deviceId: string;
+  seq: number;
+  time: string;
+  user: string;
+  app: string | null;
+  host: string;
+  provider: string | null;
+  model: string | null;
+  principal: string | null;
+  decision: string;
+  rules: Array<{ id: string; explanation: string }>;
+  costUsd: number | null;
+}
+interface SpendRow {
+  key: string;
+  requests: number;
+  costUsd: number;
+}
+
+const isAdmin = (s: ConsoleSession): boolean => s.roles.includes('admin');
+const DECISION_WORDS: Readonly<Record<string, string>> = { allow: 'Allowed', redact: 'Cleaned', warn: 'Flagged', block: 'Blocked', error: 'Failed' };
+const DECISION_COLORS: Readonly<Record<string, string>> = { allow: '#2da44e', redact: '#0969da', warn: '#bf8700', block: '#cf222e', error: '#6e7781' };
+
+function heading(ctx: PageContext, title: string, lead: string): void {
+  ctx.main.replaceChildren(el('h1', {}, title), el('p', { class: 'lead' }, lead));
+}
+
+function card(title: string, ...children: Array<Node | string>): HTMLElement {
+  return el('section', { class: 'card', 'aria-label': title }, el('h2', {}, title), ...children);
+}
+
+function chart(label: string, config: ConstructorParameters<typeof Chart>[1]): HTMLElement {
+  const canvas = el('canvas', { role: 'img', 'aria-label': label });
+  const box = el('div', { class: 'chart' }, canvas);
+  // Drawn once the canvas is in the page (Chart.js measures it).
+  queueMicrotask(() => new Chart(canvas, { ...config, options: { responsive: true, maintainAspectRatio: false, animation: false, ...(config.options ?? {}) } }));
+  return box;
+}
+
+function deviceState(d: Device): { word: string; tone: string } {
+  if (d.revoked) return { word: 'Revoked', tone: 'muted' };
+  if (!d.online) return { word: 'Offline', tone: 'muted' };
+  if (d.paused === true) return { word: 'Paused', tone: 'warn' };
+  if (d.degraded.length > 0 || d.caTrusted === false) return { word: 'Needs attention', tone: 'warn' };
+  return { word: 'Protected', tone: 'ok' };
+}
+
+/** Overview: devices, requests and blocks today, spend this month, the rules that fired most. */
+export async function overview(ctx: PageContext): Promise<void> {
+  heading(ctx, 'Overview', 'How your fleet is doing today.');
+  const monthStart = `${new Date().toISOString().slice(0, 7)}-01T00:00:00.000Z`;
+  const [{ devices }, today, spend, recent] = await Promise.all([
+    api<{ devices: Device[] }>('GET', '/admin/v1/devices'),
+    api<{ since: string; decisions: Record<string, number> }>('GET', '/admin/v1/overview'),
+    api<{ rows: SpendRow[] }>('GET', `/admin/v1/spend?by=principal&since=${encodeURIComponent(monthStart)}`),
+    api<{ records: AuditRow[] }>('GET', '/admin/v1/audit?decision=block&limit=500'),
+  ]);
+  const states = devices.map(deviceState);
+  const count = (w: string): number => states.filter((s) => s.word === w).length;
+  const requests = Object.values(today.decisions).reduce((a, b) => a + b, 0);
+  const stats = el(
+    'div',
+    { class: 'stats' },
+    ...[
+      ['Devices protected', String(count('Protected'))],
+      ['Need attention', String(count('Needs attention') + count('Paused'))],
+      ['Offline', String(count('Offline'))],
+      ['Requests today', requests.toLocaleString('en-US')],
+      ['Blocked today', (today.decisions['block'] ?? 0).toLocaleString('en-US')],
+      ['Spend this month', money(spend.rows.reduce((a, r) => a + r.costUsd, 0))],
+    ].map(([label, value]) => el('div', { class: 'stat' }, el('span', { class: 'stat-value' }, value as string), el('span', { class: 'stat-label' }, label as string))),
+  );
+  const decisions = Object.keys(today.decisions);
+  const rules = new Map<string, number>();
+  for (const r of recent.records) for (const rule of r.rules) rules.set(rule.id, (rules.get(rule.id) ?? 0) + 1);
+  const top = [...rules].sort((a, b) => b[1] - a[1]).slice(0, 6);
+  ctx.main.append(
+    stats,
+    el(
+      'div',
+      { class: 'grid' },
+      card(
+        'Requests today by decision',
+        requests === 0
+          ? el('p', { class: 'muted' }, 'No requests yet today.')
+          : chart(`Requests today: ${decisions.map((d) => `${DECISION_WORDS[d] ?? d} ${today.decisions[d]}`).join(', ')}`, {
+              type: 'doughnut',
+              data: { labels: decisions.map((d) => DECISION_WORDS[d] ?? d), datasets: [{ data: decisions.map((d) => today.decisions[d] ?? 0), backgroundColor: decisions.map((d) => DECISION_COLORS[d] ?? '#999') }] },
+            }),
+      ),
+      card(
+        'Rules that blocked most (latest 500 blocks)',
+        top.length === 0
+          ? el('p', { class: 'muted' }, 'Nothing blocked recently.')
+          : chart(`Blocks by rule: ${top.map(([id, n]) => `${id} ${n}`).join(', ')}`, {
+              type: 'bar',
+              data: { labels: top.map(([id]) => id), datasets: [{ label: 'Blocks', data: top.map(([, n]) => n), backgroundColor: '#cf222e' }] },
+              options: { indexAxis: 'y', plugins: { legend: { display: false } } },
+            }),
+      ),
+    ),
+  );
+}
+
+/** Devices: list, state in words, revoke and kill switch. */
+export async function devices(ctx: PageContext): Promise<void> {
+  heading(ctx, 'Devices', 'Every enrolled computer, who uses it, and whether it is protected.');
+  const { devices: list } = await api<{ devices: Device[] }>('GET', '/admin/v1/devices');
+  const command = async (scope: object, action: object, done: string): Promise<void> => {
+    await api('POST', '/admin/v1/commands', { scope, action });
+    notify(done);
+    await devices(ctx);
+  };
+  if (isAdmin(ctx.session)) {
+    ctx.main.append(
+      el(
+        'div',
+        { class: 'toolbar' },
+        el('span', { class: 'muted' }, 'Everyone:'),
+        button('Pause interception everywhere', () => command({ kind: 'everyone' }, { kind: 'kill-switch', mode: 'pause-interception' }, 'Interception paused on every device.')),
+        button('Block all AI everywhere', () => command({ kind: 'everyone' }, { kind: 'kill-switch', mode: 'block-ai' }, 'All AI traffic blocked on every device.'), { class: 'danger' }),
+        button('Lift kill switch', () => command({ kind: 'everyone' }, { kind: 'kill-switch', mode: 'off' }, 'Kill switch lifted everywhere.')),
+      ),
+    );
+  }
+  const rows = list.map((d) => {
+    const state = deviceState(d);
+    const details = el('details', {}, el('summary', {}, d.hostname), el('dl', {}, ...[['Device id', d.id], ['OS', d.os], ['Agent version', d.agentVersion], ['Policy version', String(d.policyVersion ?? '–')], ['CA trusted', d.caTrusted === null ? 'unknown' : d.caTrusted ? 'yes' : 'no'], ['Team', d.team ?? '–']].flatMap(([k, v]) => [el('dt', {}, k as string), el('dd', {}, v as string)])), d.degraded.length > 0 ? el('ul', { class: 'reasons' }, ...d.degraded.map((r) => el('li', {}, r))) : null);
+    const actions = isAdmin(ctx.session) && !d.revoked ? el('div', { class: 'actions' }, button('Block AI', () => command({ kind: 'device', deviceId: d.id }, { kind: 'kill-switch', mode: 'block-ai' }, `All AI traffic blocked on ${d.hostname}.`)), button('Revoke', () => command({ kind: 'device', deviceId: d.id }, { kind: 'revoke-device' }, `${d.hostname} revoked.`), { class: 'danger' })) : '';
+    return [details, d.osUser, el('span', { class: `pill pill-${state.tone}` }, state.word), ago(d.lastSeen), actions];
+  });
+  ctx.main.append(list.length === 0 ? el('p', { class: 'muted' }, 'No devices yet: create an enrollment token and install the agent.') : table('Devices', ['Computer', 'User', 'State', 'Last seen', ''], rows));
+}
+
+/** Audit: filters, server-side keyset pages, export of the filtered view. */
+export async function audit(ctx: PageContext, params: URLSearchParams): Promise<void> {
+  heading(ctx, 'Audit', 'Every AI request your devices made, newest first.');
+  const fields: Array<[string, string, string[] | null]> = [
+    ['device', 'Device id', null],
+    ['principal', 'User or key', null],
+    ['decision', 'Decision', ['', 'allow', 'redact', 'warn', 'block', 'error']],
+    ['provider', 'Provider', null],
+    ['model', 'Model', null],
+    ['since', 'From (ISO time)', null],
+    ['until', 'Until (ISO time)', null],
+  ];
+  const form = el('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit' });
+  for (const [name, label, options] of fields) {
+    const id = `f-${name}`;
+    const input = options === null ? el('input', { id, name, value: params.get(name) ?? '' }) : el('select', { id, name }, ...options.map((o) => el('option', { value: o, ...(params.get(name) === o ? { selected: '' } : {}) }, o === '' ? 'Any' : (DECISION_WORDS[o] ?? o))));
+    form.append(el('div', { class: 'field' }, el('label', { for: id }, label), input));
+  }
+  form.append(el('div', { class: 'field' }, el('button', { type: 'submit', class: 'primary' }, 'Apply')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (typeof v === 'string' && v !== '') q.set(k, v);
+    location.hash = `#/audit?${q.toString()}`;
+  });
+  const filter = new URLSearchParams([...params].filter(([k]) => k !== 'cursor'));
+  const page = await api<{ records: AuditRow[]; nextCursor: number | null }>('GET', `/admin/v1/audit?${new URLSearchParams([...filter, ['limit', '50'], ...(params.get('cursor') ? [['cursor', params.get('cursor') as string]] : [])]).toString()}`);
+  const rows = page.records.map((r) => [
+    el('time', { datetime: r.time }, new Date(r.time).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' })),
+    r.user,
+    r.app ?? '–',
+    `${r.provider ?? r.host}${r.model === null ? '' : ` · ${r.model}`}`,
+    el('span', { class: `pill pill-${r.decision}` }, DECISION_WORDS[r.decision] ?? r.decision),
+    r.rules.map((x) => x.id).join(', ') || '–',
+    money(r.costUsd),
+  ]);
+  const next = page.nextCursor === null ? null : el('a', { href: `#/audit?${new URLSearchParams([...filter, ['cursor', String(page.nextCursor)]]).toString()}`, class: 'button' }, 'Older records →');
+  ctx.main.append(
+    form,
+    el('p', { class: 'toolbar' }, el('a', { href: `/admin/v1/audit/export?${new URLSearchParams([...filter, ['format', 'csv']]).toString()}`, class: 'button', download: 'outpost-audit.csv' }, 'Export this view (CSV)'), params.get('cursor') ? el('a', { href: `#/audit?${filter.toString()}`, class: 'button' }, '← Newest') : null, next),
+    page.records.length === 0 ? el('p', { class: 'muted' }, 'No records match.') : table('Audit records', ['Time', 'User', 'App', 'Service', 'Decision', 'Rules', 'Cost'], rows),
+  );
+}
+
+/** Policy: the current document in a validating editor, publish, history, rollback. */
+export async function policy(ctx: PageContext): Promise<void> {
+  heading(ctx, 'Policy', 'The rules every device enforces. Each published version is signed and reaches connected devices within a second.');
+  const [current, { versions }] = await Promise.all([
+    api<{ version: number; document: unknown; signedAt: string }>('GET', '/admin/v1/policy').catch(() => null),
+    api<{ versions: Array<{ version: number; signedAt: string }> }>('GET', '/admin/v1/policy/versions'),
+  ]);
+  const editor = el('textarea', { id: 'policy-editor', spellcheck: 'false', rows: '24', 'aria-describedby': 'policy-problems' }) as HTMLTextAreaElement;
+  editor.value = JSON.stringify(current?.document ?? { version: 1, name: 'Company policy' }, null, 2);
+  const problems = el('ul', { id: 'policy-problems', class: 'problems', 'aria-live': 'polite' });
+  const check = (): unknown => {
+    problems.replaceChildren();
+    let doc: unknown;
+    try {
+      doc = JSON.parse(editor.value);
+    } catch (err) {
+      problems.append(el('li', {}, `Not valid JSON: ${(err as Error).message}`));
+      return null;
+    }
+    const parsed = policySchema.safeParse(doc);
+    if (parsed.success) {
+      problems.append(el('li', { class: 'ok' }, 'The policy is valid.'));
+      return doc;
+    }
+    for (const p of problemsOf(parsed.error)) problems.append(el('li', {}, el('code', {}, p.path), ` ${p.message}`));
+    return null;
+  };
+  const canPublish = isAdmin(ctx.session);
+  ctx.main.append(
+    el('label', { for: 'policy-editor' }, `Current version ${current?.version ?? '(none yet)'}${current ? `, published ${ago(current.signedAt)}` : ''}`),
+    editor,
+    el('div', { class: 'toolbar' }, button('Check', () => void check()), canPublish ? button('Publish', async () => {
+      const doc = check();
+      if (doc === null) throw new Error('Fix the problems listed under the editor first.');
+      const done = await api<{ version: number }>('PUT', '/admin/v1/policy', doc);
+      notify(`Version ${done.version} published and signed.`);
+      await policy(ctx);
+    }, { class: 'primary' }) : el('span', { class: 'muted' }, 'Your role can read the policy but not publish it.')),
+    problems,
+    card(
+      'History',
+      versions.length === 0
+        ? el('p', { class: 'muted' }, 'No versions yet.')
+        : table('Policy versions', ['Version', 'Published', ''], [...versions].reverse().map((v) => [String(v.version), ago(v.signedAt), canPublish && v.version !== current?.version ? button(`Roll back to ${v.version}`, async () => {
+            const done = await api<{ version: number }>('POST', '/admin/v1/policy/rollback', { version: v.version });
+            notify(`Rolled back: version ${done.version} carries version ${v.version}'s rules.`);
+            await policy(ctx);
+          }) : ''])),
+    ),
+  );
+}
+
+/** Inventory: AI apps and MCP servers across the fleet, approve or deny for everyone. */
+export async function inventory(ctx: PageContext): Promise<void> {
+  heading(ctx, 'Apps and MCP servers', 'AI apps and MCP servers your devices reported, and what the organisation decided.');
+  const inv = await api<{ pending: string; devicesReporting: number; items: Array<{ kind: 'app' | 'mcp'; key: string; name: string; devices: Array<{ decision: string }> }> }>('GET', '/admin/v1/inventory');
+  const decide = async (item: { kind: string; key: string; name: string }, decision: 'approved' | 'denied'): Promise<void> => {
+    await api('POST', '/admin/v1/inventory/decisions', { kind: item.kind, key: item.key, name: item.name, decision, scope: { kind: 'everyone' } });
+    notify(`${item.name} ${decision === 'approved' ? 'approved' : 'denied'} for everyone.`);
+    await inventory(ctx);
+  };
+  ctx.main.append(el('p', { class: 'muted' }, `${inv.devicesReporting} devices reporting. Items nobody decided on are ${inv.pending === 'block' ? 'blocked' : 'allowed and reported'}.`));
+  const rows = inv.items.map((i) => {
+    const decisions = new Set(i.devices.map((d) => d.decision));
+    const state = decisions.size === 1 ? [...decisions][0] : 'mixed';
+    return [i.kind === 'app' ? 'App' : 'MCP server', el('strong', {}, i.name), el('code', {}, i.key), String(i.devices.length), el('span', { class: `pill pill-${state}` }, state ?? ''), isAdmin(ctx.session) ? el('div', { class: 'actions' }, button('Approve', () => decide(i, 'approved')), button('Deny', () => decide(i, 'denied'), { class: 'danger' })) : ''];
+  });
+  ctx.main.append(inv.items.length === 0 ? el('p', { class: 'muted' }, 'Nothing reported yet.') : table('Apps and MCP servers', ['Kind', 'Name', 'Key', 'Devices', 'Decision', ''], rows));
+}
+
+/** Spend: per user, virtual key or team, this month. */
+export async function spend(ctx: PageContext, params: URLSearchParams): Promise<void> {
+  heading(ctx, 'Spend', 'What AI use cost this month, by who spent it.');
+  const by = params.get('by') ?? 'principal';
+  const since = `${new Date().toISOString().slice(0, 7)}-01T00:00:00.000Z`;
+  const { rows } = await api<{ rows: SpendRow[] }>('GET', `/admin/v1/spend?by=${encodeURIComponent(by)}&since=${encodeURIComponent(since)}`);
+  const tabs = el('nav', { class: 'tabs', 'aria-label': 'Group spend by' }, ...[['principal', 'User'], ['virtualKey', 'Virtual key'], ['team', 'Team']].map(([k, label]) => el('a', { href: `#/spend?by=${k}`, ...(k === by ? { 'aria-current': 'page' } : {}) }, label as string)));
+  const top = rows.slice(0, 10);
+  ctx.main.append(
+    tabs,
+    rows.length === 0
+      ? el('p', { class: 'muted' }, 'No spend this month.')
+      : el('div', { class: 'grid' }, card('Top spenders', chart(`Spend by ${by}: ${top.map((r) => `${r.key} ${money(r.costUsd)}`).join(', ')}`, { type: 'bar', data: { labels: top.map((r) => r.key), datasets: [{ label: 'USD', data: top.map((r) => r.costUsd), backgroundColor: '#0969da' }] }, options: { plugins: { legend: { display: false } } } })), card('All', table('Spend', ['Who', 'Requests', 'Cost'], rows.map((r) => [r.key, r.requests.toLocaleString('en-US'), money(r.costUsd)])))),
+  );
+}
