@@ -9,6 +9,7 @@ import { problemsOf } from '../shared/schema/validate.js';
 import type { ConsoleSession } from '../shared/schema/console.js';
 import { api } from './api.js';
 import { ago, button, el, money, notify, table } from './dom.js';
+import { jsonDiff } from './json-diff.js';
 
 Chart.register(ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip);
 
@@ -240,6 +241,19 @@ export async function policy(ctx: PageContext): Promise<void> {
     return null;
   };
   const canPublish = isAdmin(ctx.session);
+  // What the current version changed from the one before it.
+  const previous = current === null || current.version <= 1 ? null : await api<{ version: number; document: unknown }>('GET', `/admin/v1/policy/versions/${current.version - 1}`).catch(() => null);
+  const changes = previous === null || current === null ? [] : jsonDiff(previous.document, current.document).filter((c) => c.path !== 'version');
+  const show = (v: unknown): string => (v === undefined ? '' : JSON.stringify(v).slice(0, 160));
+  const diffCard =
+    previous === null
+      ? null
+      : card(
+          `Changes from version ${previous.version}`,
+          changes.length === 0
+            ? el('p', { class: 'muted' }, 'No change but the version number.')
+            : el('ul', { class: 'diff' }, ...changes.map((c) => el('li', { class: `diff-${c.kind}` }, el('code', {}, c.path), c.kind === 'added' ? ` added: ${show(c.after)}` : c.kind === 'removed' ? ` removed (was ${show(c.before)})` : ` ${show(c.before)} → ${show(c.after)}`))),
+        );
   ctx.main.append(
     el('label', { for: 'policy-editor' }, `Current version ${current?.version ?? '(none yet)'}${current ? `, published ${ago(current.signedAt)}` : ''}`),
     editor,
@@ -251,6 +265,7 @@ export async function policy(ctx: PageContext): Promise<void> {
       await policy(ctx);
     }, { class: 'primary' }) : el('span', { class: 'muted' }, 'Your role can read the policy but not publish it.')),
     problems,
+    diffCard ?? '',
     card(
       'History',
       versions.length === 0

@@ -20,6 +20,7 @@ const TEAM_ADMIN_ROUTES: ReadonlySet<string> = new Set([
   'GET /admin/v1/commands/:id',
   'GET /admin/v1/policy',
   'GET /admin/v1/policy/versions',
+  'GET /admin/v1/policy/versions/:version',
 ]);
 
 /** The route guard: throws 403 naming the role the route needs. */

@@ -38,6 +38,17 @@ export function policyRoutes(deps: AdminDeps): AdminRoute[] {
       handle: async ({ res }) => sendJson(res, 200, { versions: await deps.store.listPolicyVersions() }),
     },
     {
+      method: 'GET',
+      path: '/admin/v1/policy/versions/:version',
+      // One version's document (the console's diff against the previous version).
+      handle: async ({ res, params }) => {
+        const version = Number(params.version);
+        const p = Number.isInteger(version) && version > 0 ? await deps.store.policyVersion(version) : null;
+        if (p === null) throw new ApiHttpError(404, 'not_found', `there is no policy version "${params.version ?? ''}"`);
+        sendJson(res, 200, { version: p.version, document: p.document, signature: p.signature, signedAt: p.signedAt });
+      },
+    },
+    {
       method: 'POST',
       path: '/admin/v1/policy/rollback',
       handle: async ({ req, res, locals }) => {

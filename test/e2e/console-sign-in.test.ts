@@ -127,6 +127,11 @@ describe('console sign-in in Chromium', () => {
       const publish = await inPage(page, 'PUT', '/admin/v1/policy', examplePolicy);
       expect(publish.status).toBe(403);
       expect(publish.json.error.code).toBe('forbidden');
+      // The console's policy page offers the auditor no Publish button, and says why.
+      await page.goto(`${gw.url}/console/#/policy`);
+      await page.locator('body[data-ready="policy"]').waitFor();
+      expect(await page.getByRole('button', { name: 'Publish' }).count()).toBe(0);
+      expect(await page.locator('main').innerText()).toContain('Your role can read the policy but not publish it.');
     } finally {
       await context.close();
     }

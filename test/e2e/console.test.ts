@@ -149,6 +149,8 @@ describe('the admin console', () => {
     await page.getByText('Version 2 published and signed.').waitFor();
     expect((await gw.admin('GET', '/admin/v1/policy')).body).toMatchObject({ version: 2, document: { name: 'Acme standard v2' } });
     expect(await page.getByRole('button', { name: 'Roll back to 1' }).count()).toBe(1);
+    await ready('policy');
+    expect(await page.locator('.diff').innerText()).toMatch(/name\s+"Acme standard" → "Acme standard v2"/);
     await shoot('policy');
   });
 
