@@ -371,6 +371,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       state: store.state,
       applyPolicy: (p, source) => applyPolicy(p, source),
       signedVersion: kept?.version ?? null,
+      signedAt: kept?.signedAt ?? null,
       deviceStatus: () => {
         const s = status();
         return { caMode: ca.mode, caTrusted: s.ca.retrust.pending.length > 0 ? false : null, paused: s.state === 'paused', degraded: s.degraded.filter((d) => !d.startsWith('gateway: ')) };

@@ -19,9 +19,9 @@ function lines(s: AgentStatus): string {
   ];
   const g = s.gateway;
   if (g) {
-    const link = g.state === 'connected' ? `connected since ${g.connectedSince ?? '?'}` : g.state === 'waiting' ? `offline, retrying${g.nextAttemptAt ? ` at ${g.nextAttemptAt}` : ''}${g.lastError ? ` (${g.lastError})` : ''}` : g.state.toUpperCase();
+    const link = g.state === 'connected' ? `connected since ${g.connectedSince ?? '?'}` : g.state === 'waiting' ? `offline${g.unreachableSince ? ` since ${g.unreachableSince}` : ''}, retrying${g.nextAttemptAt ? ` at ${g.nextAttemptAt}` : ''}${g.lastError ? ` (${g.lastError})` : ''}` : g.state.toUpperCase();
     out.push(`gateway  ${g.url} as ${g.deviceId}: ${link}`);
-    out.push(`         signed policy ${g.policyVersion === null ? 'not received yet (local policy serves)' : `v${g.policyVersion}`}, audit acknowledged through #${g.audit.acknowledgedSeq}, ${g.audit.pending} waiting`);
+    out.push(`         signed policy ${g.policyVersion === null ? 'not received yet (local policy serves)' : `v${g.policyVersion}${g.policySignedAt ? ` (signed ${g.policySignedAt})` : ''}`}, audit acknowledged through #${g.audit.acknowledgedSeq}, ${g.audit.pending} waiting`);
     if (g.policyRejected) out.push(`         REFUSED signed policy v${g.policyRejected.version}: ${g.policyRejected.reason}`);
   }
   if (s.gate.last !== null) out.push(`gate     ${s.gate.failures} internal failures, the last at ${s.gate.last.at} (${s.gate.last.stage}, failed ${s.gate.last.failMode}): ${s.gate.last.message}`);

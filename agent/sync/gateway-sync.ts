@@ -36,6 +36,8 @@ export interface GatewaySyncOptions {
   readonly applyPolicy: (policy: Policy, source: string) => Promise<void>;
   /** The signed version in force at start (kept in the store), null before the first. */
   readonly signedVersion: number | null;
+  /** When the gateway signed that version (ISO 8601), for status. */
+  readonly signedAt?: string | null;
   /** The device's status without `policyRejected` (the sync client adds it). */
   readonly deviceStatus: () => Omit<DeviceStatus, 'policyRejected'>;
   readonly logger: SyncLogger;
@@ -76,7 +78,7 @@ export class GatewaySync extends EventEmitter {
   constructor(private readonly options: GatewaySyncOptions) {
     super();
     const { enrollment, logger } = options;
-    this.policy = new SignedPolicySync({ key: enrollment.gatewayKey, state: options.state, apply: options.applyPolicy, logger }, options.signedVersion);
+    this.policy = new SignedPolicySync({ key: enrollment.gatewayKey, state: options.state, apply: options.applyPolicy, logger }, options.signedVersion, options.signedAt ?? null);
     let connection: SyncConnection | null = null;
     const send = (m: AgentMessage): boolean => connection?.send(m) ?? false;
     this.uploader = new AuditUploader({ audit: options.audit, send, logger, ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }) });
@@ -206,7 +208,9 @@ export class GatewaySync extends EventEmitter {
       connectedSince: s.connectedSince,
       lastError: s.lastError,
       nextAttemptAt: s.nextAttemptAt,
+      unreachableSince: s.unreachableSince,
       policyVersion: this.policy.version,
+      policySignedAt: this.policy.signedAt,
       policyRejected: this.policy.refused,
       audit: { acknowledgedSeq: audit.acknowledgedSeq, pending: Math.max(0, audit.lastSeq - audit.acknowledgedSeq) },
     };

@@ -49,19 +49,28 @@ export interface SignedPolicySyncOptions {
 /** Receives signed versions, in order, one at a time. */
 export class SignedPolicySync {
   private enforced: number | null;
+  private enforcedSignedAt: string | null;
   private refusal: PolicyRefusal | null = null;
 
   constructor(
     private readonly options: SignedPolicySyncOptions,
     /** The signed version in force at start (from `loadKeptSignedPolicy`), null before the first. */
     enforcedVersion: number | null,
+    /** When the gateway signed that version (ISO 8601), when known. */
+    enforcedSignedAt: string | null = null,
   ) {
     this.enforced = enforcedVersion;
+    this.enforcedSignedAt = enforcedVersion === null ? null : enforcedSignedAt;
   }
 
   /** The signed version in force; null while the agent still runs a local policy. */
   get version(): number | null {
     return this.enforced;
+  }
+
+  /** When the gateway signed the version in force (ISO 8601); null before the first or when not known. */
+  get signedAt(): string | null {
+    return this.enforcedSignedAt;
   }
 
   /** The last refusal, or null once a later version was taken. */
@@ -82,6 +91,7 @@ export class SignedPolicySync {
       return this.refuse(signed.version, `applying it failed: ${(err as Error).message}`);
     }
     this.enforced = signed.version;
+    this.enforcedSignedAt = signed.signedAt;
     this.refusal = null;
     try {
       this.options.state.saveSignedPolicy(signed);
@@ -107,7 +117,7 @@ export function loadKeptSignedPolicy(
   key: crypto.KeyObject,
   state: StateStore,
   logger: SignedPolicySyncOptions['logger'],
-): { readonly version: number; readonly policy: Policy } | null {
+): { readonly version: number; readonly signedAt: string; readonly policy: Policy } | null {
   let kept: StoredSignedPolicy | null;
   try {
     kept = state.signedPolicy();
@@ -121,5 +131,5 @@ export function loadKeptSignedPolicy(
     logger.error({ version: kept.version, reason: check.reason }, 'the kept signed policy is refused at start');
     return null;
   }
-  return { version: kept.version, policy: check.policy };
+  return { version: kept.version, signedAt: kept.signedAt, policy: check.policy };
 }

@@ -63,6 +63,11 @@ export interface SyncSnapshot {
   readonly attempts: number;
   /** When the next attempt is due (state `waiting`). */
   readonly nextAttemptAt: string | null;
+  /**
+   * Since when the gateway has not been reachable: the first failure after the last connection (or
+   * since start, when it never connected); null while connected. Retries do not move it.
+   */
+  readonly unreachableSince: string | null;
 }
 
 /**
@@ -80,6 +85,7 @@ export class SyncConnection extends EventEmitter {
   private since: string | null = null;
   private lastError: string | null = null;
   private nextAt: number | null = null;
+  private downSince: number | null = null;
   /** Messages are handled one at a time, in order (a policy apply may await). */
   private queue: Promise<void> = Promise.resolve();
 
@@ -99,6 +105,7 @@ export class SyncConnection extends EventEmitter {
       lastError: this.lastError,
       attempts: this.backoff.attempts,
       nextAttemptAt: this.current === 'waiting' && this.nextAt !== null ? new Date(this.nextAt).toISOString() : null,
+      unreachableSince: this.current === 'connected' || this.downSince === null ? null : new Date(this.downSince).toISOString(),
     };
   }
 
@@ -217,6 +224,7 @@ export class SyncConnection extends EventEmitter {
       this.clearTimers();
       if (wasConnected) this.emit('disconnected', { code, reason });
       if (this.current === 'stopped') return;
+      this.downSince ??= Date.now();
       const denied = refused as { status: number; code: string; message: string } | null;
       if (code === CLOSE_CODES.deviceRevoked || (denied !== null && denied.status === 403)) {
         const why = denied?.message ?? (reason || 'this device was revoked by an administrator');
@@ -242,6 +250,7 @@ export class SyncConnection extends EventEmitter {
       this.backoff.reset();
       this.since = new Date().toISOString();
       this.lastError = null;
+      this.downSince = null;
       this.setState('connected');
       this.startWatchdog();
       this.options.logger.info({ gateway: this.options.address.url, gatewayVersion: message.gatewayVersion }, 'connected to the gateway');

@@ -3,6 +3,9 @@
  * process turns it into Electron's menu and wires each `action`.
  */
 import type { AgentStatus, BudgetsView } from '../../shared/schema/control.js';
+import { companyMenuLine } from './company-link.js';
+import { plainReason } from './plain-reasons.js';
+import { shortWhen } from './when.js';
 
 export type MenuAction = 'open' | 'pause-15' | 'pause-60' | 'resume' | 'copy-shell-setup' | 'diagnostics' | 'export-diagnostics' | 'quit' | `pick-key:${string}` | 'pick-key-none';
 
@@ -33,14 +36,25 @@ export function keyMenu(keys: Pick<BudgetsView, 'virtualKeys' | 'selected'> | nu
 /** The status line at the top of the menu. */
 export function statusLine(status: AgentStatus | null): string {
   if (status === null) return 'Outpost is not running';
-  if (status.paused) return `Paused until ${new Date(status.paused.until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  if (status.paused) return `Paused until ${shortWhen(status.paused.until)}`;
   if (status.degraded.length > 0) return 'Needs attention: open Outpost for details';
   return 'Protected';
 }
 
+/** Under the status line: each thing that needs attention in plain words (once each), then the company link. */
+export function detailLines(status: AgentStatus | null, now: Date = new Date()): string[] {
+  if (status === null) return [];
+  return [...new Set(status.degraded.map(plainReason))].concat(companyMenuLine(status.gateway, now));
+}
+
 /** The menu items, top to bottom (`null` label entries are separators). */
 export function trayMenu(status: AgentStatus | null, keys: Pick<BudgetsView, 'virtualKeys' | 'selected'> | null = null): Array<MenuItem | null> {
-  const items: Array<MenuItem | null> = [{ label: statusLine(status), enabled: false }, { label: 'Open Outpost', action: 'open', enabled: true }, null];
+  const items: Array<MenuItem | null> = [
+    { label: statusLine(status), enabled: false },
+    ...detailLines(status).map((label): MenuItem => ({ label, enabled: false })),
+    { label: 'Open Outpost', action: 'open', enabled: true },
+    null,
+  ];
   const maxPause = status?.policy.pauseMinutes ?? null;
   if (status?.paused) items.push({ label: 'Resume protection', action: 'resume', enabled: true });
   else if (status !== null && maxPause !== null) {

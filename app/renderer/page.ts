@@ -6,7 +6,8 @@
 import type { ActivityItem, BudgetsView } from '../../shared/schema/control.js';
 import type { OutpostBridge } from './bridge.js';
 import { httpBridge } from './http-bridge.js';
-import { budgetBar, checkLine, decisionLabel, gatewayLine, headline, money, requestLine } from './view.js';
+import { companyLink } from '../logic/company-link.js';
+import { budgetBar, checkLine, decisionLabel, headline, money, requestLine } from './view.js';
 
 declare global {
   interface Window {
@@ -38,11 +39,11 @@ async function renderStatus(): Promise<void> {
   byId('status-title').textContent = h.title;
   byId('status-detail').textContent = h.detail;
   byId('policy').textContent = `Policy “${status.policy.name}”, version ${status.policy.version}`;
-  const link = gatewayLine(status.gateway);
+  const link = companyLink(status.gateway);
   const gateway = byId('gateway');
-  gateway.hidden = link === null;
-  gateway.textContent = link?.text ?? '';
-  gateway.className = `small gateway-${link?.tone ?? 'ok'}`;
+  gateway.hidden = false;
+  gateway.textContent = link.text;
+  gateway.className = `small gateway-${link.tone}`;
   const pause = byId('pause-controls');
   pause.replaceChildren();
   if (status.paused) {

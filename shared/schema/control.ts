@@ -91,8 +91,15 @@ export const gatewaySyncStatus = z.object({
   connectedSince: z.string().nullable(),
   lastError: z.string().nullable(),
   nextAttemptAt: z.string().nullable(),
+  /**
+   * Since when the gateway has not been reachable (ISO 8601): the first failure after the last
+   * connection, or since start when it never connected; null while connected (absent from older agents).
+   */
+  unreachableSince: z.string().nullable().optional(),
   /** The signed policy version in force; null while a local policy serves until the first arrives. */
   policyVersion: z.number().int().nullable(),
+  /** When the gateway signed the policy version in force (ISO 8601); null before the first (absent from older agents). */
+  policySignedAt: z.string().nullable().optional(),
   /** The last signed policy refused, and why; null once a later one was taken. */
   policyRejected: z.object({ version: z.number().int(), reason: z.string() }).nullable(),
   /** Audit records written and not yet acknowledged by the gateway, and the last acknowledged sequence. */

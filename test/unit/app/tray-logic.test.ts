@@ -64,7 +64,7 @@ describe('tray menu', () => {
   const labels = (s: AgentStatus | null): string[] => trayMenu(s).flatMap((i) => (i === null ? [] : [i.label]));
 
   it('offers pausing only where policy allows it, and resuming while paused', () => {
-    expect(labels(status({}))).toEqual(['Protected', 'Open Outpost', 'Pause for 15 minutes', 'Pause for 1 hour', 'Copy shell setup', 'Diagnostics…', 'Export diagnostics for IT', 'Quit Outpost']);
+    expect(labels(status({}))).toEqual(['Protected', 'Company server: not set up', 'Open Outpost', 'Pause for 15 minutes', 'Pause for 1 hour', 'Copy shell setup', 'Diagnostics…', 'Export diagnostics for IT', 'Quit Outpost']);
     expect(labels(status({ policy: { name: 'p', version: 1, source: 'file', failMode: 'open', pauseMinutes: null } }))).not.toContain('Pause for 15 minutes');
     expect(labels(status({ paused: { until: new Date().toISOString(), by: 'user jane' } }))).toContain('Resume protection');
   });
