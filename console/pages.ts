@@ -149,14 +149,19 @@ export async function devices(ctx: PageContext): Promise<void> {
     await devices(ctx);
   };
   if (isAdmin(ctx.session)) {
+    // The kill switch for everyone or one team (a device has its own buttons in its row).
+    const teams = [...new Set(list.map((d) => d.team).filter((t): t is string => t !== null))].sort();
+    const target = el('select', { id: 'kill-scope' }, el('option', { value: '' }, 'Everyone'), ...teams.map((t) => el('option', { value: t }, `Team ${t}`)));
+    const scope = (): { scope: object; who: string } => (target.value === '' ? { scope: { kind: 'everyone' }, who: 'every device' } : { scope: { kind: 'team', team: target.value }, who: `team ${target.value}` });
     ctx.main.append(
       el(
         'div',
         { class: 'toolbar' },
-        el('span', { class: 'muted' }, 'Everyone:'),
-        button('Pause interception everywhere', () => command({ kind: 'everyone' }, { kind: 'kill-switch', mode: 'pause-interception' }, 'Interception paused on every device.')),
-        button('Block all AI everywhere', () => command({ kind: 'everyone' }, { kind: 'kill-switch', mode: 'block-ai' }, 'All AI traffic blocked on every device.'), { class: 'danger' }),
-        button('Lift kill switch', () => command({ kind: 'everyone' }, { kind: 'kill-switch', mode: 'off' }, 'Kill switch lifted everywhere.')),
+        el('label', { for: 'kill-scope' }, 'Kill switch for'),
+        target,
+        button('Pause interception', () => command(scope().scope, { kind: 'kill-switch', mode: 'pause-interception' }, `Interception paused for ${scope().who}.`)),
+        button('Block all AI', () => command(scope().scope, { kind: 'kill-switch', mode: 'block-ai' }, `All AI traffic blocked for ${scope().who}.`), { class: 'danger' }),
+        button('Lift', () => command(scope().scope, { kind: 'kill-switch', mode: 'off' }, `Kill switch lifted for ${scope().who}.`)),
       ),
     );
   }
@@ -282,13 +287,25 @@ export async function policy(ctx: PageContext): Promise<void> {
 /** Inventory: AI apps and MCP servers across the fleet, approve or deny for everyone. */
 export async function inventory(ctx: PageContext): Promise<void> {
   heading(ctx, 'Apps and MCP servers', 'AI apps and MCP servers your devices reported, and what the organisation decided.');
-  const inv = await api<{ pending: string; devicesReporting: number; items: Array<{ kind: 'app' | 'mcp'; key: string; name: string; devices: Array<{ decision: string }> }> }>('GET', '/admin/v1/inventory');
+  const [inv, { devices: fleet }] = await Promise.all([
+    api<{ pending: string; devicesReporting: number; items: Array<{ kind: 'app' | 'mcp'; key: string; name: string; devices: Array<{ decision: string }> }> }>('GET', '/admin/v1/inventory'),
+    api<{ devices: Device[] }>('GET', '/admin/v1/devices'),
+  ]);
+  // Who a decision applies to: everyone, a team, or one device (the most specific wins on a device).
+  const scopes: Array<[string, string, object]> = [
+    ['everyone', 'Everyone', { kind: 'everyone' }],
+    ...[...new Set(fleet.map((d) => d.team).filter((t): t is string => t !== null))].sort().map((t): [string, string, object] => [`team:${t}`, `Team ${t}`, { kind: 'team', team: t }]),
+    ...fleet.map((d): [string, string, object] => [`device:${d.id}`, `Device ${d.hostname}`, { kind: 'device', deviceId: d.id }]),
+  ];
+  const scopeSelect = el('select', { id: 'decision-scope' }, ...scopes.map(([id, label]) => el('option', { value: id }, label)));
   const decide = async (item: { kind: string; key: string; name: string }, decision: 'approved' | 'denied'): Promise<void> => {
-    await api('POST', '/admin/v1/inventory/decisions', { kind: item.kind, key: item.key, name: item.name, decision, scope: { kind: 'everyone' } });
-    notify(`${item.name} ${decision === 'approved' ? 'approved' : 'denied'} for everyone.`);
+    const [, label, scope] = scopes.find(([id]) => id === scopeSelect.value) ?? (scopes[0] as [string, string, object]);
+    await api('POST', '/admin/v1/inventory/decisions', { kind: item.kind, key: item.key, name: item.name, decision, scope });
+    notify(`${item.name} ${decision === 'approved' ? 'approved' : 'denied'} for ${label === 'Everyone' ? 'everyone' : label}.`);
     await inventory(ctx);
   };
   ctx.main.append(el('p', { class: 'muted' }, `${inv.devicesReporting} devices reporting. Items nobody decided on are ${inv.pending === 'block' ? 'blocked' : 'allowed and reported'}.`));
+  if (isAdmin(ctx.session)) ctx.main.append(el('div', { class: 'toolbar' }, el('label', { for: 'decision-scope' }, 'Decisions apply to'), scopeSelect));
   const rows = inv.items.map((i) => {
     const decisions = new Set(i.devices.map((d) => d.decision));
     const state = decisions.size === 1 ? [...decisions][0] : 'mixed';
@@ -302,13 +319,30 @@ export async function spend(ctx: PageContext, params: URLSearchParams): Promise<
   heading(ctx, 'Spend', 'What AI use cost this month, by who spent it.');
   const by = params.get('by') ?? 'principal';
   const since = `${new Date().toISOString().slice(0, 7)}-01T00:00:00.000Z`;
-  const { rows } = await api<{ rows: SpendRow[] }>('GET', `/admin/v1/spend?by=${encodeURIComponent(by)}&since=${encodeURIComponent(since)}`);
+  const [{ rows }, { rows: days }] = await Promise.all([
+    api<{ rows: SpendRow[] }>('GET', `/admin/v1/spend?by=${encodeURIComponent(by)}&since=${encodeURIComponent(since)}`),
+    api<{ rows: Array<SpendRow & { day: string }> }>('GET', `/admin/v1/spend?by=${encodeURIComponent(by)}&per=day&since=${encodeURIComponent(since)}`),
+  ]);
   const tabs = el('nav', { class: 'tabs', 'aria-label': 'Group spend by' }, ...[['principal', 'User'], ['virtualKey', 'Virtual key'], ['team', 'Team']].map(([k, label]) => el('a', { href: `#/spend?by=${k}`, ...(k === by ? { 'aria-current': 'page' } : {}) }, label as string)));
   const top = rows.slice(0, 10);
+  // Over time: one stacked bar per day, the five biggest spenders each a colour, the rest together.
+  const five = rows.slice(0, 5).map((r) => r.key);
+  const dayList = [...new Set(days.map((d) => d.day))];
+  const palette = ['#0969da', '#1a7f37', '#bf8700', '#8250df', '#cf222e', '#6e7781'];
+  const series = [...five, 'others'].map((key, i) => ({
+    label: key,
+    backgroundColor: palette[i] ?? '#999',
+    data: dayList.map((day) => days.filter((d) => d.day === day && (key === 'others' ? !five.includes(d.key) : d.key === key)).reduce((a, d) => a + d.costUsd, 0)),
+  }));
+  const overTime = chart(`Spend per day this month: ${dayList.map((day, i) => `${day} ${money(series.reduce((a, s) => a + (s.data[i] ?? 0), 0))}`).join(', ')}`, {
+    type: 'bar',
+    data: { labels: dayList, datasets: series },
+    options: { scales: { x: { stacked: true }, y: { stacked: true } } },
+  });
   ctx.main.append(
     tabs,
     rows.length === 0
       ? el('p', { class: 'muted' }, 'No spend this month.')
-      : el('div', { class: 'grid' }, card('Top spenders', chart(`Spend by ${by}: ${top.map((r) => `${r.key} ${money(r.costUsd)}`).join(', ')}`, { type: 'bar', data: { labels: top.map((r) => r.key), datasets: [{ label: 'USD', data: top.map((r) => r.costUsd), backgroundColor: '#0969da' }] }, options: { plugins: { legend: { display: false } } } })), card('All', table('Spend', ['Who', 'Requests', 'Cost'], rows.map((r) => [r.key, r.requests.toLocaleString('en-US'), money(r.costUsd)])))),
+      : el('div', {}, card('Spend per day', overTime), el('div', { class: 'grid' }, card('Top spenders', chart(`Spend by ${by}: ${top.map((r) => `${r.key} ${money(r.costUsd)}`).join(', ')}`, { type: 'bar', data: { labels: top.map((r) => r.key), datasets: [{ label: 'USD', data: top.map((r) => r.costUsd), backgroundColor: '#0969da' }] }, options: { plugins: { legend: { display: false } } } })), card('All', table('Spend', ['Who', 'Requests', 'Cost'], rows.map((r) => [r.key, r.requests.toLocaleString('en-US'), money(r.costUsd)]))))),
   );
 }

@@ -64,7 +64,8 @@ export function auditRoutes(deps: AdminDeps): AdminRoute[] {
       path: '/admin/v1/spend',
       handle: async ({ res, query }) => {
         const q = parseInput(spendQuery, queryObject(query), 'the query');
-        sendJson(res, 200, { by: q.by, rows: await deps.store.spend(q.by, q.since ?? null, q.until ?? null) });
+        if (q.per === 'day') sendJson(res, 200, { by: q.by, per: 'day', rows: await deps.store.spendByDay(q.by, q.since ?? null, q.until ?? null) });
+        else sendJson(res, 200, { by: q.by, rows: await deps.store.spend(q.by, q.since ?? null, q.until ?? null) });
       },
     },
     {

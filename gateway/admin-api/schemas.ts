@@ -60,6 +60,8 @@ export const overviewQuery = z.strictObject({ since: isoTime.optional() });
 /** `GET /admin/v1/spend`. */
 export const spendQuery = z.strictObject({
   by: spendGrouping.default('principal'),
+  /** `day`: one row per UTC day and key (spend over time). */
+  per: z.enum(['day']).optional(),
   since: isoTime.optional(),
   until: isoTime.optional(),
 });

@@ -186,6 +186,8 @@ export interface GatewayStore {
   auditAck(deviceId: string): Promise<number>;
   queryAudit(filter: AuditFilter, limit: number, cursor: number | null): Promise<AuditPage>;
   spend(grouping: SpendGrouping, since: string | null, until: string | null): Promise<readonly SpendRow[]>;
+  /** Spend per UTC day and key. */
+  spendByDay(grouping: SpendGrouping, since: string | null, until: string | null): Promise<ReadonlyArray<SpendRow & { readonly day: string }>>;
   /** Records per decision since `since` (ISO time). */
   decisionCounts(since: string): Promise<Readonly<Record<string, number>>>;
   /** Deletes records older than `before`; returns how many. */

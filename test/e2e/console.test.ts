@@ -110,6 +110,12 @@ describe('the admin console', () => {
     expect(text).toContain('ada-laptop');
     expect(text).toMatch(/Protected|Needs attention/);
     await shoot('devices');
+    await page.getByRole('button', { name: 'Block all AI' }).first().click();
+    await page.getByText('All AI traffic blocked for every device.').waitFor();
+    await agent.until('command', (m) => m.action.kind === 'kill-switch' && m.action.mode === 'block-ai' && m.scope.kind === 'everyone');
+    await ready('devices');
+    await page.getByRole('button', { name: 'Lift' }).click();
+    await agent.until('command', (m) => m.action.kind === 'kill-switch' && m.action.mode === 'off');
   });
 
   it('audit: pages on the server, filters by decision, and offers the filtered export', async () => {
@@ -170,6 +176,7 @@ describe('the admin console', () => {
     const text = await page.locator('main').innerText();
     expect(text).toContain('vk:team-a');
     expect(text).toContain('$0.96');
+    expect(await page.getByRole('img', { name: /^Spend per day this month: \d{4}-\d{2}-\d{2}/ }).count()).toBe(1);
     await shoot('spend');
   });
 });

@@ -12,7 +12,7 @@ import type { AuditRecord } from '../../../shared/schema/audit.js';
 import type { DeviceStatus, SpendWindow } from '../../../shared/schema/protocol.js';
 import type { AuditFilter, SpendGrouping } from '../../admin-api/schemas.js';
 import { advanceOver, initialChain, type ChainState } from '../chain-check.js';
-import { auditPageSql, postgresPlaceholder, spendSql, decisionCountsSql } from '../audit-sql.js';
+import { auditPageSql, postgresPlaceholder, spendSql, spendByDaySql, decisionCountsSql } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
 import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type WindowKey } from '../fleet-windows.js';
 import type { GrantWindow } from '../../budgets/grants.js';
@@ -311,6 +311,12 @@ export class PostgresStore implements GatewayStore {
     const built = spendSql(grouping, since, until, postgresPlaceholder);
     const r = await this.q<{ key: string; requests: string; cost_usd: number }>(built.sql, built.params);
     return r.rows.map((x) => ({ key: x.key, requests: Number(x.requests), costUsd: Number(x.cost_usd) }));
+  }
+
+  async spendByDay(grouping: SpendGrouping, since: string | null, until: string | null): Promise<ReadonlyArray<SpendRow & { readonly day: string }>> {
+    const built = spendByDaySql(grouping, since, until, postgresPlaceholder);
+    const r = await this.q<{ day: string; key: string; requests: string; cost_usd: number }>(built.sql, built.params);
+    return r.rows.map((x) => ({ day: x.day, key: x.key, requests: Number(x.requests), costUsd: Number(x.cost_usd) }));
   }
 
   async decisionCounts(since: string): Promise<Readonly<Record<string, number>>> {

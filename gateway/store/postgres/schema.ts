@@ -115,5 +115,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
   `,
-
+  // The console's audit filters page newest first by cursor within one value (keyset per filter):
+  // without these a rare user, decision or model scanned back through every newer record.
+  `
+  CREATE INDEX audit_principal_cursor ON audit (principal, cursor);
+  CREATE INDEX audit_decision_cursor ON audit (decision, cursor);
+  CREATE INDEX audit_provider_cursor ON audit (provider, cursor);
+  CREATE INDEX audit_model_cursor ON audit (model, cursor);
+  CREATE INDEX audit_device_cursor ON audit (device_id, cursor);
+  `,
 ];

@@ -13,7 +13,7 @@ import type { AuditFilter, SpendGrouping } from '../../admin-api/schemas.js';
 import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type WindowKey } from '../fleet-windows.js';
 import type { GrantWindow } from '../../budgets/grants.js';
 import { advanceChain, initialChain, type ChainState } from '../chain-check.js';
-import { auditPageSql, spendSql, decisionCountsSql, sqlitePlaceholder } from '../audit-sql.js';
+import { auditPageSql, spendSql, spendByDaySql, decisionCountsSql, sqlitePlaceholder } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
 import {
   ADMIN_EVENT_COLUMNS,
@@ -250,8 +250,14 @@ export class SqliteStore implements GatewayStore {
     return rows.map((r) => ({ key: r.key, requests: r.requests, costUsd: r.cost_usd }));
   }
 
+  async spendByDay(grouping: SpendGrouping, since: string | null, until: string | null): Promise<ReadonlyArray<SpendRow & { readonly day: string }>> {
+    const q = spendByDaySql(grouping, since, until, sqlitePlaceholder);
+    const rows = this.db.prepare(q.sql).all(...q.params) as Array<{ day: string; key: string; requests: number; cost_usd: number }>;
+    return rows.map((r) => ({ day: r.day, key: r.key, requests: r.requests, costUsd: r.cost_usd }));
+  }
+
   async decisionCounts(since: string): Promise<Readonly<Record<string, number>>> {
-    const q = decisionCountsSql(since, sqlitePlaceholder);
+    const q = decisionCountsSql(since, sqlitePlaceholder, 'INDEXED BY audit_time');
     const rows = this.db.prepare(q.sql).all(...q.params) as Array<{ decision: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.decision, r.n]));
   }

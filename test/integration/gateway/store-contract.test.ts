@@ -78,6 +78,7 @@ describe.each([
   it('sums spend per team, counts records per decision, and prunes by time', async () => {
     expect(await store.spend('team', null, null)).toEqual([{ key: 'red', requests: 10, costUsd: expect.closeTo(0.00123, 9) }]);
     expect(await store.decisionCounts(new Date(Date.now() - 3_600_000).toISOString())).toEqual({ allow: 10 });
+    expect(await store.spendByDay('team', null, null)).toEqual([{ day: new Date().toISOString().slice(0, 10), key: 'red', requests: 10, costUsd: expect.closeTo(0.00123, 9) }]);
     expect(await store.decisionCounts(new Date(Date.now() + 60_000).toISOString())).toEqual({});
     expect(await store.pruneAudit(new Date(Date.now() + 60_000).toISOString())).toBe(10);
   });
