@@ -181,6 +181,8 @@ export async function audit(ctx: PageContext, params: URLSearchParams): Promise<
     ['device', 'Device id', null],
     ['principal', 'User or key', null],
     ['decision', 'Decision', ['', 'allow', 'redact', 'warn', 'block', 'error']],
+    ['app', 'App (as recorded)', null],
+    ['rule', 'Rule that fired', null],
     ['provider', 'Provider', null],
     ['model', 'Model', null],
     ['since', 'From (ISO time)', null],

@@ -28,6 +28,10 @@ export const auditFilter = z.strictObject({
   decision: decision.optional(),
   provider: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
+  /** The app as recorded (its User-Agent), exactly. */
+  app: z.string().min(1).max(512).optional(),
+  /** A rule that fired (its id). */
+  rule: z.string().min(1).max(256).optional(),
   since: isoTime.optional(),
   until: isoTime.optional(),
 });

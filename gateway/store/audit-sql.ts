@@ -28,6 +28,11 @@ function where(filter: AuditFilter, ph: Placeholder, params: unknown[], extra: s
   if (filter.decision !== undefined) add('a.decision', '=', filter.decision);
   if (filter.provider !== undefined) add('a.provider', '=', filter.provider);
   if (filter.model !== undefined) add('a.model', '=', filter.model);
+  if (filter.app !== undefined) add('a.app', '=', filter.app);
+  if (filter.rule !== undefined) {
+    params.push(filter.rule);
+    clauses.push(`a.cursor IN (SELECT r.cursor FROM audit_rules r WHERE r.rule_id = ${ph(params.length)})`);
+  }
   if (filter.since !== undefined) add('a.time', '>=', utc(filter.since));
   if (filter.until !== undefined) add('a.time', '<', utc(filter.until));
   return clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;

@@ -95,7 +95,12 @@ export function toStoredRecord(r: AuditSqlRow): StoredRecord {
 
 /** The stored columns of a record (the filterable copies beside its JSON body). */
 export function auditColumns(deviceId: string, r: AuditRecord): unknown[] {
-  return [r.id, deviceId, r.seq, r.time, r.principal, r.decision, r.provider, r.model, r.costUsd, JSON.stringify(r)];
+  return [r.id, deviceId, r.seq, r.time, r.principal, r.decision, r.provider, r.model, r.costUsd, JSON.stringify(r), r.app];
+}
+
+/** The ids of the rules a record fired, once each (the `audit_rules` rows of its cursor). */
+export function ruleIds(r: AuditRecord): string[] {
+  return [...new Set(r.rules.map((x) => x.id))];
 }
 
 /** Normalises an ISO time with any offset to the `toISOString` form records use, so text order is time order. */

@@ -26,7 +26,8 @@ function quantile(values: number[], q: number): number {
 function seed(file: string): number {
   const db = new Database(file);
   const start = performance.now();
-  const insert = db.prepare('INSERT INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body, app) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const rule = db.prepare('INSERT INTO audit_rules (rule_id, cursor) VALUES (?, ?)');
   const now = Date.now();
   const many = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
@@ -35,7 +36,9 @@ function seed(file: string): number {
       const time = new Date(now - 30 * DAY + Math.floor((i / RECORDS) * 30 * DAY)).toISOString();
       const principal = `user:person${i % 500}@acme.example`;
       const record = { id: crypto.randomUUID(), time, kind: 'request', device, user: `person${i % 500}@acme.example`, app: 'OpenAI/JS 6.49.0', host: 'api.openai.com', provider: 'openai', endpoint: 'chat.completions', method: 'POST', model: 'gpt-4o-mini', stream: false, principal, decision: blocked ? 'block' : 'allow', rules: blocked ? [{ id: 'no-cloud-keys', kind: 'secrets', action: 'block', target: 'input', explanation: 'found an AWS access key ID in the prompt' }] : [], status: blocked ? 403 : 200, error: null, latencyMs: 210, ttfbMs: null, inputTokens: 12, outputTokens: 30, cachedTokens: 0, tokensEstimated: false, costUsd: blocked ? null : 0.00002, priceVersion: null, prompt: null, output: null, headers: {}, seq: Math.floor(i / 200) + 1, prevHash: '0'.repeat(64), hash: '0'.repeat(64) };
-      insert.run(record.id, device, record.seq, time, principal, record.decision, 'openai', 'gpt-4o-mini', record.costUsd, JSON.stringify(record));
+      const app = i % 50 === 0 ? 'claude-cli/2.0.14' : record.app;
+      const done = insert.run(record.id, device, record.seq, time, principal, record.decision, 'openai', 'gpt-4o-mini', record.costUsd, JSON.stringify({ ...record, app }), app);
+      if (blocked) rule.run(i % 100 === 0 ? 'rare-rule' : 'no-cloud-keys', done.lastInsertRowid);
     }
   });
   for (let i = 0; i < RECORDS; i += 50_000) many(i, Math.min(RECORDS, i + 50_000));
@@ -58,6 +61,9 @@ export async function run(): Promise<BenchSection> {
       ['first page (50 newest)', '/admin/v1/audit?limit=50'],
       ['first page, decision = block (5%)', '/admin/v1/audit?limit=50&decision=block'],
       ['first page, one user (0.2%)', '/admin/v1/audit?limit=50&principal=user:person7@acme.example'],
+      ['first page, one app (2%)', '/admin/v1/audit?limit=50&app=claude-cli%2F2.0.14'],
+      ['first page, a rule that fired (4%)', '/admin/v1/audit?limit=50&rule=no-cloud-keys'],
+      ['first page, a rare rule (1%)', '/admin/v1/audit?limit=50&rule=rare-rule'],
     ];
     const rows: Array<Record<string, string | number>> = [];
     for (const [what, pathname] of cells) {
@@ -81,7 +87,7 @@ export async function run(): Promise<BenchSection> {
       rows,
       notes: [
         `${RECORDS.toLocaleString('en-US')} records over 30 days from 200 devices and 500 users seeded in ${seconds.toFixed(1)} s; ${ROUNDS} rounds; next pages follow nextCursor 20 pages deep (keyset: each page costs the same however deep)`,
-        'each filter (user, decision, provider, model, device) has an index with the cursor, so a page of a rare value reads only its own rows; a filter combined with a time range still scans within the range',
+        'each filter (user, decision, provider, model, device, app) has an index with the cursor, and each fired rule a row of its own (audit_rules), so a page of a rare value reads only its own rows; a filter combined with a time range still scans within the range',
       ],
     };
   } finally {

@@ -133,6 +133,14 @@ describe('the admin console', () => {
     await ready('audit');
     expect(await page.locator('tbody tr').count()).toBe(24);
     expect(new Set(await page.locator('tbody tr td:nth-child(5)').allInnerTexts())).toEqual(new Set(['Blocked']));
+    await page.getByLabel('Decision').selectOption('');
+    await page.getByLabel('Rule that fired').fill('no-cloud-keys');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await ready('audit');
+    expect(await page.locator('tbody tr').count()).toBe(24);
+    await page.getByLabel('Decision').selectOption('block');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await ready('audit');
     const href = await page.getByRole('link', { name: 'Export this view (CSV)' }).getAttribute('href');
     expect(href).toContain('decision=block');
     const csv = await page.evaluate(async (url) => (await fetch(url as string)).text(), href);

@@ -26,7 +26,7 @@ import {
   type SessionSqlRow,
   DEVICE_COLUMNS,
   DEVICE_FROM,
-  auditColumns, scopeKey, toCommand, toDevice, toStoredRecord, type AuditSqlRow, type CommandSqlRow, type DeviceSqlRow } from '../rows.js';
+  auditColumns, ruleIds, scopeKey, toCommand, toDevice, toStoredRecord, type AuditSqlRow, type CommandSqlRow, type DeviceSqlRow } from '../rows.js';
 import type {
   AdminEvent,
   AdminEventPage,
@@ -274,9 +274,14 @@ export class PostgresStore implements GatewayStore {
         return `(${cols.map((_, i) => `$${base + i + 1}`).join(', ')})`;
       });
       const ins = await c.query(
-        `INSERT INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body) VALUES ${values.join(', ')} ON CONFLICT (record_id) DO NOTHING`,
+        `INSERT INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body, app) VALUES ${values.join(', ')} ON CONFLICT (record_id) DO NOTHING RETURNING cursor, record_id`,
         params,
       );
+      const fired = new Map(records.map((r) => [r.id, ruleIds(r)]));
+      const ruleRows = ins.rows.flatMap((row: { cursor: string; record_id: string }) => (fired.get(row.record_id) ?? []).map((id) => [id, row.cursor]));
+      if (ruleRows.length > 0) {
+        await c.query(`INSERT INTO audit_rules (rule_id, cursor) VALUES ${ruleRows.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ')} ON CONFLICT DO NOTHING`, ruleRows.flat());
+      }
       const row = (await c.query<{ ack_seq: string; ack_hash: string; problem: string | null }>('SELECT ack_seq, ack_hash, problem FROM device_chain WHERE device_id = $1', [deviceId])).rows[0];
       const first = records.reduce((a, b) => (b.seq < a.seq ? b : a));
       let state: ChainState = row === undefined ? initialChain(first) : { ackSeq: Number(row.ack_seq), ackHash: row.ack_hash, problem: row.problem };
@@ -326,7 +331,10 @@ export class PostgresStore implements GatewayStore {
   }
 
   async pruneAudit(before: string): Promise<number> {
-    return (await this.q('DELETE FROM audit WHERE time < $1', [before])).rowCount ?? 0;
+    return this.tx(async (c) => {
+      await c.query('DELETE FROM audit_rules WHERE cursor IN (SELECT cursor FROM audit WHERE time < $1)', [before]);
+      return (await c.query('DELETE FROM audit WHERE time < $1', [before])).rowCount ?? 0;
+    });
   }
 
   async reportUsage(deviceId: string, windows: readonly SpendWindow[]): Promise<readonly WindowKey[]> {

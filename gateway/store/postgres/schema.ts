@@ -124,4 +124,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_model_cursor ON audit (model, cursor);
   CREATE INDEX audit_device_cursor ON audit (device_id, cursor);
   `,
+  // The app and the rules fired, as filters: the app as a column, each fired rule as a row.
+  `
+  ALTER TABLE audit ADD COLUMN app TEXT;
+  UPDATE audit SET app = body::jsonb->>'app';
+  CREATE INDEX audit_app_cursor ON audit (app, cursor);
+  CREATE TABLE audit_rules (rule_id TEXT NOT NULL, cursor BIGINT NOT NULL, PRIMARY KEY (rule_id, cursor));
+  INSERT INTO audit_rules (rule_id, cursor) SELECT r->>'id', a.cursor FROM audit a, jsonb_array_elements(a.body::jsonb->'rules') r ON CONFLICT DO NOTHING;
+  `,
 ];

@@ -123,4 +123,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_model_cursor ON audit (model, cursor);
   CREATE INDEX audit_device_cursor ON audit (device_id, cursor);
   `,
+  // The app and the rules fired, as filters: the app as a column, each fired rule as a row.
+  `
+  ALTER TABLE audit ADD COLUMN app TEXT;
+  UPDATE audit SET app = json_extract(body, '$.app');
+  CREATE INDEX audit_app_cursor ON audit (app, cursor);
+  CREATE TABLE audit_rules (rule_id TEXT NOT NULL, cursor INTEGER NOT NULL, PRIMARY KEY (rule_id, cursor)) WITHOUT ROWID;
+  INSERT OR IGNORE INTO audit_rules (rule_id, cursor) SELECT json_extract(r.value, '$.id'), a.cursor FROM audit a, json_each(a.body, '$.rules') r;
+  `,
 ];

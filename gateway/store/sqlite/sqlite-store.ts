@@ -25,7 +25,7 @@ import {
   toSession,
   type AdminEventSqlRow,
   type SessionSqlRow,
-  auditColumns,
+  auditColumns, ruleIds,
   scopeKey,
   toCommand,
   toDevice,
@@ -209,12 +209,17 @@ export class SqliteStore implements GatewayStore {
 
   async storeAuditBatch(deviceId: string, records: readonly AuditRecord[]): Promise<BatchResult> {
     const insert = this.db.prepare(
-      'INSERT OR IGNORE INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body, app) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    const rule = this.db.prepare('INSERT OR IGNORE INTO audit_rules (rule_id, cursor) VALUES (?, ?)');
     const next = this.db.prepare('SELECT body FROM audit WHERE device_id = ? AND seq = ? LIMIT 1').pluck();
     return this.write(() => {
       let inserted = 0;
-      for (const r of records) inserted += insert.run(...auditColumns(deviceId, r)).changes;
+      for (const r of records) {
+        const done = insert.run(...auditColumns(deviceId, r));
+        inserted += done.changes;
+        if (done.changes > 0) for (const id of ruleIds(r)) rule.run(id, done.lastInsertRowid);
+      }
       const row = this.db.prepare('SELECT ack_seq, ack_hash, problem FROM device_chain WHERE device_id = ?').get(deviceId) as
         | { ack_seq: number; ack_hash: string; problem: string | null }
         | undefined;
@@ -263,7 +268,12 @@ export class SqliteStore implements GatewayStore {
   }
 
   async pruneAudit(before: string): Promise<number> {
-    return this.write(() => this.db.prepare('DELETE FROM audit WHERE time < ?').run(before).changes);
+    return this.write(() =>
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM audit_rules WHERE cursor IN (SELECT cursor FROM audit WHERE time < ?)').run(before);
+        return this.db.prepare('DELETE FROM audit WHERE time < ?').run(before).changes;
+      })(),
+    );
   }
 
   async reportUsage(deviceId: string, windows: readonly SpendWindow[]): Promise<readonly WindowKey[]> {
