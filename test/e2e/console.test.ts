@@ -18,6 +18,9 @@ import { REPO_ROOT } from '../support/repo.js';
 import { canonicalEntry, GENESIS_HASH, hashRecord } from '../../shared/audit/canonical.js';
 import { PROTOCOL_V } from '../../shared/schema/protocol.js';
 import type { AuditRecord } from '../../shared/schema/audit.js';
+import { openAiClient } from '../support/clients.js';
+import type { TestAgent } from '../support/agent.js';
+import { connected, enrolledHome, policyHandled, startSyncedAgent, syncOf } from '../integration/sync/support.js';
 
 const SHOTS = path.join(REPO_ROOT, 'test-output', 'screenshots');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -47,6 +50,9 @@ function chain(): AuditRecord[] {
 describe('the admin console', () => {
   let gw: TestGateway;
   let agent: SimAgent;
+  /** A real agent enrolled with the gateway: what the console publishes, it enforces. */
+  let real: TestAgent;
+  let realHome: string;
   let chromium: TestBrowser;
   let context: BrowserContext;
   let page: Page;
@@ -68,6 +74,10 @@ describe('the admin console', () => {
     await agent.until('audit.ack', (m) => m.seq === records.length);
     agent.send({ v: PROTOCOL_V, type: 'inventory', inventory: { scannedAt: new Date().toISOString(), apps: [{ id: 'claude-code', name: 'Claude Code', source: 'path', location: '/usr/local/bin/claude', version: null }], mcpServers: [], problems: [] } });
     await agent.next('inventory.decisions');
+    realHome = await enrolledHome(gw);
+    real = await startSyncedAgent(realHome);
+    await connected(syncOf(real));
+    await policyHandled(syncOf(real), 1);
     chromium = await launchChromium();
     // Playwright's own scripts (axe-core) under the page's strict CSP.
     context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
@@ -76,6 +86,8 @@ describe('the admin console', () => {
   });
   afterAll(async () => {
     agent?.close();
+    await real?.close();
+    if (realHome) await fs.rm(realHome, { recursive: true, force: true });
     await context?.close();
     await chromium?.close();
     await gw?.close();
@@ -148,7 +160,7 @@ describe('the admin console', () => {
     await shoot('audit');
   });
 
-  it('policy: an error is shown at its JSON path; a valid edit is published and listed', async () => {
+  it('policy: an error is shown at its JSON path; a valid edit is published, listed, diffed, and enforced by a connected agent', async () => {
     await page.getByRole('link', { name: 'Policy' }).click();
     await ready('policy');
     const editor = page.getByLabel(/Current version 1/);
@@ -158,9 +170,25 @@ describe('the admin console', () => {
     expect(await page.locator('#policy-problems').innerText()).toContain('failMode');
     await page.getByRole('button', { name: 'Publish' }).click();
     expect(await page.locator('#notice').innerText()).toContain('Fix the problems');
-    await editor.fill(JSON.stringify({ ...doc, version: 2, name: 'Acme standard v2' }, null, 2));
+    const ask = async (): Promise<number> => {
+      const sdk = openAiClient({ proxyUrl: real.proxyUrl, ca: real.caPem, maxRetries: 0, apiKey: 'sk-user-own-key' });
+      try {
+        await sdk.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'deploy with AKIAIOSFODNN7EXAMPLE please' }] });
+        return 200;
+      } catch (err) {
+        return (err as { status?: number }).status ?? 0;
+      } finally {
+        await sdk.close();
+      }
+    };
+    expect(await ask()).toBe(200);
+    await editor.fill(JSON.stringify({ ...doc, version: 2, name: 'Acme standard v2', guardrails: [{ id: 'no-cloud-keys', type: 'secrets', action: 'block', on: ['input'] }] }, null, 2));
+    const enforced = policyHandled(syncOf(real), 2);
     await page.getByRole('button', { name: 'Publish' }).click();
     await page.getByText('Version 2 published and signed.').waitFor();
+    // The connected agent takes the signed version and enforces it.
+    expect(await enforced).toBe('applied');
+    expect(await ask()).toBe(403);
     expect((await gw.admin('GET', '/admin/v1/policy')).body).toMatchObject({ version: 2, document: { name: 'Acme standard v2' } });
     expect(await page.getByRole('button', { name: 'Roll back to 1' }).count()).toBe(1);
     await ready('policy');
