@@ -6,6 +6,7 @@
 import { Chart, ArcElement, BarController, BarElement, CategoryScale, DoughnutController, Legend, LinearScale, Tooltip } from 'chart.js';
 import { policy as policySchema } from '../shared/schema/policy.js';
 import { problemsOf } from '../shared/schema/validate.js';
+import { providerName } from '../shared/providers/names.js';
 import type { ConsoleSession } from '../shared/schema/console.js';
 import { api } from './api.js';
 import { ago, button, el, money, notify, table } from './dom.js';
@@ -207,7 +208,7 @@ export async function audit(ctx: PageContext, params: URLSearchParams): Promise<
     el('time', { datetime: r.time }, new Date(r.time).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' })),
     r.user,
     r.app ?? '–',
-    `${r.provider ?? r.host}${r.model === null ? '' : ` · ${r.model}`}`,
+    `${r.provider === null ? r.host : providerName(r.provider)}${r.model === null ? '' : ` · ${r.model}`}`,
     el('span', { class: `pill pill-${r.decision}` }, DECISION_WORDS[r.decision] ?? r.decision),
     r.rules.map((x) => x.id).join(', ') || '–',
     money(r.costUsd),

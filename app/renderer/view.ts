@@ -3,6 +3,7 @@
  * people, not engineers: no codes without words, money in dollars, times in the reader's locale.
  */
 import type { ActivityItem, AgentStatus, BudgetView, DoctorCheck } from '../../shared/schema/control.js';
+import { providerName } from '../../shared/providers/names.js';
 import { plainReason } from '../logic/plain-reasons.js';
 import { shortWhen } from '../logic/when.js';
 
@@ -22,12 +23,10 @@ export function decisionLabel(decision: ActivityItem['decision']): string {
   return { allow: 'Allowed', redact: 'Cleaned', warn: 'Flagged', block: 'Blocked', error: 'Failed' }[decision];
 }
 
-/** How people write the providers' names. */
-const PROVIDER_NAMES: Readonly<Record<string, string>> = { openai: 'OpenAI', anthropic: 'Anthropic', gemini: 'Google Gemini', azure: 'Azure OpenAI', bedrock: 'AWS Bedrock', vertex: 'Google Vertex AI', mistral: 'Mistral', groq: 'Groq', xai: 'xAI', deepseek: 'DeepSeek', openrouter: 'OpenRouter' };
 
 /** Where the request went, in words: the app and the service. */
 export function requestLine(item: Pick<ActivityItem, 'app' | 'host' | 'provider' | 'model'>): string {
-  const service = item.provider === null ? item.host : (PROVIDER_NAMES[item.provider] ?? `${item.provider[0]?.toUpperCase() ?? ''}${item.provider.slice(1)}`);
+  const service = item.provider === null ? item.host : providerName(item.provider);
   const app = item.app === null ? '' : ` from ${item.app.split(/[ /]/)[0] ?? item.app}`;
   return `${service}${item.model === null ? '' : ` · ${item.model}`}${app}`;
 }
