@@ -38,17 +38,28 @@ function where(filter: AuditFilter, ph: Placeholder, params: unknown[], extra: s
   return clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
 }
 
-/** One page of records matching `filter`, older than `cursor` (exclusive), newest first. */
+/**
+ * One page of records matching `filter`, older than `cursor` (exclusive), newest first. With a rule
+ * the page walks that rule's rows of `audit_rules` backwards from the cursor (its primary key) and
+ * joins each record, instead of testing every newer record.
+ */
 export function auditPageSql(filter: AuditFilter, limit: number, cursor: number | null, ph: Placeholder): Built {
   const params: unknown[] = [];
   const extra: string[] = [];
+  const { rule, ...rest } = filter;
+  const key = rule === undefined ? 'a.cursor' : 'r.cursor';
+  if (rule !== undefined) {
+    params.push(rule);
+    extra.push(`r.rule_id = ${ph(params.length)}`);
+  }
   if (cursor !== null) {
     params.push(cursor);
-    extra.push(`a.cursor < ${ph(params.length)}`);
+    extra.push(`${key} < ${ph(params.length)}`);
   }
-  const w = where(filter, ph, params, extra);
+  const w = where(rest, ph, params, extra);
   params.push(limit);
-  return { sql: `SELECT a.cursor, a.device_id, a.body FROM audit a ${w} ORDER BY a.cursor DESC LIMIT ${ph(params.length)}`, params };
+  const from = rule === undefined ? 'audit a' : 'audit_rules r JOIN audit a ON a.cursor = r.cursor';
+  return { sql: `SELECT a.cursor, a.device_id, a.body FROM ${from} ${w} ORDER BY ${key} DESC LIMIT ${ph(params.length)}`, params };
 }
 
 /**
