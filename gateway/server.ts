@@ -23,7 +23,7 @@ import { authenticate } from './admin-api/caller.js';
 import { ConsoleSessions } from './console-auth/sessions.js';
 import { isConsolePage, serveConsole } from './console-site.js';
 import { consoleAuthRoutes } from './console-auth/routes.js';
-import { loginState, oidcRoutes } from './console-auth/oidc/routes.js';
+import { loginState, oidcRoutes, ssoEnrollUnavailableRoute } from './console-auth/oidc/routes.js';
 import { OidcRelyingParty } from './console-auth/oidc/oidc-client.js';
 import { SealedCookie } from './console-auth/oidc/sealed-cookie.js';
 import { ApiHttpError } from './http/errors.js';
@@ -83,7 +83,7 @@ export async function startGateway(config: ResolvedGatewayConfig, options: Gatew
   const consoleAuth = new Router([
     ...consoleAuthRoutes({ store, sessions, adminToken: admin.token, logger, oidc: config.console.oidc !== null }),
     ...(config.console.oidc === null
-      ? []
+      ? [ssoEnrollUnavailableRoute()]
       : oidcRoutes({
           config: config.console.oidc,
           rp: new OidcRelyingParty(config.console.oidc),

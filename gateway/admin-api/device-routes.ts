@@ -17,6 +17,7 @@ function deviceView(d: DeviceRow): Record<string, unknown> {
     arch: d.arch,
     agentVersion: d.agentVersion,
     team: d.team,
+    user: d.user,
     enrolledAt: d.enrolledAt,
     lastSeen: d.lastSeen,
     online: d.online,
@@ -43,7 +44,7 @@ export function deviceRoutes(deps: AdminDeps): AdminRoute[] {
         const token = newSecret('opt_');
         const now = new Date();
         const expiresAt = new Date(now.getTime() + body.expiresInMinutes * 60_000).toISOString();
-        await deps.store.addEnrollmentToken({ tokenSha256: secretHash(token), team: body.team, expiresAt, createdAt: now.toISOString() });
+        await deps.store.addEnrollmentToken({ tokenSha256: secretHash(token), team: body.team, expiresAt, createdAt: now.toISOString(), user: null, codeChallenge: null });
         await trail(deps, locals.caller, { action: 'enrollment-token.create', detail: { team: body.team, expiresAt } });
         sendJson(res, 201, { token, team: body.team, expiresAt });
       },

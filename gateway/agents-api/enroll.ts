@@ -8,11 +8,16 @@ import { enrollRequest, type EnrollResponse } from '../../shared/schema/protocol
 import type { Route } from '../http/router.js';
 import { ApiHttpError, parseInput } from '../http/errors.js';
 import { readJson, sendJson } from '../http/io.js';
-import { newSecret, secretHash } from '../http/bearer.js';
+import { newSecret, secretHash, tokensEqual } from '../http/bearer.js';
 import type { GatewayStore } from '../store/store.js';
 import type { SigningKey } from '../signing-key.js';
 import type { DeviceCa } from '../ca/device-ca.js';
 import { readCsr } from '../../shared/x509/csr.js';
+
+/** The PKCE S256 challenge of a verifier (RFC 7636): base64url of its SHA-256. */
+export function pkceChallenge(verifier: string): string {
+  return crypto.createHash('sha256').update(verifier).digest('base64url');
+}
 
 /** The enrollment route. */
 export function enrollRoute(store: GatewayStore, key: SigningKey, deviceCa: DeviceCa | null): Route {
@@ -35,12 +40,16 @@ export function enrollRoute(store: GatewayStore, key: SigningKey, deviceCa: Devi
       const now = new Date();
       const token = await store.consumeEnrollmentToken(secretHash(body.token), now);
       if (token === null) throw new ApiHttpError(401, 'invalid_token', 'the enrollment token is unknown, already used or expired: ask your administrator for a new one');
+      // A token that crossed a browser (single sign-on) is redeemed only by the agent that asked for it.
+      if (token.codeChallenge !== null && (body.codeVerifier === undefined || !tokensEqual(token.codeChallenge, pkceChallenge(body.codeVerifier)))) {
+        throw new ApiHttpError(401, 'invalid_token', 'this single sign-on enrollment code belongs to another request (the code verifier does not match): run outpost enroll --sso again');
+      }
       const deviceId = `dev-${crypto.randomUUID()}`;
       const credential = newSecret('opd_');
-      await store.addDevice({ id: deviceId, credentialSha256: secretHash(credential), facts: body.device, team: token.team, enrolledAt: now.toISOString() });
-      await store.addAdminEvent({ time: now.toISOString(), who: 'enrollment token', action: 'device.enrolled', detail: { deviceId, hostname: body.device.hostname, team: token.team }, before: null, after: { deviceId, team: token.team } });
+      await store.addDevice({ id: deviceId, credentialSha256: secretHash(credential), facts: body.device, team: token.team, enrolledAt: now.toISOString(), user: token.user });
+      await store.addAdminEvent({ time: now.toISOString(), who: token.user ?? 'enrollment token', action: 'device.enrolled', detail: { deviceId, hostname: body.device.hostname, team: token.team, via: token.user === null ? 'token' : 'sso' }, before: null, after: { deviceId, team: token.team, user: token.user } });
       const intermediate = body.csrPem === undefined || deviceCa === null ? undefined : await deviceCa.issue(body.csrPem, body.device.hostname);
-      const answer: EnrollResponse = { deviceId, credential, gatewayPublicKeyPem: key.publicPem, team: token.team, ...(intermediate === undefined ? {} : { intermediate }) };
+      const answer: EnrollResponse = { deviceId, credential, gatewayPublicKeyPem: key.publicPem, team: token.team, ...(token.user === null ? {} : { user: token.user }), ...(intermediate === undefined ? {} : { intermediate }) };
       sendJson(res, 201, answer);
     },
   };

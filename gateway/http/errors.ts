@@ -19,6 +19,8 @@ export type ApiErrorCode =
   | 'fleet_ca_not_configured'
   | 'forbidden'
   | 'csrf_failed'
+  | 'oidc_unavailable'
+  | 'oidc_not_configured'
   | 'cross_site_request'
   | 'invalid_virtual_key'
   | 'provider_key_missing'

@@ -16,6 +16,7 @@ export interface DeviceSqlRow {
   arch: string;
   agent_version: string;
   team: string | null;
+  user_name: string | null;
   enrolled_at: string;
   last_seen: string | null;
   online: number | boolean;
@@ -28,7 +29,7 @@ export interface DeviceSqlRow {
 
 /** The columns of `DeviceSqlRow`, for SELECTs. */
 export const DEVICE_COLUMNS =
-  'd.id, d.hostname, d.os_user, d.os, d.arch, d.agent_version, d.team, d.enrolled_at, d.last_seen, d.online, d.policy_version, d.status, d.revoked, c.ack_seq, c.problem';
+  'd.id, d.hostname, d.os_user, d.os, d.arch, d.agent_version, d.team, d.user_name, d.enrolled_at, d.last_seen, d.online, d.policy_version, d.status, d.revoked, c.ack_seq, c.problem';
 
 /** The FROM clause that goes with `DEVICE_COLUMNS`. */
 export const DEVICE_FROM = 'devices d LEFT JOIN device_chain c ON c.device_id = d.id';
@@ -43,6 +44,7 @@ export function toDevice(r: DeviceSqlRow): DeviceRow {
     arch: r.arch,
     agentVersion: r.agent_version,
     team: r.team,
+    user: r.user_name,
     enrolledAt: r.enrolled_at,
     lastSeen: r.last_seen,
     online: Boolean(r.online),

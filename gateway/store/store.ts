@@ -28,6 +28,10 @@ export interface PolicyVersion {
 export interface EnrollmentTokenRow {
   readonly tokenSha256: string;
   readonly team: string | null;
+  /** The person a single sign-on enrollment binds the device to (`user:<this>`); null for an administrator's token. */
+  readonly user: string | null;
+  /** S256 of the verifier the enrolling agent must show (single sign-on: the code crossed a browser); null for none. */
+  readonly codeChallenge: string | null;
   readonly expiresAt: string;
   readonly createdAt: string;
 }
@@ -41,6 +45,8 @@ export interface DeviceRow {
   readonly arch: string;
   readonly agentVersion: string;
   readonly team: string | null;
+  /** The person the device was enrolled by through single sign-on; null for a token enrollment. */
+  readonly user: string | null;
   readonly enrolledAt: string;
   readonly lastSeen: string | null;
   readonly online: boolean;
@@ -59,6 +65,7 @@ export interface NewDevice {
   readonly credentialSha256: string;
   readonly facts: DeviceFacts;
   readonly team: string | null;
+  readonly user: string | null;
   readonly enrolledAt: string;
 }
 

@@ -434,6 +434,11 @@ export const enrollRequest = z.object({
   device: deviceFacts,
   /** Fleet CA mode: a PEM CSR for the device's own key; answered with a name-constrained intermediate. */
   csrPem: z.string().min(1).max(16_384).optional(),
+  /**
+   * Single sign-on enrollment (an optional addition): the PKCE verifier whose S256 the agent sent when it
+   * asked for the sign-in, proving the token that came back through the browser is its own.
+   */
+  codeVerifier: z.string().regex(/^[A-Za-z0-9._~-]{43,128}$/, 'a PKCE verifier: 43 to 128 unreserved characters').optional(),
 });
 export type EnrollRequest = z.infer<typeof enrollRequest>;
 
@@ -449,6 +454,8 @@ export const enrollResponse = z.object({
   gatewayPublicKeyPem: z.string().min(1),
   /** The team the token bound the device to, if any. */
   team: z.string().nullable(),
+  /** Single sign-on enrollment (an optional addition): the person the device now speaks for (`user:<this>`); absent or null otherwise. */
+  user: z.string().min(1).nullable().optional(),
   /** Fleet CA mode: the device's intermediate and the chain above it (the organisation root), PEM. */
   intermediate: intermediateChain.optional(),
 });

@@ -198,21 +198,21 @@ export class PostgresStore implements GatewayStore {
   }
 
   async addEnrollmentToken(t: EnrollmentTokenRow): Promise<void> {
-    await this.q('INSERT INTO enrollment_tokens VALUES ($1, $2, $3, $4)', [t.tokenSha256, t.team, t.expiresAt, t.createdAt]);
+    await this.q('INSERT INTO enrollment_tokens (token_sha256, team, expires_at, created_at, user_name, code_challenge) VALUES ($1, $2, $3, $4, $5, $6)', [t.tokenSha256, t.team, t.expiresAt, t.createdAt, t.user, t.codeChallenge]);
   }
 
   async consumeEnrollmentToken(tokenSha256: string, now: Date): Promise<EnrollmentTokenRow | null> {
-    const r = await this.q<{ team: string | null; expires_at: string; created_at: string }>(
-      'DELETE FROM enrollment_tokens WHERE token_sha256 = $1 RETURNING team, expires_at, created_at',
+    const r = await this.q<{ team: string | null; expires_at: string; created_at: string; user_name: string | null; code_challenge: string | null }>(
+      'DELETE FROM enrollment_tokens WHERE token_sha256 = $1 RETURNING team, expires_at, created_at, user_name, code_challenge',
       [tokenSha256],
     );
     const row = r.rows[0];
     if (row === undefined || Date.parse(row.expires_at) <= now.getTime()) return null;
-    return { tokenSha256, team: row.team, expiresAt: row.expires_at, createdAt: row.created_at };
+    return { tokenSha256, team: row.team, expiresAt: row.expires_at, createdAt: row.created_at, user: row.user_name, codeChallenge: row.code_challenge };
   }
 
   async addDevice(d: NewDevice): Promise<void> {
-    await this.q('INSERT INTO devices (id, credential_sha256, hostname, os_user, os, arch, agent_version, team, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+    await this.q('INSERT INTO devices (id, credential_sha256, hostname, os_user, os, arch, agent_version, team, enrolled_at, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
       d.id,
       d.credentialSha256,
       d.facts.hostname,
@@ -222,6 +222,7 @@ export class PostgresStore implements GatewayStore {
       d.facts.agentVersion,
       d.team,
       d.enrolledAt,
+      d.user,
     ]);
   }
 

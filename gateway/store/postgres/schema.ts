@@ -132,4 +132,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TABLE audit_rules (rule_id TEXT NOT NULL, cursor BIGINT NOT NULL, PRIMARY KEY (rule_id, cursor));
   INSERT INTO audit_rules (rule_id, cursor) SELECT r->>'id', a.cursor FROM audit a, jsonb_array_elements(a.body::jsonb->'rules') r ON CONFLICT DO NOTHING;
   `,
+  `
+  ALTER TABLE enrollment_tokens ADD COLUMN user_name TEXT;
+  ALTER TABLE enrollment_tokens ADD COLUMN code_challenge TEXT;
+  ALTER TABLE devices ADD COLUMN user_name TEXT;
+  `,
 ];

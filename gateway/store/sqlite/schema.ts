@@ -131,4 +131,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TABLE audit_rules (rule_id TEXT NOT NULL, cursor INTEGER NOT NULL, PRIMARY KEY (rule_id, cursor)) WITHOUT ROWID;
   INSERT OR IGNORE INTO audit_rules (rule_id, cursor) SELECT json_extract(r.value, '$.id'), a.cursor FROM audit a, json_each(a.body, '$.rules') r;
   `,
+  `
+  ALTER TABLE enrollment_tokens ADD COLUMN user_name TEXT;
+  ALTER TABLE enrollment_tokens ADD COLUMN code_challenge TEXT;
+  ALTER TABLE devices ADD COLUMN user_name TEXT;
+  `,
 ];

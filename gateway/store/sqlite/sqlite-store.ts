@@ -148,25 +148,25 @@ export class SqliteStore implements GatewayStore {
   }
 
   async addEnrollmentToken(t: EnrollmentTokenRow): Promise<void> {
-    this.write(() => this.db.prepare('INSERT INTO enrollment_tokens VALUES (?, ?, ?, ?)').run(t.tokenSha256, t.team, t.expiresAt, t.createdAt));
+    this.write(() => this.db.prepare('INSERT INTO enrollment_tokens (token_sha256, team, expires_at, created_at, user_name, code_challenge) VALUES (?, ?, ?, ?, ?, ?)').run(t.tokenSha256, t.team, t.expiresAt, t.createdAt, t.user, t.codeChallenge));
   }
 
   async consumeEnrollmentToken(tokenSha256: string, now: Date): Promise<EnrollmentTokenRow | null> {
     return this.write(() => {
       // DELETE … RETURNING: one statement, so a token cannot be used twice even by two requests at once.
-      const r = this.db.prepare('DELETE FROM enrollment_tokens WHERE token_sha256 = ? RETURNING team, expires_at, created_at').get(tokenSha256) as
-        | { team: string | null; expires_at: string; created_at: string }
+      const r = this.db.prepare('DELETE FROM enrollment_tokens WHERE token_sha256 = ? RETURNING team, expires_at, created_at, user_name, code_challenge').get(tokenSha256) as
+        | { team: string | null; expires_at: string; created_at: string; user_name: string | null; code_challenge: string | null }
         | undefined;
       if (r === undefined || Date.parse(r.expires_at) <= now.getTime()) return null;
-      return { tokenSha256, team: r.team, expiresAt: r.expires_at, createdAt: r.created_at };
+      return { tokenSha256, team: r.team, expiresAt: r.expires_at, createdAt: r.created_at, user: r.user_name, codeChallenge: r.code_challenge };
     });
   }
 
   async addDevice(d: NewDevice): Promise<void> {
     this.write(() =>
       this.db
-        .prepare('INSERT INTO devices (id, credential_sha256, hostname, os_user, os, arch, agent_version, team, enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(d.id, d.credentialSha256, d.facts.hostname, d.facts.osUser, d.facts.os, d.facts.arch, d.facts.agentVersion, d.team, d.enrolledAt),
+        .prepare('INSERT INTO devices (id, credential_sha256, hostname, os_user, os, arch, agent_version, team, enrolled_at, user_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(d.id, d.credentialSha256, d.facts.hostname, d.facts.osUser, d.facts.os, d.facts.arch, d.facts.agentVersion, d.team, d.enrolledAt, d.user),
     );
   }
 

@@ -3,8 +3,10 @@
  * (`oidc-provider` on loopback, test users and groups): authorization code + PKCE through the real
  * gateway, followed by a real HTTP client that keeps cookies and follows redirects.
  */
+import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
+import { enrollResponse } from '../../../shared/schema/protocol.js';
 import { consoleSession } from '../../../shared/schema/console.js';
 import { exampleFile } from '../../support/repo.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
@@ -140,5 +142,89 @@ describe('console single sign-on', () => {
     expect(idp.refusedLogins()).toBe(before + 1);
     expect(walk.body).toContain('Wrong user name or password.');
     expect(walk.jar.get(new URL(gw.url).host, 'outpost_session')).toBeUndefined();
+  });
+});
+
+describe('device single sign-on, gateway side', () => {
+  const AGENT = 'http://127.0.0.1:9/callback';
+
+  /** Runs the browser part of `outpost enroll --sso` for `login`; answers where the gateway sent the browser back. */
+  async function ssoCode(login: keyof typeof USERS, challenge: string, state = crypto.randomBytes(16).toString('base64url')): Promise<URL> {
+    const start = `${gw.url}/v1/agents/enroll/sso?${new URLSearchParams({ redirect_uri: AGENT, state, code_challenge: challenge, code_challenge_method: 'S256' })}`;
+    const walk = await signInOverHttp(start, login, USERS[login].password, AGENT);
+    expect(walk.url.searchParams.get('state')).toBe(state);
+    return walk.url;
+  }
+
+  function pkce(): { verifier: string; challenge: string } {
+    const verifier = crypto.randomBytes(32).toString('base64url');
+    return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
+  }
+
+  function enroll(token: string, codeVerifier?: string): Promise<Response> {
+    return fetch(`${gw.url}/v1/agents/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, device: { hostname: 'ada-laptop', osUser: 'ada', os: 'linux 6.8', arch: 'x64', agentVersion: '0.1.0' }, ...(codeVerifier === undefined ? {} : { codeVerifier }) }),
+    });
+  }
+
+  it('hands the agent a one-time code bound to the person; the device is enrolled as that user', async () => {
+    const { verifier, challenge } = pkce();
+    const back = await ssoCode('ada', challenge);
+    const code = back.searchParams.get('code')!;
+    expect(code).toMatch(/^opt_/);
+    const res = await enroll(code, verifier);
+    expect(res.status).toBe(201);
+    const enrolled = enrollResponse.parse(await res.json());
+    expect(enrolled.user).toBe('ada@example.com');
+    const device = (await gw.admin('GET', '/admin/v1/devices')).body.devices.find((d: { id: string }) => d.id === enrolled.deviceId);
+    expect(device).toMatchObject({ user: 'ada@example.com', hostname: 'ada-laptop' });
+    const trail = (await gw.admin('GET', '/admin/v1/admin-audit?limit=2')).body.events;
+    expect(trail[0]).toMatchObject({ who: 'ada@example.com', action: 'device.enrolled', detail: { via: 'sso' } });
+    expect(trail[1]).toMatchObject({ who: 'ada@example.com', action: 'enrollment-token.create', detail: { via: 'sso' } });
+    expect((await enroll(code, verifier)).status).toBe(401);
+  });
+
+  it('refuses the code to anyone without the verifier (another app on the laptop that saw the redirect)', async () => {
+    const { challenge } = pkce();
+    const code = (await ssoCode('ada', challenge)).searchParams.get('code')!;
+    expect((await enroll(code)).status).toBe(401);
+    const other = pkce();
+    const code2 = (await ssoCode('ada', challenge)).searchParams.get('code')!;
+    const wrong = await enroll(code2, other.verifier);
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: { message: string } }).error.message).toContain('verifier');
+  });
+
+  it('sends the browser only back to a loopback address', async () => {
+    const { challenge } = pkce();
+    for (const redirect of ['http://evil.example/callback', 'https://127.0.0.1:9/callback', 'http://127.0.0.1:9/cb?x=1', 'http://localhost.evil.example:9/']) {
+      const res = await fetch(`${gw.url}/v1/agents/enroll/sso?${new URLSearchParams({ redirect_uri: redirect, state: 'state-0123456789abcdef', code_challenge: challenge })}`, { redirect: 'manual' });
+      expect(res.status, redirect).toBe(400);
+    }
+  });
+
+  it('tells the agent when the sign-in fails, instead of leaving it waiting', async () => {
+    const { challenge } = pkce();
+    const start = await fetch(`${gw.url}/v1/agents/enroll/sso?${new URLSearchParams({ redirect_uri: AGENT, state: 'state-0123456789abcdef', code_challenge: challenge })}`, { redirect: 'manual' });
+    const sealed = start.headers.get('set-cookie')!.split(';')[0]!;
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const forged = await fetch(`${gw.url}/console/auth/oidc/callback?code=forged&state=${state}`, { redirect: 'manual', headers: { cookie: sealed } });
+    const to = new URL(forged.headers.get('location')!);
+    expect(`${to.origin}${to.pathname}`).toBe(AGENT);
+    expect(to.searchParams.get('error')).toBe('access_denied');
+    expect(to.searchParams.get('state')).toBe('state-0123456789abcdef');
+  });
+
+  it('says so on a gateway without single sign-on', async () => {
+    const plain = await startTestGateway();
+    try {
+      const res = await fetch(`${plain.url}/v1/agents/enroll/sso?redirect_uri=${encodeURIComponent(AGENT)}`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('oidc_not_configured');
+    } finally {
+      await plain.close();
+    }
   });
 });

@@ -51,15 +51,18 @@ describe.each([
 
   it('spends an enrollment token once and never an expired one', async () => {
     const now = new Date();
-    await store.addEnrollmentToken({ tokenSha256: 'a', team: 'red', expiresAt: new Date(now.getTime() + 60_000).toISOString(), createdAt: now.toISOString() });
-    await store.addEnrollmentToken({ tokenSha256: 'b', team: null, expiresAt: new Date(now.getTime() - 1).toISOString(), createdAt: now.toISOString() });
+    await store.addEnrollmentToken({ tokenSha256: 'a', team: 'red', expiresAt: new Date(now.getTime() + 60_000).toISOString(), createdAt: now.toISOString(), user: null, codeChallenge: null });
+    await store.addEnrollmentToken({ tokenSha256: 'b', team: null, expiresAt: new Date(now.getTime() - 1).toISOString(), createdAt: now.toISOString(), user: null, codeChallenge: null });
+    await store.addEnrollmentToken({ tokenSha256: 'c', team: null, expiresAt: new Date(now.getTime() + 60_000).toISOString(), createdAt: now.toISOString(), user: 'ada@example.com', codeChallenge: 'x'.repeat(43) });
+    expect(await store.consumeEnrollmentToken('c', now)).toMatchObject({ user: 'ada@example.com', codeChallenge: 'x'.repeat(43) });
     const [first, second] = await Promise.all([store.consumeEnrollmentToken('a', now), store.consumeEnrollmentToken('a', now)]);
     expect([first?.team, second?.team].filter(Boolean)).toEqual(['red']);
     expect(await store.consumeEnrollmentToken('b', now)).toBeNull();
   });
 
   it('stores records once by id and acknowledges the contiguous, verified chain', async () => {
-    await store.addDevice({ id: 'dev-contract-1', credentialSha256: 'c1', facts, team: 'red', enrolledAt: new Date().toISOString() });
+    await store.addDevice({ id: 'dev-contract-1', credentialSha256: 'c1', facts, team: 'red', enrolledAt: new Date().toISOString(), user: 'ada@example.com' });
+    expect((await store.device('dev-contract-1'))?.user).toBe('ada@example.com');
     const chain = makeChain(8, 101);
     expect(await store.storeAuditBatch('dev-contract-1', chain.slice(0, 3))).toEqual({ ackSeq: 103, inserted: 3, chainProblem: null });
     expect(await store.storeAuditBatch('dev-contract-1', chain.slice(5))).toMatchObject({ ackSeq: 103, inserted: 3 });
