@@ -10,6 +10,7 @@ import { FleetAuthority } from '../ca/fleet-authority.js';
 import { KeyStore } from '../ca/keystore.js';
 import { openKeychain, type Keychain } from '../system/keychain.js';
 import { AGENT_VERSION } from '../version.js';
+import { setIdentityUser } from '../system/identity.js';
 import { apiError, enrollResponse, type DeviceFacts, type EnrollRequest } from '../../shared/schema/protocol.js';
 import { SyncError } from './errors.js';
 import { gatewayAddress } from './gateway-address.js';
@@ -28,6 +29,8 @@ export interface EnrollInput {
   readonly replace?: boolean;
   /** The keychain to keep the credential in (default: the one the config names). */
   readonly keychain?: Keychain;
+  /** Single sign-on: the PKCE verifier whose challenge the sign-in carried (`token` is then the code it returned). */
+  readonly codeVerifier?: string;
 }
 
 /** What this device tells the gateway about itself. */
@@ -61,7 +64,12 @@ export async function enrollAgent(config: ResolvedAgentConfig, input: EnrollInpu
   }
 
   const fleet = config.ca.mode === 'fleet' ? await FleetAuthority.open({ home: config.home, keys: new KeyStore(keychain), requireNameConstraints: config.ca.nameConstraints }) : null;
-  const request: EnrollRequest = { token: input.token, device: deviceFacts(), ...(fleet === null ? {} : { csrPem: await fleet.csr() }) };
+  const request: EnrollRequest = {
+    token: input.token,
+    device: deviceFacts(),
+    ...(fleet === null ? {} : { csrPem: await fleet.csr() }),
+    ...(input.codeVerifier === undefined ? {} : { codeVerifier: input.codeVerifier }),
+  };
   const answer = await postJson(address.enrollUrl, request, tls);
   if (answer.status !== 201) {
     const error = apiError.safeParse(answer.body);
@@ -84,10 +92,13 @@ export async function enrollAgent(config: ResolvedAgentConfig, input: EnrollInpu
     gatewayUrl: address.url,
     deviceId: enrolled.deviceId,
     team: enrolled.team,
+    user: enrolled.user ?? null,
     gatewayPublicKeyPem: enrolled.gatewayPublicKeyPem,
     tls: { caFile, spkiSha256 },
     enrolledAt: new Date().toISOString(),
   };
   await store.save(file, enrolled.credential);
+  // Signed in as a person: budgets and audit speak for `user:<email>` from the next start on.
+  if (file.user !== null) await setIdentityUser(config.home, file.user);
   return file;
 }

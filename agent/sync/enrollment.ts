@@ -19,6 +19,8 @@ export const enrollmentFile = z.strictObject({
   gatewayUrl: z.string().url(),
   deviceId,
   team: z.string().nullable(),
+  /** The person a single sign-on enrollment linked this device to (`user:<this>`); null for a token enrollment. */
+  user: z.string().min(1).nullable().default(null),
   /** SPKI PEM of the gateway's Ed25519 policy-signing key, pinned at enrollment. */
   gatewayPublicKeyPem: z.string().min(1),
   /** How the gateway's TLS is verified, as given at enrollment (the config's `gateway.caFile`/`spkiSha256` override them). */
@@ -26,6 +28,8 @@ export const enrollmentFile = z.strictObject({
   enrolledAt: z.string(),
 });
 export type EnrollmentFile = z.infer<typeof enrollmentFile>;
+/** An enrollment file as written (`user` may be left out). */
+export type EnrollmentFileInput = z.input<typeof enrollmentFile>;
 
 /** The keychain entry: the device id with its credential, so one cannot be paired with another's. */
 const credentialEntry = z.strictObject({ deviceId, credential: z.string().min(32) });
@@ -83,7 +87,7 @@ export class EnrollmentStore {
   }
 
   /** Keeps a new enrollment: the credential first, so a crash between the two leaves a detectable state. */
-  async save(file: EnrollmentFile, credential: string): Promise<void> {
+  async save(file: EnrollmentFileInput, credential: string): Promise<void> {
     policyKeyOf(file.gatewayPublicKeyPem);
     await this.keychain.set(CREDENTIAL_ENTRY, JSON.stringify({ deviceId: file.deviceId, credential }));
     await writeFileAtomic(this.file, `${JSON.stringify(enrollmentFile.parse(file), null, 2)}\n`, 0o600);

@@ -14,7 +14,9 @@ export type SyncErrorCode =
   /** The enrollment on disk or in the keychain is missing or damaged. */
   | 'SYNC_ENROLLMENT'
   /** An administrator revoked this device. */
-  | 'SYNC_DEVICE_REVOKED';
+  | 'SYNC_DEVICE_REVOKED'
+  /** The browser sign-in of `outpost enroll --sso` failed, was refused, or was not finished in time. */
+  | 'SYNC_SSO_SIGN_IN';
 
 /** An error of the sync client or enrollment. */
 export class SyncError extends OutpostError<SyncErrorCode> {

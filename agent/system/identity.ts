@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../ca/files.js';
 
 export interface Identity {
   /** `device:<id>` in principal form is built from this. */
@@ -18,6 +19,12 @@ export interface Identity {
 }
 
 const deviceFile = z.object({ device: z.string().min(8), user: z.string().min(1).optional() });
+
+/** Names the person this agent speaks for (single sign-on enrollment): kept in `<home>/device.json`. */
+export async function setIdentityUser(home: string, user: string): Promise<void> {
+  const current = await loadIdentity(home);
+  await writeFileAtomic(path.join(home, 'device.json'), `${JSON.stringify({ device: current.device, user }, null, 2)}\n`, 0o600);
+}
 
 /** Reads the identity from `<home>/device.json`, creating the device id on first start. */
 export async function loadIdentity(home: string): Promise<Identity> {
