@@ -152,7 +152,7 @@ describe.each([
   });
 
   it('filters records by app and by a rule that fired, and prunes the rules with their records', async () => {
-    await store.addDevice({ id: 'dev-contract-rules', credentialSha256: 'c-rules', facts, team: null, enrolledAt: new Date().toISOString() });
+    await store.addDevice({ id: 'dev-contract-rules', credentialSha256: 'c-rules', facts, team: null, enrolledAt: new Date().toISOString(), user: null });
     const rule = { id: 'no-cloud-keys', kind: 'secrets:aws-access-key-id', action: 'block' as const, target: 'input' as const, explanation: 'found an AWS access key ID' };
     const blocked = makeChain(3, 1, undefined, { decision: 'block', app: 'claude-cli/2.0.14', rules: [rule, rule] });
     const allowed = makeChain(2, 4, blocked[2]!.hash, { app: 'OpenAI/JS 6.49.0' });
