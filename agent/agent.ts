@@ -22,6 +22,7 @@ import { processOwnersForThisOs, type ProcessOwners } from './system/process-own
 import { InventoryEnforcement } from './system/inventory/enforcement.js';
 import { machineRoots } from './system/inventory/locations.js';
 import { scanInventory } from './system/inventory/scan.js';
+import { SeenApps } from './system/inventory/seen-apps.js';
 import { recentApps } from './audit/records.js';
 import { runPlan } from './ca/trust/commands.js';
 import type { DeviceInventory } from '../shared/schema/inventory.js';
@@ -124,6 +125,9 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
           return null;
         });
   let localInventory: DeviceInventory | null = null;
+  // AI apps seen in traffic since start (and in the audit log's last 30 days, from the scan).
+  const seenApps = new SeenApps();
+  const currentInventory = (): DeviceInventory | null => (localInventory === null ? null : { ...localInventory, apps: [...localInventory.apps.filter((a) => a.source !== 'traffic'), ...seenApps.list()] });
   let inventoryRules = new InventoryEnforcement({ pending: 'allow', items: [] }, null);
   const enforced = (p: Policy): Policy => {
     inventoryRules = new InventoryEnforcement(fleetInventory?.decisions ?? p.inventory, localInventory);
@@ -158,6 +162,11 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       // Uploaded once committed (the sync client batches whatever is durable by then).
       if (sync !== null) store.audit.whenDurable(auditWritten);
       metrics.observe(entry);
+      // An AI app speaking for the first time goes to the gateway at once (pending "allow" = allowed and reported).
+      if (entry.kind === 'request' && seenApps.note({ userAgent: entry.app, process: entry.process ?? null }) && localInventory !== null) {
+        const inventory = currentInventory();
+        if (inventory !== null) sync?.reportInventory(inventory);
+      }
       controlEvents?.recorded(entry);
       // A client that pins certificates is remembered across runs, for status and the administrator.
       if (entry.kind === 'connect' && entry.rules[0]?.kind === 'pinned-client') rememberPinned(entry);
@@ -380,7 +389,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
         ? {}
         : {
             inventory: {
-              current: () => localInventory,
+              current: currentInventory,
               fleet: fleetInventory,
               changed: async () => {
                 gate.setPolicy(enforced(inForce.policy));
@@ -429,9 +438,11 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
       })(),
     });
     localInventory = inventory;
+    seenApps.add(inventory.apps);
     gate.setPolicy(enforced(inForce.policy));
-    sync?.reportInventory(inventory);
-    return inventory;
+    const current = currentInventory() ?? inventory;
+    sync?.reportInventory(current);
+    return current;
   };
   if (options.inventoryScan !== false) {
     // Off the start path: a scan reads config files and asks the package manager.
@@ -441,7 +452,7 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   let stopping: Promise<void> | null = null;
   return {
     processOwners,
-    inventory: () => localInventory,
+    inventory: currentInventory,
     scanInventory: scanDevice,
     config,
     identity,

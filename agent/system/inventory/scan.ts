@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { AiApp, DeviceInventory, InventoryProblem, McpServer } from '../../../shared/schema/inventory.js';
 import { MCP_LOCATIONS, MCP_PROJECT_FILES, type InventoryRoots, type McpFormat } from './locations.js';
 import { MCP_PARSERS } from './mcp-parsers.js';
-import { appForUserAgent, installedApps, type InventoryRunner } from './apps.js';
+import { installedApps, type InventoryRunner } from './apps.js';
+import { trafficApp } from './seen-apps.js';
 
 /** What a scan reads. */
 export interface ScanOptions {
@@ -59,8 +60,8 @@ export async function scanInventory(options: ScanOptions): Promise<DeviceInvento
   }
   const apps: AiApp[] = await installedApps(options.roots, options.run, options.pathVar);
   for (const seen of options.seenUserAgents ?? []) {
-    const app = appForUserAgent(seen.app);
-    if (app !== undefined) apps.push({ id: app.id, name: app.name, source: 'traffic', location: seen.app, version: /\/([\w.-]+)/.exec(seen.app.slice(seen.app.search(app.userAgents as RegExp)))?.[1] ?? null });
+    const app = trafficApp({ userAgent: seen.app });
+    if (app !== null) apps.push(app);
   }
   return { scannedAt: (options.now?.() ?? new Date()).toISOString(), apps, mcpServers: servers, problems };
 }

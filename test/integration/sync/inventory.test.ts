@@ -3,7 +3,9 @@
  * a user home holding a Cursor MCP config), reports it, and the admin API lists its MCP server;
  * an administrator's deny of an app reaches the agent within the connection and refuses that app's
  * requests (in the provider's error shape, naming it); a denied MCP server's host becomes a blocked
- * host; the decisions stay in force across a restart without the gateway.
+ * host; an app first seen in traffic is reported at once and, undecided, follows the fleet's
+ * "pending" setting (allowed, then blocked, then approved for the device); the decisions stay in
+ * force across a restart without the gateway.
  */
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
@@ -14,10 +16,20 @@ import { dispatcherFor } from '../../support/clients.js';
 import { rawRequest } from '../../support/raw-request.js';
 import type { TestAgent } from '../../support/agent.js';
 import type { PolicyInput } from '../../../shared/schema/policy.js';
+import type { InventoryDecisionsMessage } from '../../../shared/schema/protocol.js';
 import { connected, enrolledHome, policyHandled, startSyncedAgent, syncOf } from './support.js';
 
 const POLICY: PolicyInput = { version: 1, name: 'fleet-apps', interception: { hosts: ['api.anthropic.com'] } };
 const CLAUDE_CODE_UA = 'claude-cli/2.0.14 (external, cli)';
+
+/** The next decisions the agent applied that satisfy `test` (the gateway also answers each inventory report with the decisions as they stand). */
+async function decisionsWhere(sync: ReturnType<typeof syncOf>, test: (m: InventoryDecisionsMessage) => boolean): Promise<void> {
+  for (;;) {
+    const [m] = (await once(sync, 'inventory')) as [InventoryDecisionsMessage];
+    if (test(m)) return;
+  }
+}
+const decided = (kind: string, key: string, decision: string) => (m: InventoryDecisionsMessage): boolean => m.items.some((i) => i.kind === kind && i.key === key && i.decision === decision);
 
 describe('inventory and app decisions over sync', () => {
   let gw: TestGateway;
@@ -63,17 +75,42 @@ describe('inventory and app decisions over sync', () => {
 
   it('applies an administrator\'s deny of an app and of an MCP server at once', async () => {
     expect((await ask(CLAUDE_CODE_UA)).status).toBe(200);
-    const applied = once(syncOf(t), 'inventory');
+    const applied = decisionsWhere(syncOf(t), decided('app', 'claude-code', 'denied'));
     expect((await gw.admin('POST', '/admin/v1/inventory/decisions', { kind: 'app', key: 'claude-code', name: 'Claude Code', decision: 'denied', scope: { kind: 'everyone' } })).status).toBe(200);
     await applied;
     const refused = await ask(CLAUDE_CODE_UA);
     expect(refused).toMatchObject({ status: 403, message: expect.stringContaining('"Claude Code" is denied by your organisation') });
     expect((await ask('my-script/1.0')).status).toBe(200);
 
-    const mcpApplied = once(syncOf(t), 'inventory');
+    const mcpApplied = decisionsWhere(syncOf(t), decided('mcp', 'host:mcp.tickets.example', 'denied'));
     await gw.admin('POST', '/admin/v1/inventory/decisions', { kind: 'mcp', key: 'host:mcp.tickets.example', name: 'tickets', decision: 'denied', scope: { kind: 'everyone' } });
     await mcpApplied;
     expect(t.agent.gate.governor.compiled.policy.interception.blockedHosts).toContain('mcp.tickets.example');
+  });
+
+  it('reports an app the moment it first speaks, and follows the fleet setting for undecided apps', async () => {
+    const GEMINI_UA = 'GeminiCLI/0.9.0 (linux; x64)';
+    const devicesOf = async (key: string): Promise<Array<{ decision: string }> | undefined> =>
+      ((await gw.admin('GET', '/admin/v1/inventory')).body.items as Array<{ kind: string; key: string; devices: Array<{ decision: string }> }>).find((i) => i.kind === 'app' && i.key === key)?.devices;
+    expect(await devicesOf('gemini-cli')).toBeUndefined();
+    // pending "allow": allowed, and reported without a rescan or a restart.
+    expect((await ask(GEMINI_UA)).status).toBe(200);
+    await expect.poll(() => devicesOf('gemini-cli'), { timeout: 20_000 }).toEqual([expect.objectContaining({ decision: 'pending' })]);
+    expect(t.agent.inventory()?.apps).toContainEqual({ id: 'gemini-cli', name: 'Gemini CLI', source: 'traffic', location: GEMINI_UA, version: '0.9.0' });
+
+    // pending "block": the undecided app is refused, naming it; an app nobody catalogued still passes.
+    const blocking = decisionsWhere(syncOf(t), (m) => m.pending === 'block');
+    expect((await gw.admin('PUT', '/admin/v1/inventory/settings', { pending: 'block' })).status).toBe(200);
+    await blocking;
+    expect(await ask(GEMINI_UA)).toMatchObject({ status: 403, message: expect.stringContaining('"Gemini CLI" is waiting for your organisation\'s approval') });
+    expect((await ask('my-script/1.0')).status).toBe(200);
+
+    // Approved for this device only: it passes again.
+    const approved = decisionsWhere(syncOf(t), decided('app', 'gemini-cli', 'approved'));
+    await gw.admin('POST', '/admin/v1/inventory/decisions', { kind: 'app', key: 'gemini-cli', name: 'Gemini CLI', decision: 'approved', scope: { kind: 'device', deviceId: syncOf(t).status().deviceId } });
+    await approved;
+    expect((await ask(GEMINI_UA)).status).toBe(200);
+    await expect.poll(() => devicesOf('gemini-cli'), { timeout: 20_000 }).toEqual([expect.objectContaining({ decision: 'approved' })]);
   });
 
   it('keeps the decisions in force after a restart without the gateway', async () => {

@@ -1,7 +1,8 @@
 /**
  * Which process opened a connection (issue 14.3, apps seen in traffic): on Linux the agent reads the
  * client socket's inode in /proc and finds the process holding it. A real curl child process sends
- * a request through a real agent; its audit record names curl's executable and pid. The /proc
+ * a request through a real agent; its audit record names curl's executable and pid; a process that
+ * is a catalog AI tool is listed among the apps seen in traffic by its executable. The /proc
  * table parser is checked on real lines.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -40,6 +41,28 @@ describe.runIf(process.platform === 'linux')('the process behind a connection', 
     const binary = (await run('sh', ['-c', 'command -v curl'])).stdout.trim();
     expect(record?.process).toEqual({ pid: curl.pid, exe: await fs.realpath(binary), name: 'curl' });
     expect(record?.app).toMatch(/^curl\//);
+  });
+
+  it('names an AI app by its process when its User-Agent does not tell, in the inventory of apps seen in traffic', async () => {
+    // curl under the name of a catalog tool that sends no recognisable User-Agent.
+    const bin = path.join(t.home, 'bin');
+    await fs.mkdir(bin, { recursive: true });
+    const aider = path.join(bin, 'aider');
+    await fs.copyFile((await run('sh', ['-c', 'command -v curl'])).stdout.trim(), aider);
+    await fs.chmod(aider, 0o755);
+    await t.agent.scanInventory();
+    expect(t.agent.inventory()?.apps.filter((a) => a.source === 'traffic')).toEqual([]);
+    const caFile = path.join(t.home, 'test-ca.pem');
+    await fs.writeFile(caFile, t.caPem);
+    const owners = t.agent.processOwners;
+    if (owners === null) throw new Error('no process owner lookup on Linux');
+    const found = once(owners, 'found');
+    const child = spawn(aider, ['-sS', '--http1.1', '--cacert', caFile, '-x', t.proxyUrl, '-H', 'content-type: application/json', '-H', 'authorization: Bearer sk-user-own', '-X', 'POST', '-T', '-', 'https://api.openai.com/v1/chat/completions'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    expect((await found)[0]).toMatchObject({ pid: child.pid, name: 'aider' });
+    const exited = once(child, 'exit');
+    child.stdin.end(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }));
+    expect((await exited)[0]).toBe(0);
+    expect(t.agent.inventory()?.apps.filter((a) => a.source === 'traffic')).toEqual([{ id: 'aider', name: 'aider', source: 'traffic', location: await fs.realpath(aider), version: null }]);
   });
 
   it('reads the socket tables as the kernel writes them', () => {
