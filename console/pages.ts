@@ -49,6 +49,12 @@ interface AuditRow {
   rules: Array<{ id: string; explanation: string }>;
   costUsd: number | null;
 }
+interface Budget {
+  id: string;
+  period: string;
+  limitUsd: number;
+  spentUsd: number;
+}
 interface SpendRow {
   key: string;
   requests: number;
@@ -83,15 +89,37 @@ function deviceState(d: Device): { word: string; tone: string } {
   return { word: 'Protected', tone: 'ok' };
 }
 
-/** Overview: devices, requests and blocks today, spend this month, the rules that fired most. */
+const PERIOD_WORDS: Readonly<Record<string, string>> = { '1m': 'this minute', '1h': 'this hour', '1d': 'today', '1w': 'this week', '1M': 'this month', '1Y': 'this year' };
+
+/** Each fleet budget: the fleet's spend in its current window against its limit, as a meter. */
+function budgetList(budgets: readonly Budget[]): HTMLElement {
+  return el(
+    'ul',
+    { class: 'budgets' },
+    ...budgets.map((b) => {
+      const id = `budget-${b.id.replace(/[^\w-]/g, '-')}`;
+      const share = b.limitUsd === 0 ? 1 : b.spentUsd / b.limitUsd;
+      return el(
+        'li',
+        {},
+        el('span', { class: 'budget-name', id }, b.id),
+        el('meter', { min: '0', max: String(b.limitUsd), low: String(b.limitUsd * 0.75), high: String(b.limitUsd * 0.9), optimum: '0', value: String(Math.min(b.spentUsd, b.limitUsd)), 'aria-labelledby': id }),
+        el('span', { class: 'budget-figures' }, `${money(b.spentUsd)} of ${money(b.limitUsd)} ${PERIOD_WORDS[b.period] ?? b.period} (${Math.round(share * 100)}%)`),
+      );
+    }),
+  );
+}
+
+/** Overview: devices, requests and blocks today, spend this month and against each budget, the rules that fired most. */
 export async function overview(ctx: PageContext): Promise<void> {
   heading(ctx, 'Overview', 'How your fleet is doing today.');
   const monthStart = `${new Date().toISOString().slice(0, 7)}-01T00:00:00.000Z`;
-  const [{ devices }, today, spend, recent] = await Promise.all([
+  const [{ devices }, today, spend, recent, { budgets }] = await Promise.all([
     api<{ devices: Device[] }>('GET', '/admin/v1/devices'),
     api<{ since: string; decisions: Record<string, number> }>('GET', '/admin/v1/overview'),
     api<{ rows: SpendRow[] }>('GET', `/admin/v1/spend?by=principal&since=${encodeURIComponent(monthStart)}`),
     api<{ records: AuditRow[] }>('GET', '/admin/v1/audit?decision=block&limit=500'),
+    api<{ budgets: Budget[] }>('GET', '/admin/v1/budgets'),
   ]);
   const states = devices.map(deviceState);
   const count = (w: string): number => states.filter((s) => s.word === w).length;
@@ -114,6 +142,7 @@ export async function overview(ctx: PageContext): Promise<void> {
   const top = [...rules].sort((a, b) => b[1] - a[1]).slice(0, 6);
   ctx.main.append(
     stats,
+    budgets.length === 0 ? '' : card('Budgets this period', budgetList(budgets)),
     el(
       'div',
       { class: 'grid' },

@@ -7,11 +7,12 @@ import { authorize, type AdminLocals } from './access.js';
 import { policyRoutes } from './policy-routes.js';
 import { deviceRoutes } from './device-routes.js';
 import { auditRoutes } from './audit-routes.js';
+import { budgetRoutes } from './budget-routes.js';
 import { commandRoutes } from './command-routes.js';
 import { inventoryRoutes } from './inventory-routes.js';
 import type { AdminDeps } from './context.js';
 
 /** Builds the admin router. */
 export function adminRouter(deps: AdminDeps): Router<AdminLocals> {
-  return new Router<AdminLocals>([...policyRoutes(deps), ...deviceRoutes(deps), ...auditRoutes(deps), ...commandRoutes(deps), ...inventoryRoutes(deps)], authorize);
+  return new Router<AdminLocals>([...policyRoutes(deps), ...deviceRoutes(deps), ...auditRoutes(deps), ...budgetRoutes(deps), ...commandRoutes(deps), ...inventoryRoutes(deps)], authorize);
 }

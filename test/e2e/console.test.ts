@@ -17,6 +17,7 @@ import { makeEntry } from '../support/audit-entries.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { canonicalEntry, GENESIS_HASH, hashRecord } from '../../shared/audit/canonical.js';
 import { PROTOCOL_V } from '../../shared/schema/protocol.js';
+import { periodStart } from '../../shared/core/periods.js';
 import type { AuditRecord } from '../../shared/schema/audit.js';
 import { openAiClient } from '../support/clients.js';
 import type { TestAgent } from '../support/agent.js';
@@ -67,11 +68,19 @@ describe('the admin console', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({ adminToken: ADMIN_TOKEN });
-    await gw.admin('PUT', '/admin/v1/policy', { version: 1, name: 'Acme standard', interception: { hosts: ['api.openai.com'] } });
+    await gw.admin('PUT', '/admin/v1/policy', {
+      version: 1,
+      name: 'Acme standard',
+      interception: { hosts: ['api.openai.com'] },
+      virtualKeys: [{ id: 'vk-research', key: 'ovk-research-0123456789abcdef', owner: 'team:research', budget: { limitUsd: 100, period: '1M' } }],
+    });
     agent = await SimAgent.connect(gw.url, await gw.enroll({ hostname: 'ada-laptop' }));
     const records = chain();
     agent.send({ v: PROTOCOL_V, type: 'audit.batch', records });
     await agent.until('audit.ack', (m) => m.seq === records.length);
+    // The device's spend on the research key's budget this month, as a real agent reports it.
+    agent.send({ v: PROTOCOL_V, type: 'usage.report', windows: [{ id: 'vk:vk-research', period: '1M', windowStart: periodStart('1M', Date.now()), spentUsd: 12.5 }] });
+    await agent.until('budget.state', (m) => m.windows.some((w) => w.id === 'vk:vk-research' && w.fleetSpentUsd === 12.5));
     agent.send({ v: PROTOCOL_V, type: 'inventory', inventory: { scannedAt: new Date().toISOString(), apps: [{ id: 'claude-code', name: 'Claude Code', source: 'path', location: '/usr/local/bin/claude', version: null }], mcpServers: [], problems: [] } });
     await agent.next('inventory.decisions');
     realHome = await enrolledHome(gw);
@@ -107,6 +116,8 @@ describe('the admin console', () => {
     expect(stats).toMatch(/Requests today\s*120|120\s*Requests today/);
     expect(stats).toMatch(/Blocked today\s*24|24\s*Blocked today/);
     expect(stats).toContain('$0.96');
+    expect(await page.getByRole('region', { name: 'Budgets this period' }).innerText()).toContain('$12.50 of $100.00 this month (13%)');
+    expect(await page.getByRole('meter', { name: 'vk:vk-research' }).getAttribute('value')).toBe('12.5');
     expect(await page.locator('canvas').count()).toBe(2);
     expect(await page.locator('canvas').first().getAttribute('aria-label')).toContain('Blocked 24');
     await shoot('overview');
