@@ -3,11 +3,13 @@
  * table you can read in one screen; each handler gets what it needs injected by the agent.
  */
 import http from 'node:http';
+import type { z } from 'zod';
 import type { AddressInfo } from 'node:net';
 import { activityQuery, pauseRequest, virtualKeySelection, type PauseRequest, type ActivityPage, type ActivityQuery, type AgentStatus, type BudgetsView, type CaRotation, type DiagnosticsExport, type DoctorReport } from '../../shared/schema/control.js';
 import { authorized } from './token.js';
 import type { ControlEvents } from './events.js';
 import { PauseError } from './pause.js';
+import type { OutpostError } from '../../shared/errors.js';
 import { KeySelectionError } from './key-selection.js';
 
 /** Request bodies are a few bytes; anything larger is refused unread. */
@@ -67,6 +69,27 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/**
+ * A POST route that changes something: its JSON body checked by `schema` (400 naming the field),
+ * then `act`; a refusal of type `refused` (policy or permissions) is 403 with its code and words.
+ */
+function commandRoute<S extends z.ZodType>(schema: S, expected: string, refused: new (...args: never[]) => OutpostError<string>, act: (body: z.infer<S>) => unknown): Handler {
+  return async (req, res) => {
+    const body = await readJson(req);
+    const parsed = body === undefined ? null : schema.safeParse(body);
+    if (parsed === null || !parsed.success) {
+      const issue = parsed?.error.issues[0];
+      return json(res, 400, { error: { code: 'invalid_request', message: issue === undefined ? expected : `${issue.path.join('.') || 'body'}: ${issue.message}` } });
+    }
+    try {
+      json(res, 200, act(parsed.data));
+    } catch (err) {
+      if (err instanceof refused) return json(res, 403, { error: { code: err.code, message: err.message } });
+      throw err;
+    }
+  };
+}
+
 /** Starts the control API on `host:port` (loopback; the config schema refuses anything else). */
 export async function startControlServer(host: string, port: number, token: string, sources: ControlSources): Promise<ControlServer> {
   const routes: Record<string, Handler> = {
@@ -78,36 +101,8 @@ export async function startControlServer(host: string, port: number, token: stri
     },
   };
   const { rotateCa, activity, budgets, events, diagnostics, exportDiagnostics, pause, resume, selectKey } = sources;
-  if (selectKey)
-    routes['POST /v1/virtual-key'] = async (req, res) => {
-      const body = await readJson(req);
-      const parsed = body === undefined ? null : virtualKeySelection.safeParse(body);
-      if (parsed === null || !parsed.success) {
-        const issue = parsed?.error.issues[0];
-        return json(res, 400, { error: { code: 'invalid_request', message: issue === undefined ? 'expected a JSON body {"id": "KEY_ID"} or {"id": null}' : `${issue.path.join('.') || 'body'}: ${issue.message}` } });
-      }
-      try {
-        json(res, 200, { selected: selectKey(parsed.data.id) });
-      } catch (err) {
-        if (err instanceof KeySelectionError) return json(res, 403, { error: { code: err.code, message: err.message } });
-        throw err;
-      }
-    };
-  if (pause)
-    routes['POST /v1/pause'] = async (req, res) => {
-      const body = await readJson(req);
-      const parsed = body === undefined ? null : pauseRequest.safeParse(body);
-      if (parsed === null || !parsed.success) {
-        const issue = parsed?.error.issues[0];
-        return json(res, 400, { error: { code: 'invalid_request', message: issue === undefined ? 'expected a JSON body {"minutes": N}' : `${issue.path.join('.') || 'body'}: ${issue.message}` } });
-      }
-      try {
-        json(res, 200, { paused: pause(parsed.data) });
-      } catch (err) {
-        if (err instanceof PauseError) return json(res, 403, { error: { code: err.code, message: err.message } });
-        throw err;
-      }
-    };
+  if (selectKey) routes['POST /v1/virtual-key'] = commandRoute(virtualKeySelection, 'expected a JSON body {"id": "KEY_ID"} or {"id": null}', KeySelectionError, (body) => ({ selected: selectKey(body.id) }));
+  if (pause) routes['POST /v1/pause'] = commandRoute(pauseRequest, 'expected a JSON body {"minutes": N}', PauseError, (body) => ({ paused: pause(body) }));
   if (resume)
     routes['POST /v1/resume'] = (_req, res) => {
       resume();

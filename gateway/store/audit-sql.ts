@@ -6,6 +6,19 @@
 import type { AuditFilter, SpendGrouping } from '../admin-api/schemas.js';
 import { utc } from './rows.js';
 
+/**
+ * The indexes the console's audit filters page by, the same in both stores: newest first by cursor
+ * within one value (keyset per filter), so a rare user, decision or model does not scan back
+ * through every newer record.
+ */
+export const AUDIT_FILTER_INDEXES = `
+  CREATE INDEX audit_principal_cursor ON audit (principal, cursor);
+  CREATE INDEX audit_decision_cursor ON audit (decision, cursor);
+  CREATE INDEX audit_provider_cursor ON audit (provider, cursor);
+  CREATE INDEX audit_model_cursor ON audit (model, cursor);
+  CREATE INDEX audit_device_cursor ON audit (device_id, cursor);
+`;
+
 /** A parameter placeholder for the n-th (1-based) parameter. */
 export type Placeholder = (n: number) => string;
 

@@ -70,31 +70,17 @@ export class SseParser {
     if (!this.sawCr && fresh.includes('\r')) this.sawCr = true;
     if (!this.sawCr) return this.pushLf(fresh, probe);
     BOUNDARY.lastIndex = 0;
-    if (!BOUNDARY.test(probe)) {
-      if (fresh.length > 0) this.pending.push(fresh);
-      this.tail = probe.length <= 3 ? probe : probe.slice(-3);
-      return [];
-    }
-    this.pending.push(fresh);
-    const text = this.pending.length === 1 ? fresh : this.pending.join('');
-    const out: SseEvent[] = [];
-    BOUNDARY.lastIndex = 0;
-    let from = 0;
-    let m: RegExpExecArray | null;
-    while ((m = BOUNDARY.exec(text)) !== null) {
-      const end = m.index + m[0].length;
-      out.push(parseEventBlock(text.slice(from, m.index), text.slice(from, end)));
-      from = end;
-    }
-    const rest = text.slice(from);
-    this.pending = rest.length === 0 ? [] : [rest];
-    this.tail = rest.length <= 3 ? rest : rest.slice(-3);
-    return out;
+    return this.take(fresh, probe, BOUNDARY.test(probe), regexBoundary);
   }
 
-  /** `push` for text without CR: events end at LF LF. */
+  /** `push` for text without CR: events end at LF LF, found by indexOf. */
   private pushLf(fresh: string, probe: string): SseEvent[] {
-    if (probe.indexOf('\n\n') === -1) {
+    return this.take(fresh, probe, probe.includes('\n\n'), lfBoundary);
+  }
+
+  /** Adds `fresh` and, when the probe saw a boundary, cuts the pending text into events at each one `next` finds. */
+  private take(fresh: string, probe: string, complete: boolean, next: (text: string, from: number) => readonly [number, number] | null): SseEvent[] {
+    if (!complete) {
       if (fresh.length > 0) this.pending.push(fresh);
       this.tail = probe.length <= 3 ? probe : probe.slice(-3);
       return [];
@@ -103,10 +89,9 @@ export class SseParser {
     const text = this.pending.length === 1 ? fresh : this.pending.join('');
     const out: SseEvent[] = [];
     let from = 0;
-    let at: number;
-    while ((at = text.indexOf('\n\n', from)) !== -1) {
-      out.push(parseEventBlock(text.slice(from, at), text.slice(from, at + 2)));
-      from = at + 2;
+    for (let b = next(text, 0); b !== null; b = next(text, from)) {
+      out.push(parseEventBlock(text.slice(from, b[0]), text.slice(from, b[1])));
+      from = b[1];
     }
     const rest = text.slice(from);
     this.pending = rest.length === 0 ? [] : [rest];
@@ -118,4 +103,17 @@ export class SseParser {
   rest(): string {
     return this.pending.join('') + this.decoder.end();
   }
+}
+
+/** The next blank line at or after `from` (the general boundary: CR, LF or CRLF line ends): [start, end]. */
+function regexBoundary(text: string, from: number): readonly [number, number] | null {
+  BOUNDARY.lastIndex = from;
+  const m = BOUNDARY.exec(text);
+  return m === null ? null : [m.index, m.index + m[0].length];
+}
+
+/** The next LF LF at or after `from`: [start, end]. */
+function lfBoundary(text: string, from: number): readonly [number, number] | null {
+  const at = text.indexOf('\n\n', from);
+  return at === -1 ? null : [at, at + 2];
 }

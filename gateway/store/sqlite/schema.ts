@@ -2,6 +2,7 @@
  * The gateway's SQLite schema, versioned by `PRAGMA user_version` (append-only migrations). Audit
  * records keep their full JSON in `body` and copy the columns the admin API filters on.
  */
+import { AUDIT_FILTER_INDEXES } from '../audit-sql.js';
 
 /** Migrations in order; index + 1 is the schema version. */
 export const SQLITE_MIGRATIONS: readonly string[] = [
@@ -114,15 +115,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
   `,
-  // The console's audit filters page newest first by cursor within one value (keyset per filter):
-  // without these a rare user, decision or model scanned back through every newer record.
-  `
-  CREATE INDEX audit_principal_cursor ON audit (principal, cursor);
-  CREATE INDEX audit_decision_cursor ON audit (decision, cursor);
-  CREATE INDEX audit_provider_cursor ON audit (provider, cursor);
-  CREATE INDEX audit_model_cursor ON audit (model, cursor);
-  CREATE INDEX audit_device_cursor ON audit (device_id, cursor);
-  `,
+  AUDIT_FILTER_INDEXES,
   // The app and the rules fired, as filters: the app as a column, each fired rule as a row.
   `
   ALTER TABLE audit ADD COLUMN app TEXT;
