@@ -209,7 +209,8 @@ export async function audit(ctx: PageContext, params: URLSearchParams): Promise<
   heading(ctx, 'Audit', 'Every AI request your devices made, newest first.');
   const fields: Array<[string, string, string[] | null]> = [
     ['device', 'Device id', null],
-    ['principal', 'User or key', null],
+    ['user', 'User', null],
+    ['principal', 'Virtual key or principal', null],
     ['decision', 'Decision', ['', 'allow', 'redact', 'warn', 'block', 'error']],
     ['app', 'App (as recorded)', null],
     ['rule', 'Rule that fired', null],

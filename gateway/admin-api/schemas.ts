@@ -28,6 +28,8 @@ export const auditFilter = z.strictObject({
   decision: decision.optional(),
   provider: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
+  /** The record's user, exactly (the OS user, or `user:<email>` for a device signed in through SSO). */
+  user: z.string().min(1).max(512).optional(),
   /** The app as recorded (its User-Agent), exactly. */
   app: z.string().min(1).max(512).optional(),
   /** A rule that fired (its id). */

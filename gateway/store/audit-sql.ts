@@ -42,6 +42,7 @@ function where(filter: AuditFilter, ph: Placeholder, params: unknown[], extra: s
   if (filter.provider !== undefined) add('a.provider', '=', filter.provider);
   if (filter.model !== undefined) add('a.model', '=', filter.model);
   if (filter.app !== undefined) add('a.app', '=', filter.app);
+  if (filter.user !== undefined) add('a.user_name', '=', filter.user);
   if (filter.rule !== undefined) {
     params.push(filter.rule);
     clauses.push(`a.cursor IN (SELECT r.cursor FROM audit_rules r WHERE r.rule_id = ${ph(params.length)})`);

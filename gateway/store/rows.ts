@@ -97,7 +97,7 @@ export function toStoredRecord(r: AuditSqlRow): StoredRecord {
 
 /** The stored columns of a record (the filterable copies beside its JSON body). */
 export function auditColumns(deviceId: string, r: AuditRecord): unknown[] {
-  return [r.id, deviceId, r.seq, r.time, r.principal, r.decision, r.provider, r.model, r.costUsd, JSON.stringify(r), r.app];
+  return [r.id, deviceId, r.seq, r.time, r.principal, r.decision, r.provider, r.model, r.costUsd, JSON.stringify(r), r.app, r.user];
 }
 
 /** The ids of the rules a record fired, once each (the `audit_rules` rows of its cursor). */

@@ -168,6 +168,17 @@ describe('the admin console', () => {
     expect(href).toContain('decision=block');
     const csv = await page.evaluate(async (url) => (await fetch(url as string)).text(), href);
     expect(csv.trim().split('\n')).toHaveLength(25);
+    // The record's user: nobody by that name, then the laptop's user (the other filters kept).
+    await page.getByLabel('User', { exact: true }).fill('nobody@example.org');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('#f-user[value="nobody@example.org"]').waitFor();
+    await ready('audit');
+    expect(await page.locator('main').innerText()).toContain('No records match.');
+    await page.getByLabel('User', { exact: true }).fill('ada@example.org');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('#f-user[value="ada@example.org"]').waitFor();
+    await ready('audit');
+    expect(await page.locator('tbody tr').count()).toBe(24);
     await shoot('audit');
   });
 

@@ -275,7 +275,7 @@ export class PostgresStore implements GatewayStore {
         return `(${cols.map((_, i) => `$${base + i + 1}`).join(', ')})`;
       });
       const ins = await c.query(
-        `INSERT INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body, app) VALUES ${values.join(', ')} ON CONFLICT (record_id) DO NOTHING RETURNING cursor, record_id`,
+        `INSERT INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body, app, user_name) VALUES ${values.join(', ')} ON CONFLICT (record_id) DO NOTHING RETURNING cursor, record_id`,
         params,
       );
       const fired = new Map(records.map((r) => [r.id, ruleIds(r)]));

@@ -129,4 +129,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE enrollment_tokens ADD COLUMN code_challenge TEXT;
   ALTER TABLE devices ADD COLUMN user_name TEXT;
   `,
+  // The record's user (the OS user, or user:<email> for a signed-in device) as a filter.
+  `
+  ALTER TABLE audit ADD COLUMN user_name TEXT;
+  UPDATE audit SET user_name = json_extract(body, '$.user');
+  CREATE INDEX audit_user_cursor ON audit (user_name, cursor);
+  `,
 ];

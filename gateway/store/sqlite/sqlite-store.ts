@@ -209,7 +209,7 @@ export class SqliteStore implements GatewayStore {
 
   async storeAuditBatch(deviceId: string, records: readonly AuditRecord[]): Promise<BatchResult> {
     const insert = this.db.prepare(
-      'INSERT OR IGNORE INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body, app) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO audit (record_id, device_id, seq, time, principal, decision, provider, model, cost_usd, body, app, user_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const rule = this.db.prepare('INSERT OR IGNORE INTO audit_rules (rule_id, cursor) VALUES (?, ?)');
     const next = this.db.prepare('SELECT body FROM audit WHERE device_id = ? AND seq = ? LIMIT 1').pluck();

@@ -154,14 +154,20 @@ describe.each([
   it('filters records by app and by a rule that fired, and prunes the rules with their records', async () => {
     await store.addDevice({ id: 'dev-contract-rules', credentialSha256: 'c-rules', facts, team: null, enrolledAt: new Date().toISOString(), user: null });
     const rule = { id: 'no-cloud-keys', kind: 'secrets:aws-access-key-id', action: 'block' as const, target: 'input' as const, explanation: 'found an AWS access key ID' };
-    const blocked = makeChain(3, 1, undefined, { decision: 'block', app: 'claude-cli/2.0.14', rules: [rule, rule] });
-    const allowed = makeChain(2, 4, blocked[2]!.hash, { app: 'OpenAI/JS 6.49.0' });
+    const blocked = makeChain(3, 1, undefined, { decision: 'block', app: 'claude-cli/2.0.14', rules: [rule, rule], user: 'grace' });
+    const allowed = makeChain(2, 4, blocked[2]!.hash, { app: 'OpenAI/JS 6.49.0', user: 'user:linus@example.org' });
     await store.storeAuditBatch('dev-contract-rules', [...blocked, ...allowed]);
     const byRule = await store.queryAudit({ device: 'dev-contract-rules', rule: 'no-cloud-keys' }, 2, null);
     expect(byRule.records.map((r) => r.record.seq)).toEqual([3, 2]);
     expect((await store.queryAudit({ rule: 'no-cloud-keys' }, 10, byRule.nextCursor)).records.map((r) => r.record.seq)).toEqual([1]);
     expect((await store.queryAudit({ app: 'OpenAI/JS 6.49.0' }, 10, null)).records.map((r) => r.record.seq)).toEqual([5, 4]);
     expect((await store.queryAudit({ rule: 'another-rule' }, 10, null)).records).toEqual([]);
+    // By the record's user, alone, paged, and with another filter.
+    const grace = await store.queryAudit({ user: 'grace' }, 2, null);
+    expect(grace.records.map((r) => r.record.seq)).toEqual([3, 2]);
+    expect((await store.queryAudit({ user: 'grace' }, 2, grace.nextCursor)).records.map((r) => r.record.seq)).toEqual([1]);
+    expect((await store.queryAudit({ user: 'user:linus@example.org' }, 10, null)).records.map((r) => r.record.seq)).toEqual([5, 4]);
+    expect((await store.queryAudit({ user: 'user:linus@example.org', rule: 'no-cloud-keys' }, 10, null)).records).toEqual([]);
     await store.pruneAudit(new Date(Date.now() + 60_000).toISOString());
     expect((await store.queryAudit({ rule: 'no-cloud-keys' }, 10, null)).records).toEqual([]);
   });
