@@ -68,9 +68,15 @@ export function lastRecords(db: Db, n: number): AuditRecord[] {
   return rows.reverse().map(rowToRecord);
 }
 
-/** The distinct User-Agents (`app`) of records since `since` (ISO), with how many requests and the last time each was seen. */
-export function recentApps(db: Db, since: string): Array<{ app: string; count: number; last: string }> {
+/**
+ * The distinct sources of records since `since` (ISO): each User-Agent (`app`) with the executable
+ * of the process that sent it where it was known (`process.exe`), with how many requests and the
+ * last time each was seen.
+ */
+export function recentApps(db: Db, since: string): Array<{ app: string | null; exe: string | null; count: number; last: string }> {
   return db
-    .prepare("SELECT json_extract(body, '$.app') AS app, count(*) AS count, max(time) AS last FROM audit WHERE time >= ? AND json_extract(body, '$.app') IS NOT NULL GROUP BY app ORDER BY count DESC")
-    .all(since) as Array<{ app: string; count: number; last: string }>;
+    .prepare(
+      "SELECT json_extract(body, '$.app') AS app, json_extract(body, '$.process.exe') AS exe, count(*) AS count, max(time) AS last FROM audit WHERE time >= ? AND (json_extract(body, '$.app') IS NOT NULL OR json_extract(body, '$.process.exe') IS NOT NULL) GROUP BY app, exe ORDER BY count DESC",
+    )
+    .all(since) as Array<{ app: string | null; exe: string | null; count: number; last: string }>;
 }

@@ -41,7 +41,7 @@ export function registerInventory(program: Command): void {
     .action(async (opts: { config?: string; project?: string[]; json?: boolean }) => {
       const config = await loadAgentConfig(opts.config ?? null);
       const store = path.join(config.home, STORE_FILE);
-      let seen: Array<{ app: string; last: string }> = [];
+      let seen: Array<{ app: string | null; exe: string | null; last: string }> = [];
       if (fs.existsSync(store)) {
         const db = openDatabase(store, { readOnly: true });
         try {

@@ -19,8 +19,8 @@ export interface ScanOptions {
   readonly pathVar: string;
   /** Project folders to look in besides those Claude Code lists. */
   readonly projects?: readonly string[];
-  /** User-Agents seen in traffic (from the audit log), with when they were last seen. */
-  readonly seenUserAgents?: ReadonlyArray<{ readonly app: string; readonly last: string }>;
+  /** Sources seen in traffic (from the audit log): the User-Agent and, where known, the sending process's executable. */
+  readonly seenUserAgents?: ReadonlyArray<{ readonly app: string | null; readonly exe?: string | null; readonly last: string }>;
   readonly now?: () => Date;
 }
 
@@ -59,9 +59,14 @@ export async function scanInventory(options: ScanOptions): Promise<DeviceInvento
     for (const p of MCP_PROJECT_FILES) await read(path.join(folder, p.relative), p.client, `project:${folder}`, p.format);
   }
   const apps: AiApp[] = await installedApps(options.roots, options.run, options.pathVar);
+  const seenIds = new Set<string>();
   for (const seen of options.seenUserAgents ?? []) {
-    const app = trafficApp({ userAgent: seen.app });
-    if (app !== null) apps.push(app);
+    const app = trafficApp({ userAgent: seen.app, process: seen.exe == null ? null : { exe: seen.exe, name: seen.exe.split(/[\\/]/).at(-1) ?? seen.exe } });
+    // One entry per app (the busiest source first, as the audit lists them).
+    if (app !== null && !seenIds.has(app.id)) {
+      seenIds.add(app.id);
+      apps.push(app);
+    }
   }
   return { scannedAt: (options.now?.() ?? new Date()).toISOString(), apps, mcpServers: servers, problems };
 }

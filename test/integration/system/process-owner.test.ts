@@ -12,7 +12,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from '../../support/agent.js';
-import { readRecords } from '../../../agent/audit/records.js';
+import { readRecords, recentApps } from '../../../agent/audit/records.js';
+import { scanInventory } from '../../../agent/system/inventory/scan.js';
+import { machineRoots } from '../../../agent/system/inventory/locations.js';
 import { clientInode, parseProcNetTcp } from '../../../agent/system/process-owner/proc-net.js';
 
 const run = promisify(execFile);
@@ -63,6 +65,11 @@ describe.runIf(process.platform === 'linux')('the process behind a connection', 
     child.stdin.end(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }));
     expect((await exited)[0]).toBe(0);
     expect(t.agent.inventory()?.apps.filter((a) => a.source === 'traffic')).toEqual([{ id: 'aider', name: 'aider', source: 'traffic', location: await fs.realpath(aider), version: null }]);
+    // After a restart the audit log still tells: a scan lists it from the records' process.
+    const seen = recentApps(t.agent.store.audit.connection(), new Date(0).toISOString());
+    expect(seen).toContainEqual(expect.objectContaining({ app: expect.stringMatching(/^curl\//), exe: await fs.realpath(aider) }));
+    const rescanned = await scanInventory({ roots: machineRoots({}, t.home), run: async () => ({ code: 1, stdout: '', stderr: '' }), pathVar: '', seenUserAgents: seen });
+    expect(rescanned.apps).toContainEqual({ id: 'aider', name: 'aider', source: 'traffic', location: await fs.realpath(aider), version: null });
   });
 
   it('reads the socket tables as the kernel writes them', () => {
