@@ -24,10 +24,17 @@ interface Device {
   id: string;
   hostname: string;
   osUser: string;
+  /** The person who signed the device in through single sign-on (`user:<email>`), if any. */
+  user: string | null;
   os: string;
+  arch: string;
   agentVersion: string;
   team: string | null;
+  enrolledAt: string;
   lastSeen: string | null;
+  caMode: string | null;
+  policyRejected: string | null;
+  chainProblem: string | null;
   online: boolean;
   policyVersion: number | null;
   caTrusted: boolean | null;
@@ -197,9 +204,23 @@ export async function devices(ctx: PageContext): Promise<void> {
   }
   const rows = list.map((d) => {
     const state = deviceState(d);
-    const details = el('details', {}, el('summary', {}, d.hostname), el('dl', {}, ...[['Device id', d.id], ['OS', d.os], ['Agent version', d.agentVersion], ['Policy version', String(d.policyVersion ?? '–')], ['CA trusted', d.caTrusted === null ? 'unknown' : d.caTrusted ? 'yes' : 'no'], ['Team', d.team ?? '–']].flatMap(([k, v]) => [el('dt', {}, k as string), el('dd', {}, v as string)])), d.degraded.length > 0 ? el('ul', { class: 'reasons' }, ...d.degraded.map((r) => el('li', {}, r))) : null);
+    const when = (iso: string | null): string => (iso === null ? 'never' : `${new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })} (${ago(iso)})`);
+    const facts: Array<[string, string]> = [
+      ['User', d.user ?? `${d.osUser} (not signed in)`],
+      ['OS user', d.osUser],
+      ['OS', `${d.os} ${d.arch}`],
+      ['Agent version', d.agentVersion],
+      ['Policy version', d.policyRejected === null ? String(d.policyVersion ?? '–') : `${d.policyVersion ?? '–'} (refused a newer one: ${d.policyRejected})`],
+      ['CA trusted', `${d.caTrusted === null ? 'unknown' : d.caTrusted ? 'yes' : 'no'}${d.caMode === null ? '' : ` (${d.caMode} CA)`}`],
+      ['Team', d.team ?? '–'],
+      ['Last seen', d.online ? 'connected now' : when(d.lastSeen)],
+      ['Enrolled', when(d.enrolledAt)],
+      ['Device id', d.id],
+      ...(d.chainProblem === null ? [] : [['Audit chain', d.chainProblem] as [string, string]]),
+    ];
+    const details = el('details', {}, el('summary', {}, d.hostname), el('dl', {}, ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])), d.degraded.length > 0 ? el('div', {}, el('h3', {}, 'Needs attention because'), el('ul', { class: 'reasons' }, ...d.degraded.map((r) => el('li', {}, r)))) : null);
     const actions = isAdmin(ctx.session) && !d.revoked ? el('div', { class: 'actions' }, button('Block AI', () => command({ kind: 'device', deviceId: d.id }, { kind: 'kill-switch', mode: 'block-ai' }, `All AI traffic blocked on ${d.hostname}.`)), button('Revoke', () => command({ kind: 'device', deviceId: d.id }, { kind: 'revoke-device' }, `${d.hostname} revoked.`), { class: 'danger' })) : '';
-    return [details, d.osUser, el('span', { class: `pill pill-${state.tone}` }, state.word), ago(d.lastSeen), actions];
+    return [details, d.user ?? d.osUser, el('span', { class: `pill pill-${state.tone}` }, state.word), d.online ? 'now' : ago(d.lastSeen), actions];
   });
   ctx.main.append(list.length === 0 ? el('p', { class: 'muted' }, 'No devices yet: create an enrollment token and install the agent.') : table('Devices', ['Computer', 'User', 'State', 'Last seen', ''], rows));
 }

@@ -132,6 +132,11 @@ describe('the admin console', () => {
     const text = await page.locator('main').innerText();
     expect(text).toContain('ada-laptop');
     expect(text).toMatch(/Protected|Needs attention/);
+    // The detail: who, the OS, the agent and policy versions, CA trust, when it was last seen.
+    await page.locator('summary', { hasText: 'ada-laptop' }).click();
+    const detail = await page.locator('details[open]').innerText();
+    for (const label of ['User', 'OS', 'Agent version', 'Policy version', 'CA trusted', 'Last seen', 'Enrolled']) expect(detail).toContain(label);
+    expect(detail).toMatch(/Last seen\s+connected now/);
     await shoot('devices');
     await page.getByRole('button', { name: 'Block all AI' }).first().click();
     await page.getByText('All AI traffic blocked for every device.').waitFor();
