@@ -83,8 +83,9 @@ export function inventoryRoutes(deps: AdminDeps): AdminRoute[] {
           throw new ApiHttpError(404, 'not_found', `there is no device "${body.scope.deviceId}"`);
         }
         const decision: InventoryDecision = { kind: body.kind, key: body.key, name: body.name ?? body.key, decision: body.decision, scope: body.scope, at: new Date().toISOString() };
+        const before = (await book.decisions()).find((d) => d.kind === decision.kind && d.key === decision.key && JSON.stringify(d.scope) === JSON.stringify(decision.scope)) ?? null;
         await book.decide(decision);
-        await trail(deps, locals.caller, { action: `inventory.${body.decision === 'approved' ? 'approve' : 'deny'}`, detail: { kind: body.kind, key: body.key, scope: body.scope }, after: decision });
+        await trail(deps, locals.caller, { action: `inventory.${body.decision === 'approved' ? 'approve' : 'deny'}`, detail: { kind: body.kind, key: body.key, scope: body.scope }, before, after: decision });
         await changed();
         sendJson(res, 200, decision);
       },

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import type { CommandAction, CommandScope } from '../../shared/schema/protocol.js';
 import type { CommandRow, GatewayStore } from '../store/store.js';
 import { ApiHttpError } from '../http/errors.js';
+import { scopeKey } from '../store/rows.js';
 
 /** Issues commands. */
 export class CommandIssuer {
@@ -23,10 +24,27 @@ export class CommandIssuer {
       ]);
     }
     const command: CommandRow = { id: `cmd-${crypto.randomUUID()}`, issuedAt: now.toISOString(), scope, action };
+    const before = await this.stateBefore(scope, action);
     await this.store.addCommand(command);
     if (action.kind === 'revoke-device' && scope.kind === 'device') await this.store.revokeDevice(scope.deviceId);
-    await this.store.addAdminEvent({ time: command.issuedAt, who, action: `command.${action.kind}`, detail: { id: command.id, scope, action }, before: null, after: { scope, action } });
+    await this.store.addAdminEvent({ time: command.issuedAt, who, action: `command.${action.kind}`, detail: { id: command.id, scope, action }, before, after: stateAfter(action) });
     await this.store.publish({ kind: 'command', id: command.id });
     return command;
   }
+
+  /** What the command changes, as it was: the scope's kill-switch mode, or whether the key or device was revoked. */
+  private async stateBefore(scope: CommandScope, action: CommandAction): Promise<Record<string, unknown>> {
+    if (action.kind === 'revoke-device') return { revoked: scope.kind === 'device' ? ((await this.store.device(scope.deviceId))?.revoked ?? false) : false };
+    const inForce = await this.store.commandsInForce();
+    if (action.kind === 'revoke-virtual-key') {
+      return { revoked: inForce.some((c) => c.action.kind === 'revoke-virtual-key' && c.action.virtualKeyId === action.virtualKeyId) };
+    }
+    const current = inForce.find((c) => c.action.kind === 'kill-switch' && scopeKey(c.scope) === scopeKey(scope));
+    return { mode: current?.action.kind === 'kill-switch' ? current.action.mode : 'off' };
+  }
+}
+
+/** The state a command leaves (the admin audit trail's "after"). */
+function stateAfter(action: CommandAction): Record<string, unknown> {
+  return action.kind === 'kill-switch' ? { mode: action.mode } : { revoked: true };
 }

@@ -248,4 +248,29 @@ describe('the admin audit trail', () => {
     expect(next.body.events[0].id).toBeLessThan(page.body.events[1].id);
     expect((await gw.admin('GET', '/admin/v1/admin-audit?limit=0')).status).toBe(400);
   });
+
+  it('keeps the state before and after a kill switch, a device revocation, a key revocation and an inventory decision', async () => {
+    const last = async (): Promise<{ action: string; before: unknown; after: unknown }> => (await gw.admin('GET', '/admin/v1/admin-audit?limit=1')).body.events[0];
+    const scope = { kind: 'team', team: 'trail-team' };
+    await gw.admin('POST', '/admin/v1/commands', { scope, action: { kind: 'kill-switch', mode: 'block-ai' } });
+    expect(await last()).toMatchObject({ action: 'command.kill-switch', before: { mode: 'off' }, after: { mode: 'block-ai' } });
+    await gw.admin('POST', '/admin/v1/commands', { scope, action: { kind: 'kill-switch', mode: 'pause-interception' } });
+    expect(await last()).toMatchObject({ before: { mode: 'block-ai' }, after: { mode: 'pause-interception' } });
+
+    const device = await gw.enroll({ hostname: 'trail-laptop' });
+    await gw.admin('POST', '/admin/v1/commands', { scope: { kind: 'device', deviceId: device.deviceId }, action: { kind: 'revoke-device' } });
+    expect(await last()).toMatchObject({ action: 'command.revoke-device', before: { revoked: false }, after: { revoked: true } });
+
+    const key = { kind: 'revoke-virtual-key', virtualKeyId: 'trail-key' };
+    await gw.admin('POST', '/admin/v1/commands', { scope: { kind: 'everyone' }, action: key });
+    expect(await last()).toMatchObject({ before: { revoked: false }, after: { revoked: true } });
+    await gw.admin('POST', '/admin/v1/commands', { scope: { kind: 'everyone' }, action: key });
+    expect(await last()).toMatchObject({ before: { revoked: true } });
+
+    const item = { kind: 'app', key: 'trail-app', name: 'Trail app', scope: { kind: 'everyone' } };
+    await gw.admin('POST', '/admin/v1/inventory/decisions', { ...item, decision: 'denied' });
+    expect(await last()).toMatchObject({ action: 'inventory.deny', before: null, after: { decision: 'denied' } });
+    await gw.admin('POST', '/admin/v1/inventory/decisions', { ...item, decision: 'approved' });
+    expect(await last()).toMatchObject({ action: 'inventory.approve', before: { decision: 'denied' }, after: { decision: 'approved' } });
+  });
 });
