@@ -182,7 +182,8 @@ export async function startAgent(config: ResolvedAgentConfig, options: StartOpti
   let keySelection: KeySelection | null = null;
   const gate = createGate({
     selectedKey: () => keySelection?.picked ?? null,
-    appRefusal: (userAgent) => inventoryRules.appRefusal(userAgent),
+    appRefusal: (userAgent, owner) => inventoryRules.appRefusal(userAgent, owner),
+    appsRestricted: () => inventoryRules.restrictsApps,
     policy: enforced(inForce.policy),
     audit: sink,
     auditHealth: store.audit,

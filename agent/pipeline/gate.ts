@@ -87,7 +87,9 @@ export interface GateDeps {
   /** The virtual key the user picked in the tray (its id), or null (`RequestFacts.selectedKeyId`). */
   readonly selectedKey?: () => string | null;
   /** The organisation's app decisions: a refusal for a request from this User-Agent, or null (issue 14.3). */
-  readonly appRefusal?: (userAgent: string | undefined) => { readonly name: string; readonly reason: 'denied' | 'pending'; readonly message: string } | null;
+  readonly appRefusal?: (userAgent: string | undefined, process: { readonly exe: string } | null) => { readonly name: string; readonly reason: 'denied' | 'pending'; readonly message: string } | null;
+  /** True when some app could be refused (one denied, or undecided ones blocked): only then does a decision wait for the owning process. */
+  readonly appsRestricted?: () => boolean;
 }
 
 /** The Gate plus what the composition root needs beyond the seam. */
@@ -418,7 +420,7 @@ export function createGate(deps: GateDeps): OutpostGate {
     return admission;
   }
 
-  function decide(request: InterceptedRequest, grantAsked = false): Admission | Promise<Admission> {
+  function decide(request: InterceptedRequest, grantAsked = false, ownerAwaited = false): Admission | Promise<Admission> {
     const endpoint = endpointOf(request.host, request.method, request.path);
     // HOT PATH: two boolean checks before the real decision.
     const health = deps.auditHealth;
@@ -428,7 +430,13 @@ export function createGate(deps: GateDeps): OutpostGate {
     if (request.streamed === true) return passThrough(request);
     if (endpoint === null) return mcp.admit(request) ?? passThrough(request);
     const adapter = endpoint.adapter;
-    const appRefused = deps.appRefusal?.(request.headers['user-agent']) ?? null;
+    const appRefused = deps.appRefusal?.(request.headers['user-agent'], request.owner?.current ?? null) ?? null;
+    // An app its User-Agent does not name may be named by its process: wait for the lookup (off the
+    // hot path unless some app is restricted, and once per connection), then decide again.
+    const owner = request.owner;
+    if (appRefused === null && !ownerAwaited && owner?.current === null && owner.ready !== undefined && deps.appsRestricted?.() === true) {
+      return owner.ready.then(() => decide(request, grantAsked, true));
+    }
     if (appRefused !== null) {
       const rule: FiredRule = { id: 'inventory', kind: `app-${appRefused.reason}`, action: 'deny', target: 'request', explanation: appRefused.reason === 'denied' ? `the app "${appRefused.name}" is denied by the organisation` : `the app "${appRefused.name}" waits for the organisation's approval, and undecided apps are blocked` };
       return refuse(errorAnswer(adapter, 'app_denied', `${appRefused.message}. Ask your IT team to approve it.`, decisionHeader('block', 'app_denied', ['inventory'])), base(request, endpoint, null, null, null), [rule], `app ${appRefused.reason}: ${appRefused.name}`);
@@ -462,7 +470,7 @@ export function createGate(deps: GateDeps): OutpostGate {
       // Refused for want of this device's fleet grant: ask the gateway once, then decide again.
       if (!grantAsked && result.budget?.reason === 'grant' && deps.askGrant !== undefined) {
         const asked = deps.askGrant(result.budget);
-        if (asked !== null) return asked.then(() => decide(request, true));
+        if (asked !== null) return asked.then(() => decide(request, true, ownerAwaited));
       }
       const b = base(request, endpoint, parsed, result.principal?.id ?? null, parsed.texts);
       return refuse(denialAnswer(adapter, result.denial), b, result.rules, result.denial.code);

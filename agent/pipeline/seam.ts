@@ -35,7 +35,11 @@ export interface InterceptedRequest {
    * The process that opened the connection, where the OS tells (Linux): looked up off the hot path,
    * so read it when recording (`current` is null until the lookup ends, and if it finds nothing).
    */
-  readonly owner?: { readonly current: { readonly pid: number; readonly exe: string; readonly name: string } | null };
+  readonly owner?: {
+    readonly current: { readonly pid: number; readonly exe: string; readonly name: string } | null;
+    /** Resolves once the lookup ended (for a decision that needs the process: a denied app by its executable). */
+    readonly ready?: Promise<unknown>;
+  };
   /**
    * The body is not read: it goes upstream as the client sends it, untouched (gRPC and Connect
    * streams, whose request may stay open while the answer streams back). `body` is empty; a gate

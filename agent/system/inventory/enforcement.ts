@@ -7,6 +7,7 @@
 import type { DeviceInventory, InventoryDecisions } from '../../../shared/schema/inventory.js';
 import { inventoryKey } from '../../../shared/core/inventory-keys.js';
 import { appForUserAgent } from './apps.js';
+import { appForExecutable } from './seen-apps.js';
 
 /** Why an item is refused. */
 export interface InventoryRefusal {
@@ -35,10 +36,18 @@ export class InventoryEnforcement {
     return null;
   }
 
-  /** The refusal for a request from `userAgent`; null when its app is allowed or is not a known AI app. */
-  appRefusal(userAgent: string | undefined): InventoryRefusal | null {
-    const app = userAgent === undefined ? undefined : appForUserAgent(userAgent);
+  /**
+   * The refusal for a request from `userAgent`, sent by `process` where known (its executable names
+   * the app when the User-Agent does not); null when its app is allowed or is not a known AI app.
+   */
+  appRefusal(userAgent: string | undefined, process: { readonly exe: string } | null = null): InventoryRefusal | null {
+    const app = (userAgent === undefined ? undefined : appForUserAgent(userAgent)) ?? (process === null ? undefined : appForExecutable(process.exe));
     return app === undefined ? null : this.refusal('app', inventoryKey({ kind: 'app', app }), app.name);
+  }
+
+  /** True when some app could be refused: one is denied, or undecided ones are blocked. */
+  get restrictsApps(): boolean {
+    return this.decisions.pending === 'block' || this.decisions.items.some((i) => i.kind === 'app' && i.decision === 'denied');
   }
 
   /** Remote MCP server hosts to block: every denied `host:` key, and the undecided ones of this device under `block`. */

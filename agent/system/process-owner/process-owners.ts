@@ -18,6 +18,8 @@ export type { ProcessOwner } from './owner-lookup.js';
 /** Looked-up owners, filled in when the lookup ends. */
 export interface OwnerSlot {
   current: ProcessOwner | null;
+  /** Resolves once the lookup ended (`current` is set by then); at once when none ran. */
+  readonly ready: Promise<ProcessOwner | null>;
 }
 
 /** Lookups running at once, at most. */
@@ -33,18 +35,15 @@ export class ProcessOwners extends EventEmitter {
 
   /** Starts a lookup for a loopback client at `clientPort` talking to `serverPort`; the slot fills in when found. */
   watch(clientPort: number, serverPort: number): OwnerSlot {
-    const slot: OwnerSlot = { current: null };
-    if (this.inFlight >= MAX_IN_FLIGHT) return slot;
+    if (this.inFlight >= MAX_IN_FLIGHT) return { current: null, ready: Promise.resolve(null) };
     this.inFlight++;
-    this.lookup(clientPort, serverPort)
-      .then(
-        (owner) => {
-          slot.current = owner;
-          if (owner !== null) this.emit('found', owner);
-        },
-        () => undefined,
-      )
-      .finally(() => this.inFlight--);
+    const slot: { current: ProcessOwner | null; ready: Promise<ProcessOwner | null> } = { current: null, ready: Promise.resolve(null) };
+    slot.ready = this.lookup(clientPort, serverPort).then((owner) => {
+      this.inFlight--;
+      slot.current = owner;
+      if (owner !== null) this.emit('found', owner);
+      return owner;
+    });
     return slot;
   }
 

@@ -4,8 +4,13 @@
  * test/integration/sync/inventory.test.ts). A denied app's requests are refused in the provider's
  * error shape with a message naming the app, and recorded; an undecided app is refused only when
  * `pending` says block; an app the catalog does not know passes; a denied remote MCP server's host
- * is a blocked host (its CONNECT refused).
+ * is a blocked host (its CONNECT refused); on Linux an app its User-Agent does not name is refused by
+ * the process that sent it.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatcherFor } from '../../support/clients.js';
 import { rawRequest } from '../../support/raw-request.js';
@@ -13,6 +18,7 @@ import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { readRecords } from '../../../agent/audit/records.js';
 import type { PolicyInput } from '../../../shared/schema/policy.js';
 
+const run = promisify(execFile);
 const CLAUDE_CODE_UA = 'claude-cli/2.0.14 (external, cli)';
 const policy = (inventory: PolicyInput['inventory']): PolicyInput => ({ version: 1, name: 'apps', interception: { hosts: ['api.anthropic.com', 'api.openai.com'] }, inventory });
 
@@ -55,6 +61,25 @@ describe('app and MCP server decisions from the local policy', () => {
     expect((await ask(t, 'my-script/1.0')).status).toBe(200);
     await t.agent.applyPolicy((await import('../../../shared/schema/policy.js')).policy.parse(policy({ pending: 'block', items: [{ kind: 'app', key: 'claude-code', name: 'Claude Code', decision: 'approved' }] })), 'test');
     expect((await ask(t, CLAUDE_CODE_UA)).status).toBe(200);
+  });
+
+  it.runIf(process.platform === 'linux')('refuses a denied app named only by its process (its User-Agent says curl), and records the process', async () => {
+    t = await startTestAgent({ policy: policy({ pending: 'allow', items: [{ kind: 'app', key: 'aider', name: 'aider', decision: 'denied' }] }) });
+    const aider = path.join(t.home, 'bin', 'aider');
+    await fs.mkdir(path.dirname(aider), { recursive: true });
+    await fs.copyFile((await run('sh', ['-c', 'command -v curl'])).stdout.trim(), aider);
+    await fs.chmod(aider, 0o755);
+    const caFile = path.join(t.home, 'test-ca.pem');
+    await fs.writeFile(caFile, t.caPem);
+    const args = ['-sS', '--http1.1', '--cacert', caFile, '-x', t.proxyUrl, '-H', 'content-type: application/json', '-H', 'x-api-key: sk-ant-user-key', '-H', 'anthropic-version: 2023-06-01', '-d', JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] }), 'https://api.anthropic.com/v1/messages'];
+    const refused = JSON.parse((await run(aider, args)).stdout) as { error: { message: string } };
+    expect(refused.error.message).toContain('"aider" is denied by your organisation');
+    const record = readRecords(t.agent.store.audit.connection(), { afterSeq: 0 }).filter((r) => r.kind === 'request').at(-1);
+    expect(record).toMatchObject({ decision: 'block', app: expect.stringMatching(/^curl\//), process: { name: 'aider', exe: await fs.realpath(aider) }, rules: [expect.objectContaining({ id: 'inventory', kind: 'app-denied' })] });
+    expect(t.provider.requests).toHaveLength(0);
+    // The same program under its own name passes.
+    const curl = JSON.parse((await run('curl', args)).stdout) as { type?: string };
+    expect(curl.type).toBe('message');
   });
 
   it('blocks a denied remote MCP server\'s host', async () => {
