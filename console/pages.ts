@@ -121,11 +121,10 @@ function budgetList(budgets: readonly Budget[]): HTMLElement {
 export async function overview(ctx: PageContext): Promise<void> {
   heading(ctx, 'Overview', 'How your fleet is doing today.');
   const monthStart = `${new Date().toISOString().slice(0, 7)}-01T00:00:00.000Z`;
-  const [{ devices }, today, spend, recent, { budgets }] = await Promise.all([
+  const [{ devices }, today, spend, { budgets }] = await Promise.all([
     api<{ devices: Device[] }>('GET', '/admin/v1/devices'),
-    api<{ since: string; decisions: Record<string, number> }>('GET', '/admin/v1/overview'),
+    api<{ since: string; decisions: Record<string, number>; rules: Array<{ id: string; count: number }> }>('GET', '/admin/v1/overview'),
     api<{ rows: SpendRow[] }>('GET', `/admin/v1/spend?by=principal&since=${encodeURIComponent(monthStart)}`),
-    api<{ records: AuditRow[] }>('GET', '/admin/v1/audit?decision=block&limit=500'),
     api<{ budgets: Budget[] }>('GET', '/admin/v1/budgets'),
   ]);
   const states = devices.map(deviceState);
@@ -144,9 +143,7 @@ export async function overview(ctx: PageContext): Promise<void> {
     ].map(([label, value]) => el('div', { class: 'stat' }, el('span', { class: 'stat-value' }, value as string), el('span', { class: 'stat-label' }, label as string))),
   );
   const decisions = Object.keys(today.decisions);
-  const rules = new Map<string, number>();
-  for (const r of recent.records) for (const rule of r.rules) rules.set(rule.id, (rules.get(rule.id) ?? 0) + 1);
-  const top = [...rules].sort((a, b) => b[1] - a[1]).slice(0, 6);
+  const top = today.rules.map((r): [string, number] => [r.id, r.count]);
   ctx.main.append(
     stats,
     budgets.length === 0 ? '' : card('Budgets this period', budgetList(budgets)),
@@ -163,12 +160,12 @@ export async function overview(ctx: PageContext): Promise<void> {
             }),
       ),
       card(
-        'Rules that blocked most (latest 500 blocks)',
+        'Rules that fired most today',
         top.length === 0
-          ? el('p', { class: 'muted' }, 'Nothing blocked recently.')
-          : chart(`Blocks by rule: ${top.map(([id, n]) => `${id} ${n}`).join(', ')}`, {
+          ? el('p', { class: 'muted' }, 'No rule fired today.')
+          : chart(`Records by rule today: ${top.map(([id, n]) => `${id} ${n}`).join(', ')}`, {
               type: 'bar',
-              data: { labels: top.map(([id]) => id), datasets: [{ label: 'Blocks', data: top.map(([, n]) => n), backgroundColor: '#cf222e' }] },
+              data: { labels: top.map(([id]) => id), datasets: [{ label: 'Records', data: top.map(([, n]) => n), backgroundColor: '#cf222e' }] },
               options: { indexAxis: 'y', plugins: { legend: { display: false } } },
             }),
       ),

@@ -10,6 +10,9 @@ import { csvHeader, toCsvRow, toJsonLine } from '../../shared/audit/export.js';
 import { adminAuditQuery, auditExportQuery, auditQuery, overviewQuery, spendQuery } from './schemas.js';
 import { queryObject, type AdminDeps, type AdminRoute } from './context.js';
 
+/** Rules the overview lists (those that fired in the most records). */
+const TOP_RULES = 8;
+
 /** Records per page of an export: bounded memory whatever the result's size. */
 const EXPORT_PAGE = 500;
 
@@ -56,7 +59,8 @@ export function auditRoutes(deps: AdminDeps): AdminRoute[] {
       handle: async ({ res, query }) => {
         const q = parseInput(overviewQuery, Object.fromEntries(query), 'the query');
         const since = q.since ?? `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`;
-        sendJson(res, 200, { since, decisions: await deps.store.decisionCounts(since) });
+        const [decisions, rules] = await Promise.all([deps.store.decisionCounts(since), deps.store.ruleCounts(since, TOP_RULES)]);
+        sendJson(res, 200, { since, decisions, rules });
       },
     },
     {

@@ -88,6 +88,14 @@ export function decisionCountsSql(since: string, ph: Placeholder, timeIndex = ''
   return { sql: `SELECT a.decision AS decision, COUNT(*) AS n FROM audit a ${timeIndex} ${w} GROUP BY a.decision`, params };
 }
 
+/** The rules that fired most since a time (the console's overview): records per rule id, most first. */
+export function ruleCountsSql(since: string, limit: number, ph: Placeholder, timeIndex = ''): Built {
+  const params: unknown[] = [];
+  const w = where({ since }, ph, params);
+  params.push(limit);
+  return { sql: `SELECT r.rule_id AS rule, COUNT(*) AS n FROM audit a ${timeIndex} JOIN audit_rules r ON r.cursor = a.cursor ${w} GROUP BY r.rule_id ORDER BY n DESC, r.rule_id LIMIT ${ph(params.length)}`, params };
+}
+
 /** What spend is grouped by: the key column, the tables, the rows that count. */
 function spendGrouping(grouping: SpendGrouping): { key: string; from: string; extra: string[] } {
   const extra = ['a.cost_usd IS NOT NULL'];

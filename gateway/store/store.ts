@@ -197,6 +197,8 @@ export interface GatewayStore {
   spendByDay(grouping: SpendGrouping, since: string | null, until: string | null): Promise<ReadonlyArray<SpendRow & { readonly day: string }>>;
   /** Records per decision since `since` (ISO time). */
   decisionCounts(since: string): Promise<Readonly<Record<string, number>>>;
+  /** The `limit` rules that fired in the most records since `since` (ISO time), most first. */
+  ruleCounts(since: string, limit: number): Promise<ReadonlyArray<{ readonly id: string; readonly count: number }>>;
   /** Deletes records older than `before`; returns how many. */
   pruneAudit(before: string): Promise<number>;
 

@@ -120,6 +120,7 @@ describe('the admin console', () => {
     expect(await page.getByRole('meter', { name: 'vk:vk-research' }).getAttribute('value')).toBe('12.5');
     expect(await page.locator('canvas').count()).toBe(2);
     expect(await page.locator('canvas').first().getAttribute('aria-label')).toContain('Blocked 24');
+    expect(await page.locator('canvas').nth(1).getAttribute('aria-label')).toBe('Records by rule today: no-cloud-keys 24');
     await shoot('overview');
     await page.emulateMedia({ colorScheme: 'dark' });
     await shoot('overview-dark');

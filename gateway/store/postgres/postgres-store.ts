@@ -12,7 +12,7 @@ import type { AuditRecord } from '../../../shared/schema/audit.js';
 import type { DeviceStatus, SpendWindow } from '../../../shared/schema/protocol.js';
 import type { AuditFilter, SpendGrouping } from '../../admin-api/schemas.js';
 import { advanceOver, initialChain, type ChainState } from '../chain-check.js';
-import { auditPageSql, postgresPlaceholder, spendSql, spendByDaySql, decisionCountsSql } from '../audit-sql.js';
+import { auditPageSql, postgresPlaceholder, spendSql, spendByDaySql, decisionCountsSql, ruleCountsSql } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
 import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type WindowKey } from '../fleet-windows.js';
 import type { GrantWindow } from '../../budgets/grants.js';
@@ -329,6 +329,11 @@ export class PostgresStore implements GatewayStore {
     const built = decisionCountsSql(since, postgresPlaceholder);
     const r = await this.q<{ decision: string; n: string }>(built.sql, built.params);
     return Object.fromEntries(r.rows.map((x) => [x.decision, Number(x.n)]));
+  }
+
+  async ruleCounts(since: string, limit: number): Promise<ReadonlyArray<{ id: string; count: number }>> {
+    const built = ruleCountsSql(since, limit, postgresPlaceholder);
+    return (await this.q<{ rule: string; n: string }>(built.sql, built.params)).rows.map((r) => ({ id: r.rule, count: Number(r.n) }));
   }
 
   async pruneAudit(before: string): Promise<number> {

@@ -13,7 +13,7 @@ import type { AuditFilter, SpendGrouping } from '../../admin-api/schemas.js';
 import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type WindowKey } from '../fleet-windows.js';
 import type { GrantWindow } from '../../budgets/grants.js';
 import { advanceChain, initialChain, type ChainState } from '../chain-check.js';
-import { auditPageSql, spendSql, spendByDaySql, decisionCountsSql, sqlitePlaceholder } from '../audit-sql.js';
+import { auditPageSql, spendSql, spendByDaySql, decisionCountsSql, ruleCountsSql, sqlitePlaceholder } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
 import {
   ADMIN_EVENT_COLUMNS,
@@ -265,6 +265,11 @@ export class SqliteStore implements GatewayStore {
     const q = decisionCountsSql(since, sqlitePlaceholder, 'INDEXED BY audit_time');
     const rows = this.db.prepare(q.sql).all(...q.params) as Array<{ decision: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.decision, r.n]));
+  }
+
+  async ruleCounts(since: string, limit: number): Promise<ReadonlyArray<{ id: string; count: number }>> {
+    const q = ruleCountsSql(since, limit, sqlitePlaceholder, 'INDEXED BY audit_time');
+    return (this.db.prepare(q.sql).all(...q.params) as Array<{ rule: string; n: number }>).map((r) => ({ id: r.rule, count: r.n }));
   }
 
   async pruneAudit(before: string): Promise<number> {

@@ -162,6 +162,9 @@ describe.each([
     expect((await store.queryAudit({ rule: 'no-cloud-keys' }, 10, byRule.nextCursor)).records.map((r) => r.record.seq)).toEqual([1]);
     expect((await store.queryAudit({ app: 'OpenAI/JS 6.49.0' }, 10, null)).records.map((r) => r.record.seq)).toEqual([5, 4]);
     expect((await store.queryAudit({ rule: 'another-rule' }, 10, null)).records).toEqual([]);
+    // The overview's top rules: records that fired each (a rule fired twice in a record counts once).
+    expect(await store.ruleCounts(new Date(Date.now() - 3_600_000).toISOString(), 5)).toEqual([{ id: 'no-cloud-keys', count: 3 }]);
+    expect(await store.ruleCounts(new Date(Date.now() + 60_000).toISOString(), 5)).toEqual([]);
     // By the record's user, alone, paged, and with another filter.
     const grace = await store.queryAudit({ user: 'grace' }, 2, null);
     expect(grace.records.map((r) => r.record.seq)).toEqual([3, 2]);
