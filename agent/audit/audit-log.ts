@@ -30,7 +30,7 @@ import { DurableWaiters } from './durable-waiters.js';
 import { UploadSpool } from './upload-spool.js';
 import { canonicalEntry } from '../../shared/audit/canonical.js';
 import { ANCHOR_DELAY_MS, ChainWriter, type ChainRow } from './chain-writer.js';
-import { allowListHeaders } from './privacy.js';
+import { allowListHeaders } from '../../shared/audit/privacy.js';
 import { readRecords } from './records.js';
 import { pruneExpired, type PruneOptions } from './retention.js';
 

@@ -1,8 +1,8 @@
 /** `outpost doctor [--json]`: every self-check, what is wrong and the command that fixes it; exit 1 when any check fails. */
 import type { Command } from 'commander';
 import { loadAgentConfig } from '../config/load.js';
-import { doctorContext } from '../system/doctor/context.js';
-import { runDoctor } from '../system/doctor/checks.js';
+import { doctorContext } from '../doctor/context.js';
+import { runDoctor } from '../doctor/checks.js';
 import type { DoctorReport } from '../../shared/schema/control.js';
 import { output } from './output.js';
 

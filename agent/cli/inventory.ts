@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { loadAgentConfig } from '../config/load.js';
 import { openDatabase, STORE_FILE } from '../store/database.js';
 import { recentApps } from '../audit/records.js';
-import { runPlan } from '../ca/trust/commands.js';
+import { runPlan } from '../system/commands.js';
 import { machineRoots } from '../system/inventory/locations.js';
 import { scanInventory } from '../system/inventory/scan.js';
 import type { DeviceInventory } from '../../shared/schema/inventory.js';

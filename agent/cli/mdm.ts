@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadAgentConfig } from '../config/load.js';
-import { readCaCertificate } from '../system/doctor/context.js';
+import { readCaCertificate } from '../doctor/context.js';
 import { buildMdmArtifacts } from '../system/mdm/artifacts.js';
 import { output } from './output.js';
 

@@ -3,7 +3,7 @@
  * store's one allow-list (`recordedHeaders`: never credentials, and any secret in an allowed one redacted), prompts and outputs only as policy
  * `audit.recordPrompts` says (agent/audit/privacy.ts), always with every guardrail finding redacted.
  */
-import { recordedHeaders } from '../audit/privacy.js';
+import { recordedHeaders } from '../../shared/audit/privacy.js';
 import type { AuditEntry, Decision, FiredRule } from '../../shared/schema/audit.js';
 import type { Identity } from '../../shared/core/principals.js';
 import type { InterceptedRequest } from './seam.js';

@@ -37,7 +37,7 @@ import { isWebApp } from '../../shared/providers/web-apps/index.js';
 import type { AuditEntry, FiredRule } from '../../shared/schema/audit.js';
 import type { UnreadSummary } from '../../shared/schema/control.js';
 import type { Policy } from '../../shared/schema/policy.js';
-import { auditRedactionRules } from '../audit/privacy.js';
+import { auditRedactionRules } from '../../shared/audit/privacy.js';
 import { auditEntry, capText, NO_USAGE, type EntryBase } from './gate-audit.js';
 import { requestMetadata } from './gate-metadata.js';
 import { DEGRADED_FOR_MS, failureText, stripVirtualKeys, type GateFailure, type GateFailureStage, type GateHealth } from './gate-failure.js';

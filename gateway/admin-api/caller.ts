@@ -8,13 +8,10 @@ import type { ConsoleRole } from '../../shared/schema/console.js';
 import type { ConsoleSessionRow } from '../store/store.js';
 import { bearerToken, tokensEqual } from '../http/bearer.js';
 import { ApiHttpError } from '../http/errors.js';
-import { csrfMatches, type ConsoleSessions } from '../console-auth/sessions.js';
+import { ADMIN_TOKEN_NAME, csrfMatches, type ConsoleSessions } from '../console-auth/sessions.js';
 
 /** The admin API's caller. */
 export type Caller = { readonly kind: 'admin-token' } | { readonly kind: 'session'; readonly session: ConsoleSessionRow };
-
-/** What the admin audit trail writes as "who". */
-export const ADMIN_TOKEN_NAME = 'admin token';
 
 /** The caller's name for the admin audit trail: the signed-in user, or "admin token". */
 export function callerName(c: Caller): string {

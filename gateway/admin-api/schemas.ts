@@ -3,10 +3,8 @@
  * arrive as strings; the schemas convert them and say what was expected.
  */
 import { z } from 'zod';
-import { decision } from '../../shared/schema/audit.js';
 import { commandAction, commandScope } from '../../shared/schema/protocol.js';
-
-const isoTime = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 time such as 2026-12-04T09:00:00Z' });
+import { auditFilter, isoTime, spendGrouping } from '../store/queries.js';
 
 /** `POST /admin/v1/policy/rollback`. */
 export const rollbackRequest = z.strictObject({ version: z.number().int().positive() });
@@ -20,24 +18,6 @@ export const enrollmentTokenRequest = z
     expiresInMinutes: z.number().int().positive().max(43_200).default(1440),
   })
   .prefault({});
-
-/** `GET /admin/v1/audit` and `/admin/v1/audit/export` filters. */
-export const auditFilter = z.strictObject({
-  device: z.string().min(1).optional(),
-  principal: z.string().min(1).optional(),
-  decision: decision.optional(),
-  provider: z.string().min(1).optional(),
-  model: z.string().min(1).optional(),
-  /** The record's user, exactly (the OS user, or `user:<email>` for a device signed in through SSO). */
-  user: z.string().min(1).max(512).optional(),
-  /** The app as recorded (its User-Agent), exactly. */
-  app: z.string().min(1).max(512).optional(),
-  /** A rule that fired (its id). */
-  rule: z.string().min(1).max(256).optional(),
-  since: isoTime.optional(),
-  until: isoTime.optional(),
-});
-export type AuditFilter = z.infer<typeof auditFilter>;
 
 /** `GET /admin/v1/audit`: filters plus keyset paging (newest first). */
 /** `GET /admin/v1/admin-audit`: newest first, keyset-paged. */
@@ -55,10 +35,6 @@ export const auditQuery = auditFilter.extend({
 
 /** `GET /admin/v1/audit/export`. */
 export const auditExportQuery = auditFilter.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson') });
-
-export const SPEND_GROUPINGS = ['principal', 'virtualKey', 'team'] as const;
-export const spendGrouping = z.enum(SPEND_GROUPINGS);
-export type SpendGrouping = z.infer<typeof spendGrouping>;
 
 /** `GET /admin/v1/overview`. */
 export const overviewQuery = z.strictObject({ since: isoTime.optional() });

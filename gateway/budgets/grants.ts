@@ -5,15 +5,7 @@
  * total stays within the limit plus at most one request's estimation error per device. Grants only
  * grow. Pure: the store runs it inside the transaction that reads and writes the window's grants.
  */
-
-/** A window's grants and spend as the store holds them. */
-export interface GrantWindow {
-  readonly limitUsd: number;
-  /** Each device's reported cumulative spend. */
-  readonly spent: ReadonlyMap<string, number>;
-  /** Each device's current grant. */
-  readonly caps: ReadonlyMap<string, number>;
-}
+import type { GrantWindow } from '../store/fleet-windows.js';
 
 /** The smallest share worth handing out, as a fraction of the limit (fewer top-ups). */
 const MIN_SHARE = 0.01;

@@ -11,8 +11,7 @@ import { ApiHttpError, parseInput } from '../http/errors.js';
 import { readText, sendJson } from '../http/io.js';
 import { tokensEqual } from '../http/bearer.js';
 import { tokenSignIn } from '../../shared/schema/console.js';
-import { ADMIN_TOKEN_NAME } from '../admin-api/caller.js';
-import { csrfMatches, sessionView, type ConsoleSessions } from './sessions.js';
+import { ADMIN_TOKEN_NAME, csrfMatches, sessionView, type ConsoleSessions } from './sessions.js';
 import { fromSameOrigin } from './same-origin.js';
 import { sendSignInPage, sendSignInStyles } from './sign-in-page.js';
 

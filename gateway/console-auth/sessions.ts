@@ -10,6 +10,9 @@ import type { ConsoleSessionRow, GatewayStore } from '../store/store.js';
 import { secretHash, tokensEqual } from '../http/bearer.js';
 import { SESSION_COOKIE, cookieHeader, readCookie } from './cookies.js';
 
+/** Who a break-glass admin token session is, in the admin audit trail and the console. */
+export const ADMIN_TOKEN_NAME = 'admin token';
+
 /** Who a new session is for. */
 export interface SessionIdentity {
   readonly user: string;

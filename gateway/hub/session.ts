@@ -20,7 +20,7 @@ import type { CommandRow, DeviceRow, GatewayStore } from '../store/store.js';
 import type { FleetBudgets } from '../budgets/fleet-budgets.js';
 import type { DeviceCa } from '../ca/device-ca.js';
 import { CsrRefusedError } from '../ca/org-signer.js';
-import { commandApplies } from './scope.js';
+import { commandApplies } from '../commands/scope.js';
 import { periodStart } from '../../shared/core/periods.js';
 import { policyMessage, budgetMessage } from './messages.js';
 import { decisionsMessage, InventoryBook } from '../inventory/decisions.js';

@@ -14,7 +14,7 @@ import {
   type InventoryDecisionsMessage,
 } from '../../shared/schema/protocol.js';
 import { deviceInventory } from '../../shared/schema/inventory.js';
-import { commandApplies } from '../hub/scope.js';
+import { commandApplies } from '../commands/scope.js';
 import type { DeviceRow, GatewayStore } from '../store/store.js';
 
 /** One stored decision. */

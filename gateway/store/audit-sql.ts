@@ -3,7 +3,7 @@
  * written: `?` in SQLite, `$1` in PostgreSQL). Pages are keyset-paged on the gateway's own row
  * number, newest first, so a page costs the same however deep the admin scrolls.
  */
-import type { AuditFilter, SpendGrouping } from '../admin-api/schemas.js';
+import type { AuditFilter, SpendGrouping } from './queries.js';
 import { utc } from './rows.js';
 
 /**

@@ -4,7 +4,15 @@
  * ledger). Shared by both stores.
  */
 import type { Period } from '../../shared/schema/common.js';
-import type { GrantWindow } from '../budgets/grants.js';
+
+/** A window's grants and spend as the store holds them. */
+export interface GrantWindow {
+  readonly limitUsd: number;
+  /** Each device's reported cumulative spend. */
+  readonly spent: ReadonlyMap<string, number>;
+  /** Each device's current grant. */
+  readonly caps: ReadonlyMap<string, number>;
+}
 
 /** A window's spend across the fleet, with each device's part. */
 export interface FleetWindow {

@@ -8,9 +8,8 @@ import type { AuditRecord } from '../../shared/schema/audit.js';
 import type { CommandAction, CommandScope, DeviceFacts, DeviceStatus, SpendWindow } from '../../shared/schema/protocol.js';
 import type { Period } from '../../shared/schema/common.js';
 import type { ConsoleRole, SignInMethod } from '../../shared/schema/console.js';
-import type { AuditFilter, SpendGrouping } from '../admin-api/schemas.js';
-import type { GrantWindow } from '../budgets/grants.js';
-import type { FleetWindow, WindowKey } from './fleet-windows.js';
+import type { AuditFilter, SpendGrouping } from './queries.js';
+import type { FleetWindow, GrantWindow, WindowKey } from './fleet-windows.js';
 
 export type { FleetWindow } from './fleet-windows.js';
 

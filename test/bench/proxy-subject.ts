@@ -103,7 +103,7 @@ async function startOutpost(governed: boolean, upstreamPort: number, caPem: stri
   let interception = { hosts: ['api.openai.com', '*.bench.test'], blockedHosts: [] as string[], bypassHosts: [] as string[] };
   if (governed) {
     const { createGate } = await import('../../agent/pipeline/gate.js');
-    const { openAgentStore } = await import('../../agent/store/agent-store.js');
+    const { openAgentStore } = await import('../../agent/agent-store.js');
     const home = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-bench-home-'));
     const store = openAgentStore({ home, audit: { spoolMaxBytes: 1 << 30 } }, { failMode: 'open' });
     const policy = await benchPolicy();

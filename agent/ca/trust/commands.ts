@@ -1,31 +1,18 @@
-/** Commands the trust stores run: built as plain data (so tests check the plan) and run without a shell. */
-import { execFile } from 'node:child_process';
+/**
+ * The trust stores' commands (agent/system/commands.ts runs them): a failure is a
+ * `CaError('CA_TRUST_COMMAND')`, which the CLI and the doctor report as a trust-store problem.
+ */
+import { CommandError, runPlan as runSystemPlan, type CommandPlan, type CommandResult } from '../../system/commands.js';
 import { CaError } from '../errors.js';
 
-/** One command: program and arguments, never through a shell. */
-export interface CommandPlan {
-  readonly command: string;
-  readonly args: readonly string[];
-}
-
-/** Output of a command that ran. */
-export interface CommandResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `plan`; resolves with its exit code (non-zero does not reject: callers decide). */
-export function runPlan(plan: CommandPlan, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    execFile(plan.command, [...plan.args], { env: env ?? process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') {
-        reject(new CaError('CA_TRUST_COMMAND', `cannot run ${plan.command}: ${err.message}`, { cause: err }));
-        return;
-      }
-      resolve({ code: err ? (err.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+export async function runPlan(plan: CommandPlan, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
+  try {
+    return await runSystemPlan(plan, env);
+  } catch (err) {
+    if (err instanceof CommandError) throw new CaError('CA_TRUST_COMMAND', err.message, { cause: err.cause });
+    throw err;
+  }
 }
 
 /** Runs `plan` and rejects with its output when it fails. */

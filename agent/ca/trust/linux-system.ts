@@ -7,7 +7,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { trustSlots, type TrustStore, type TrustedCert } from './types.js';
-import { runChecked, type CommandPlan } from './commands.js';
+import type { CommandPlan } from '../../system/commands.js';
+import { runChecked } from './commands.js';
 
 /** Where a distribution keeps its anchors and how it rebuilds its bundle. */
 export interface LinuxLayout {

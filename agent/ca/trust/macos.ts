@@ -5,7 +5,8 @@
  * standalone users at a terminal. Removal is by SHA-1 hash, which cannot hit another certificate.
  */
 import type { TrustStore, TrustedCert } from './types.js';
-import { runChecked, runPlan, type CommandPlan } from './commands.js';
+import type { CommandPlan } from '../../system/commands.js';
+import { runChecked, runPlan } from './commands.js';
 
 export const SYSTEM_KEYCHAIN = '/Library/Keychains/System.keychain';
 

@@ -7,7 +7,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { trustSlots, type TrustStore, type TrustedCert } from './types.js';
-import { runChecked, runPlan, type CommandPlan } from './commands.js';
+import type { CommandPlan } from '../../system/commands.js';
+import { runChecked, runPlan } from './commands.js';
 
 /** `sql:` selects the SQLite format (cert9.db), the only one current NSS writes. */
 const db = (dir: string): string => `sql:${dir}`;

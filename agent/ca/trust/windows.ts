@@ -4,7 +4,8 @@
  * Intune pushes it with a trusted-certificate profile on managed fleets. Removal is by thumbprint.
  */
 import type { TrustStore, TrustedCert } from './types.js';
-import { runChecked, runPlan, type CommandPlan } from './commands.js';
+import type { CommandPlan } from '../../system/commands.js';
+import { runChecked, runPlan } from './commands.js';
 
 const scope = (admin: boolean): string[] => (admin ? [] : ['-user']);
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AiApp } from '../../../shared/schema/inventory.js';
-import type { CommandPlan, CommandResult } from '../../ca/trust/commands.js';
+import type { CommandPlan, CommandResult } from '../commands.js';
 import type { InventoryRoots } from './locations.js';
 
 /** One known AI app and how each OS names it. */

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { runPlan } from '../../ca/trust/commands.js';
+import { runPlan } from '../commands.js';
 import { gnomeProxy } from './gnome.js';
 import { kdeProxy } from './kde.js';
 import { macosProxy } from './macos.js';

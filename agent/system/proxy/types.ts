@@ -4,7 +4,7 @@
  * that put back what was there. Plans are unit-tested per OS; the runner executes them without a shell.
  */
 import { z } from 'zod';
-import type { CommandPlan, CommandResult } from '../../ca/trust/commands.js';
+import type { CommandPlan, CommandResult } from '../commands.js';
 import { OutpostError } from '../../../shared/errors.js';
 
 export type { CommandPlan, CommandResult };

@@ -10,12 +10,11 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { AuditRecord } from '../../../shared/schema/audit.js';
 import type { DeviceStatus, SpendWindow } from '../../../shared/schema/protocol.js';
-import type { AuditFilter, SpendGrouping } from '../../admin-api/schemas.js';
+import type { AuditFilter, SpendGrouping } from '../queries.js';
 import { advanceOver, initialChain, type ChainState } from '../chain-check.js';
 import { auditPageSql, postgresPlaceholder, spendSql, spendByDaySql, decisionCountsSql, ruleCountsSql } from '../audit-sql.js';
 import { GatewayStoreError } from '../errors.js';
-import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type WindowKey } from '../fleet-windows.js';
-import type { GrantWindow } from '../../budgets/grants.js';
+import { fleetRowsSql, foldWindows, grantWindow, type FleetSqlRow, type GrantWindow, type WindowKey } from '../fleet-windows.js';
 import {
   ADMIN_EVENT_COLUMNS,
   adminEventColumns,

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../agent/audit/audit-log.js';
-import { auditRedactionRules, recordedText, type PromptMode } from '../../../agent/audit/privacy.js';
+import { auditRedactionRules, recordedText, type PromptMode } from '../../../shared/audit/privacy.js';
 import { readRecords } from '../../../agent/audit/records.js';
 import { compileGuardrails, type CompiledGuardrail } from '../../../shared/core/guardrails/engine.js';
 import { makeEntry } from '../../support/audit-entries.js';

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAgentStore, type AgentStore } from '../../../agent/store/agent-store.js';
+import { openAgentStore, type AgentStore } from '../../../agent/agent-store.js';
 import { openDatabase } from '../../../agent/store/database.js';
 import { SCHEMA_VERSION } from '../../../agent/store/migrations.js';
 import { StoreError } from '../../../agent/store/errors.js';

@@ -10,7 +10,7 @@ import { startTestAgent, type TestAgent } from '../../support/agent.js';
 import { fetchFor } from '../../support/clients.js';
 import { FAKE_AZURE_HOST } from '../../support/fake-provider.js';
 import { policy as policySchema, type PolicyInput } from '../../../shared/schema/policy.js';
-import { openAgentStore } from '../../../agent/store/agent-store.js';
+import { openAgentStore } from '../../../agent/agent-store.js';
 
 const OPENAI = 'api.openai.com';
 const ANTHROPIC = 'api.anthropic.com';

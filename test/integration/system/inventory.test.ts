@@ -13,7 +13,7 @@ import { parseUninstallKeys, parseDesktopFile, appForUserAgent } from '../../../
 import { MCP_LOCATIONS, type InventoryRoots } from '../../../agent/system/inventory/locations.js';
 import { cleanArgs } from '../../../agent/system/inventory/mcp-parsers.js';
 import { deviceInventory, type McpServer } from '../../../shared/schema/inventory.js';
-import type { CommandPlan } from '../../../agent/ca/trust/commands.js';
+import type { CommandPlan } from '../../../agent/system/commands.js';
 import { runOutpost } from '../../support/cli.js';
 import { FIXTURE_SECRETS, layOutLinuxMachine } from './inventory-fixtures.js';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPlan } from '../../../agent/ca/trust/commands.js';
+import { runPlan } from '../../../agent/system/commands.js';
 import { gnomeProxy } from '../../../agent/system/proxy/gnome.js';
 import { SystemProxy } from '../../../agent/system/proxy/system-proxy.js';
 import { startSystemProxyUpkeep } from '../../../agent/system/proxy/upkeep.js';

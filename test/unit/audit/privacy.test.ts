@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowListHeaders, auditRedactionRules, builtInAuditRules, recordedText } from '../../../agent/audit/privacy.js';
+import { allowListHeaders, auditRedactionRules, builtInAuditRules, recordedText } from '../../../shared/audit/privacy.js';
 import { compileGuardrails, type CompiledGuardrail } from '../../../shared/core/guardrails/engine.js';
 import type { Guardrail } from '../../../shared/schema/policy.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextGrant, unallocated, type GrantWindow } from '../../../gateway/budgets/grants.js';
+import { nextGrant, unallocated } from '../../../gateway/budgets/grants.js';
+import type { GrantWindow } from '../../../gateway/store/fleet-windows.js';
 import { BudgetLedger, type BudgetLevel } from '../../../shared/core/budgets.js';
 import { periodStart } from '../../../shared/core/periods.js';
 

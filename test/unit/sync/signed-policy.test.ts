@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPolicy } from '../../../shared/protocol/policy-signature.js';
-import { openAgentStore, type AgentStore } from '../../../agent/store/agent-store.js';
+import { openAgentStore, type AgentStore } from '../../../agent/agent-store.js';
 import { SignedPolicySync, loadKeptSignedPolicy } from '../../../agent/sync/signed-policy.js';
 import type { Policy } from '../../../shared/schema/policy.js';
 

@@ -12,8 +12,8 @@
  *   and PII detectors (every entity) find, so a policy with no guardrail still never stores an API
  *   key or an email.
  */
-import { compileGuardrails, redactForAudit, type CompiledGuardrail } from '../../shared/core/guardrails/engine.js';
-import { PII_ENTITIES, type Policy } from '../../shared/schema/policy.js';
+import { compileGuardrails, redactForAudit, type CompiledGuardrail } from '../core/guardrails/engine.js';
+import { PII_ENTITIES, type Policy } from '../schema/policy.js';
 
 /** Policy `audit.recordPrompts`. */
 export type PromptMode = Policy['audit']['recordPrompts'];

@@ -3,21 +3,21 @@
  * control API, the control API (`GET /v1/diagnostics`) from the agent's own in-process status, tests
  * from fakes of the one part they are about. The checks themselves live in `checks.ts`.
  */
-import type { ResolvedAgentConfig } from '../../config/load.js';
-import type { AgentStatus } from '../../../shared/schema/control.js';
-import type { TrustStore, TrustedCert } from '../../ca/trust/types.js';
-import { trustStores } from '../../ca/trust/index.js';
-import { trustedCert } from '../../ca/trust/types.js';
-import { RootAuthority } from '../../ca/root-authority.js';
-import { FleetAuthority } from '../../ca/fleet-authority.js';
-import { readFileOrNull } from '../../ca/files.js';
-import { readRuntimeInfo } from '../../control/runtime.js';
-import { readControlToken } from '../../control/token.js';
-import { agentStatus } from '../../../shared/schema/control.js';
-import { openKeychain, type Keychain } from '../keychain.js';
-import { detectProxyAdapter, SystemProxy } from '../proxy/system-proxy.js';
-import { pacUrlFor } from '../proxy/pac-url.js';
-import { CaError } from '../../ca/errors.js';
+import type { ResolvedAgentConfig } from '../config/load.js';
+import type { AgentStatus } from '../../shared/schema/control.js';
+import type { TrustStore, TrustedCert } from '../ca/trust/types.js';
+import { trustStores } from '../ca/trust/index.js';
+import { trustedCert } from '../ca/trust/types.js';
+import { RootAuthority } from '../ca/root-authority.js';
+import { FleetAuthority } from '../ca/fleet-authority.js';
+import { readFileOrNull } from '../ca/files.js';
+import { readRuntimeInfo } from '../control/runtime.js';
+import { readControlToken } from '../control/token.js';
+import { agentStatus } from '../../shared/schema/control.js';
+import { openKeychain, type Keychain } from '../system/keychain.js';
+import { detectProxyAdapter, SystemProxy } from '../system/proxy/system-proxy.js';
+import { pacUrlFor } from '../system/proxy/pac-url.js';
+import { CaError } from '../ca/errors.js';
 
 /** The running agent as the checks see it: its status, or why none answered. */
 export type AgentProbe = { readonly status: AgentStatus } | { readonly status: null; readonly reason: string };

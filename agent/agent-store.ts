@@ -16,11 +16,11 @@
  * ```
  */
 import path from 'node:path';
-import type { ResolvedAgentConfig } from '../config/load.js';
-import { AuditLog, type AuditDurability, type StoreLogger } from '../audit/audit-log.js';
-import type { FailMode } from '../../shared/schema/policy.js';
-import { STORE_FILE } from './database.js';
-import { StateStore } from './state.js';
+import type { ResolvedAgentConfig } from './config/load.js';
+import { AuditLog, type AuditDurability, type StoreLogger } from './audit/audit-log.js';
+import type { FailMode } from '../shared/schema/policy.js';
+import { STORE_FILE } from './store/database.js';
+import { StateStore } from './store/state.js';
 
 /** Options of `openAgentStore`. */
 export interface AgentStoreOptions {

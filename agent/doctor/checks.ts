@@ -5,7 +5,7 @@
  * A check that throws becomes a failed check naming the error: the doctor itself never stops halfway.
  */
 import { X509Certificate } from 'node:crypto';
-import type { DoctorCheck, DoctorReport } from '../../../shared/schema/control.js';
+import type { DoctorCheck, DoctorReport } from '../../shared/schema/control.js';
 import type { AgentProbe, DoctorContext } from './context.js';
 
 /** Clocks further apart than this break certificate validity and signed policy timestamps. */
