@@ -14,10 +14,10 @@ import { readFileOrNull } from '../ca/files.js';
 import { readRuntimeInfo } from '../control/runtime.js';
 import { readControlToken } from '../control/token.js';
 import { agentStatus } from '../../shared/schema/control.js';
+import { CommandError } from '../system/commands.js';
 import { openKeychain, type Keychain } from '../system/keychain.js';
 import { detectProxyAdapter, SystemProxy } from '../system/proxy/system-proxy.js';
 import { pacUrlFor } from '../system/proxy/pac-url.js';
-import { CaError } from '../ca/errors.js';
 
 /** The running agent as the checks see it: its status, or why none answered. */
 export type AgentProbe = { readonly status: AgentStatus } | { readonly status: null; readonly reason: string };
@@ -82,7 +82,7 @@ export async function probeSystemProxy(config: ResolvedAgentConfig): Promise<Sys
     return { applied: status.applied, detail: `${status.description}: ${status.detail}` };
   } catch (err) {
     // The command could not even start (gsettings absent): nothing to check here.
-    if (err instanceof CaError && err.code === 'CA_TRUST_COMMAND') return null;
+    if (err instanceof CommandError) return null;
     throw err;
   }
 }
