@@ -9,7 +9,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { fromPem, toPem } from '../../shared/x509/pem.js';
-import { readFileOrNull, writeFileAtomic } from './files.js';
+import { readFileOrNull, writeFileAtomic } from '../system/files.js';
 
 /** System bundles of the common Linux families (and BSD-style), in lookup order. */
 export const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];

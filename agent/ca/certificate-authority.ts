@@ -32,7 +32,7 @@ import { trustStores, type StoreOutcome } from './trust/index.js';
 import { Retrust, retrustCommand } from './trust/retrust.js';
 import { permits, type IssuingCa } from './issuing-ca.js';
 import { uncoveredHosts } from '../../shared/x509/name-constraints.js';
-import { readFileOrNull } from './files.js';
+import { readFileOrNull } from '../system/files.js';
 import { CaError } from './errors.js';
 
 export interface CertificateAuthorityOptions {

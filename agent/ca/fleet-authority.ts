@@ -14,7 +14,7 @@ import { KeyName, type KeyStore } from './keystore.js';
 import { issuingCa, type IssuingCa } from './issuing-ca.js';
 import { createCsr } from '../../shared/x509/csr.js';
 import { MAX_INTERMEDIATE_LIFETIME_MS } from '../../shared/x509/intermediate.js';
-import { readFileOrNull, writeFileAtomic } from './files.js';
+import { readFileOrNull, writeFileAtomic } from '../system/files.js';
 import { CaError } from './errors.js';
 import { covers, subtreesFor } from '../../shared/x509/name-constraints.js';
 

@@ -19,7 +19,7 @@ import { caSpec } from '../../shared/x509/profiles.js';
 import { signCertificate } from '../../shared/x509/certificate.js';
 import { toPem } from '../../shared/x509/pem.js';
 import { covers, subtreesFor } from '../../shared/x509/name-constraints.js';
-import { readFileOrNull, writeFileAtomic } from './files.js';
+import { readFileOrNull, writeFileAtomic } from '../system/files.js';
 import { CLOCK_SKEW_MS } from './issuer.js';
 import { CaError } from './errors.js';
 

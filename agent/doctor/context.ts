@@ -10,7 +10,7 @@ import { trustStores } from '../ca/trust/index.js';
 import { trustedCert } from '../ca/trust/types.js';
 import { RootAuthority } from '../ca/root-authority.js';
 import { FleetAuthority } from '../ca/fleet-authority.js';
-import { readFileOrNull } from '../ca/files.js';
+import { readFileOrNull } from '../system/files.js';
 import { readRuntimeInfo } from '../control/runtime.js';
 import { readControlToken } from '../control/token.js';
 import { agentStatus } from '../../shared/schema/control.js';

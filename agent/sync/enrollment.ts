@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { deviceId } from '../../shared/schema/protocol.js';
 import type { Keychain } from '../system/keychain.js';
-import { readFileOrNull, writeFileAtomic } from '../ca/files.js';
+import { readFileOrNull, writeFileAtomic } from '../system/files.js';
 import { SyncError } from './errors.js';
 
 /** The enrollment file (no secret in it). */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { CommandAction, CommandMessage } from '../../shared/schema/protocol.js';
 import type { Policy } from '../../shared/schema/policy.js';
-import { readFileOrNull, writeFileAtomic } from '../ca/files.js';
+import { readFileOrNull, writeFileAtomic } from '../system/files.js';
 
 /** The kept state. */
 export const commandState = z.strictObject({

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { inventoryDecisions, type InventoryDecisions } from '../../shared/schema/inventory.js';
-import { readFileOrNull, writeFileAtomic } from '../ca/files.js';
+import { readFileOrNull, writeFileAtomic } from '../system/files.js';
 
 /** The decisions in force from the gateway, kept on disk. */
 export class FleetInventory {

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../ca/files.js';
+import { writeFileAtomic } from './files.js';
 
 export interface Identity {
   /** `device:<id>` in principal form is built from this. */

@@ -5,10 +5,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { parseInput } from '../http/errors.js';
-import { sendJson } from '../http/io.js';
+import { queryObject, sendJson } from '../http/io.js';
 import { csvHeader, toCsvRow, toJsonLine } from '../../shared/audit/export.js';
 import { adminAuditQuery, auditExportQuery, auditQuery, overviewQuery, spendQuery } from './schemas.js';
-import { queryObject, type AdminDeps, type AdminRoute } from './context.js';
+import type { AdminDeps, AdminRoute } from './context.js';
 
 /** Rules the overview lists (those that fired in the most records). */
 const TOP_RULES = 8;

@@ -31,8 +31,3 @@ export interface TrailEntry {
 export function trail(deps: Pick<AdminDeps, 'store'>, caller: Caller, entry: TrailEntry): Promise<void> {
   return deps.store.addAdminEvent({ time: new Date().toISOString(), who: callerName(caller), action: entry.action, detail: entry.detail, before: entry.before ?? null, after: entry.after ?? null });
 }
-
-/** A query string as a plain object (each name once; the last value wins). */
-export function queryObject(query: URLSearchParams): Record<string, string> {
-  return Object.fromEntries(query.entries());
-}

@@ -47,3 +47,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
   }
   sendJson(res, e.status, e.toBody());
 }
+
+/** A query string as a plain object (each name once; the last value wins). */
+export function queryObject(query: URLSearchParams): Record<string, string> {
+  return Object.fromEntries(query.entries());
+}

@@ -15,7 +15,7 @@ import type { OidcConfig } from '../../../shared/schema/gateway-config.js';
 import { cookieHeader, readCookie } from '../cookies.js';
 import { ApiHttpError, parseInput } from '../../http/errors.js';
 import { newSecret, secretHash } from '../../http/bearer.js';
-import { queryObject } from '../../admin-api/context.js';
+import { queryObject } from '../../http/io.js';
 import type { ConsoleSessions } from '../sessions.js';
 import { CONSOLE_HOME, SIGN_IN_PATH, redirect } from '../routes.js';
 import { pageHeaders } from '../sign-in-page.js';

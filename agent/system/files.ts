@@ -1,4 +1,4 @@
-/** Writing the CA's public files: atomically, so a reader never sees half a certificate (http-mitm-proxy #239). */
+/** Writing the agent's files atomically, so a reader never sees half a certificate or document (http-mitm-proxy #239). */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
