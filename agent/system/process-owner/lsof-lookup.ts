@@ -5,7 +5,7 @@
  * owner, and `ps -o comm= -p PID` gives its executable's path. The parsers are pure and tested on
  * lsof's and ps's output; the lookup runs only where the OS is macOS (not on this Linux machine).
  */
-import type { CommandPlan } from '../../ca/trust/commands.js';
+import type { CommandPlan } from '../commands.js';
 import type { InventoryRunner } from '../inventory/apps.js';
 import { ownerOf, type OwnerLookup, type ProcessOwner } from './owner-lookup.js';
 

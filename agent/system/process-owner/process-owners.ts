@@ -7,7 +7,7 @@
  * queue work behind a burst. How each OS tells is an `OwnerLookup` (see `owner-lookup.ts`).
  */
 import { EventEmitter } from 'node:events';
-import { runPlan } from '../../ca/trust/commands.js';
+import { runPlan } from '../commands.js';
 import { LsofLookup } from './lsof-lookup.js';
 import { ProcLookup } from './proc-lookup.js';
 import { WindowsLookup } from './windows-lookup.js';

@@ -5,7 +5,7 @@
  * pure and tested on PowerShell's output; the lookup runs only on Windows (not on this machine).
  */
 import { z } from 'zod';
-import type { CommandPlan } from '../../ca/trust/commands.js';
+import type { CommandPlan } from '../commands.js';
 import type { InventoryRunner } from '../inventory/apps.js';
 import { ownerOf, type OwnerLookup, type ProcessOwner } from './owner-lookup.js';
 

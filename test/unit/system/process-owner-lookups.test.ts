@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { LsofLookup, lsofPlan, parseLsofFields, parsePsComm, psExePlan } from '../../../agent/system/process-owner/lsof-lookup.js';
 import { netTcpPlan, parseNetTcpOwner, WindowsLookup } from '../../../agent/system/process-owner/windows-lookup.js';
 import { processOwnersForThisOs } from '../../../agent/system/process-owner/process-owners.js';
-import type { CommandPlan, CommandResult } from '../../../agent/ca/trust/commands.js';
+import type { CommandPlan, CommandResult } from '../../../agent/system/commands.js';
 
 // `lsof -nP -iTCP:52344 -sTCP:ESTABLISHED -Fpcn`: the client (Cursor Helper) and the agent's own end.
 const LSOF = ['p4242', 'cCursor Helper (Plugin)', 'f31', 'n127.0.0.1:52344->127.0.0.1:8787', 'p777', 'cnode', 'f24', 'n127.0.0.1:8787->127.0.0.1:52344', ''].join('\n');
