@@ -28,7 +28,8 @@ import { EXCHANGE, type ExchangeContext, type ExchangeListener, type ExchangeReq
 import { ContentDecoder, contentCodings, undecodable } from './content-decoder.js';
 import { ProxyError } from './errors.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop.js';
-import { h2Trailers, hasBody, hasField, streamedHeaders, streamsRequest, takeGrpcStatus } from './exchange-headers.js';
+import { h2Trailers, hasBody, hasField, streamedHeaders, takeGrpcStatus } from './exchange-headers.js';
+import { BoundedBody, bodyPlan } from './request-body.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -65,7 +66,9 @@ class Exchange implements Dispatcher.DispatchHandler, ExchangeListener {
   private tap: ResponseTap | null = null;
   private decision = 'pass';
   private controller: Dispatcher.DispatchController | null = null;
-  private chunks: Buffer[] | null = null;
+  /** The request body while it is read (bounded); null otherwise. */
+  private body: BoundedBody | null = null;
+  /** A streamed request body's bytes so far (for the tap). */
   private received = 0;
   private settled = false;
   /** Writes the response: a tick's chunks in one write, the end once the record is durable. */
@@ -96,45 +99,40 @@ class Exchange implements Dispatcher.DispatchHandler, ExchangeListener {
     this.req[EXCHANGE] = this;
     this.res[EXCHANGE] = this;
     this.res.once('close', onResClose);
-    const headers = this.req.headers;
-    if (streamsRequest(headers['content-type'])) {
+    const plan = bodyPlan(this.req, this.ctx.maxBodyBytes);
+    if (plan === 'streamed') {
       // Not read here: it goes upstream as the client sends it, once the gate has seen the head.
       this.streamed = true;
       this.bodyRead(EMPTY);
       return;
     }
-    const length = headers['content-length'];
-    if (this.req.bodyFollows === false || (this.req.bodyFollows === undefined && length === undefined && headers['transfer-encoding'] === undefined)) {
+    if (plan === 'none') {
       this.bodyRead(EMPTY);
       return;
     }
-    if (length !== undefined && Number(length) > this.ctx.maxBodyBytes) {
+    if (plan === 'too-large') {
       this.tooLarge();
       return;
     }
-    this.chunks = [];
+    this.body = new BoundedBody(this.ctx.maxBodyBytes);
     this.req.on('data', onReqData);
     this.req.once('end', onReqEnd);
   }
 
   /** A request body chunk (via {@link onReqData}). */
   bodyChunk(chunk: Buffer): void {
-    this.received += chunk.length;
-    if (this.received > this.ctx.maxBodyBytes) {
-      this.req.off('data', onReqData);
-      this.req.off('end', onReqEnd);
-      this.chunks = null;
-      this.tooLarge();
-      return;
-    }
-    this.chunks?.push(chunk);
+    if (this.body === null || this.body.add(chunk)) return;
+    this.req.off('data', onReqData);
+    this.req.off('end', onReqEnd);
+    this.body = null;
+    this.tooLarge();
   }
 
   /** The request body ended (via {@link onReqEnd}). */
   bodyEnd(): void {
-    const chunks = this.chunks ?? [];
-    this.chunks = null;
-    this.bodyRead(chunks.length === 1 ? (chunks[0] ?? EMPTY) : Buffer.concat(chunks, this.received));
+    const body = this.body?.take() ?? EMPTY;
+    this.body = null;
+    this.bodyRead(body);
   }
 
   private record(body: Buffer): InterceptedRequest {
