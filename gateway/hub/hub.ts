@@ -181,8 +181,8 @@ export class AgentHub {
     for (const s of this.sessions.values()) s.close(CLOSE_CODES.goingAway, 'the gateway is shutting down');
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    // A recount already running reads the store: let it finish before the store closes.
-    await this.shares.idle();
+    // A recount, or a message still being handled, reads the store: let them finish before it closes.
+    await Promise.all([this.shares.idle(), ...[...this.sessions.values()].map((s) => s.idle())]);
   }
 }
 

@@ -125,6 +125,11 @@ export class AgentSession {
     this.ws.close(code, reason);
   }
 
+  /** Resolves once the messages received so far are handled (the hub waits before its store closes). */
+  idle(): Promise<void> {
+    return this.queue.catch(() => undefined);
+  }
+
   private async receive(text: string | null): Promise<void> {
     if (this.closed) return;
     if (text === null) return this.close(CLOSE_CODES.badMessage, 'binary frames are not part of the protocol');
