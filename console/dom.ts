@@ -1,4 +1,5 @@
 /** Small DOM helpers: the console builds its pages from elements (the CSP allows no inline HTML script or style). */
+import { money as dollars } from '../shared/money.js';
 
 type Child = Node | string | null | undefined | false;
 
@@ -55,7 +56,5 @@ export function ago(iso: string | null): string {
 
 /** Dollars: cents, "under 1¢", thousands grouped. */
 export function money(usd: number | null): string {
-  if (usd === null) return '–';
-  if (usd > 0 && usd < 0.01) return 'under 1¢';
-  return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return usd === null ? '–' : dollars(usd);
 }

@@ -4,6 +4,9 @@
  */
 import type { ActivityItem, AgentStatus, BudgetView, DoctorCheck } from '../../shared/schema/control.js';
 import { providerName } from '../../shared/providers/names.js';
+import { money } from '../../shared/money.js';
+
+export { money };
 import { plainReason } from '../logic/plain-reasons.js';
 import { shortWhen } from '../logic/when.js';
 
@@ -29,12 +32,6 @@ export function requestLine(item: Pick<ActivityItem, 'app' | 'host' | 'provider'
   const service = item.provider === null ? item.host : providerName(item.provider);
   const app = item.app === null ? '' : ` from ${item.app.split(/[ /]/)[0] ?? item.app}`;
   return `${service}${item.model === null ? '' : ` · ${item.model}`}${app}`;
-}
-
-/** Dollars as people read them: cents, "under 1¢" for the tiny cost of one small request, thousands grouped. */
-export function money(usd: number): string {
-  if (usd > 0 && usd < 0.01) return 'under 1¢';
-  return `$${usd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
 /** A limit as written in policy: a tiny one (a test key's $0.002) keeps its digits instead of "under 1¢". */

@@ -20,12 +20,15 @@ export interface InventoryRefusal {
 /** The decisions in force, evaluated. */
 export class InventoryEnforcement {
   private readonly decided: Map<string, InventoryDecisions['items'][number]>;
+  /** True when some app could be refused: one is denied, or undecided ones are blocked. */
+  readonly restrictsApps: boolean;
 
   constructor(
     private readonly decisions: InventoryDecisions,
     private readonly inventory: DeviceInventory | null,
   ) {
     this.decided = new Map(decisions.items.map((i) => [`${i.kind}\u0000${i.key}`, i]));
+    this.restrictsApps = decisions.pending === 'block' || decisions.items.some((i) => i.kind === 'app' && i.decision === 'denied');
   }
 
   private refusal(kind: 'app' | 'mcp', key: string, name: string): InventoryRefusal | null {
@@ -41,13 +44,10 @@ export class InventoryEnforcement {
    * the app when the User-Agent does not); null when its app is allowed or is not a known AI app.
    */
   appRefusal(userAgent: string | undefined, process: { readonly exe: string } | null = null): InventoryRefusal | null {
+    // Hot path (every governed request): nothing to match while no app can be refused.
+    if (!this.restrictsApps) return null;
     const app = (userAgent === undefined ? undefined : appForUserAgent(userAgent)) ?? (process === null ? undefined : appForExecutable(process.exe));
     return app === undefined ? null : this.refusal('app', inventoryKey({ kind: 'app', app }), app.name);
-  }
-
-  /** True when some app could be refused: one is denied, or undecided ones are blocked. */
-  get restrictsApps(): boolean {
-    return this.decisions.pending === 'block' || this.decisions.items.some((i) => i.kind === 'app' && i.decision === 'denied');
   }
 
   /** Remote MCP server hosts to block: every denied `host:` key, and the undecided ones of this device under `block`. */
