@@ -4,6 +4,7 @@
  * from the governor's live counters (the same ones admission checks), so a bar moves with each request.
  */
 import type { Governor } from '../../shared/core/decide.js';
+import { ownKeys } from './key-selection.js';
 import type { Principal } from '../../shared/core/principals.js';
 import type { BudgetsView, BudgetView } from '../../shared/schema/control.js';
 
@@ -18,8 +19,7 @@ function budgetsOf(governor: Governor, principal: Principal, nowMs: number): Bud
 export function readBudgets(governor: Governor, nowMs: number, selected: string | null = null): BudgetsView {
   const cp = governor.compiled;
   const user = cp.principals.resolve(null);
-  const mine = new Set(user.scopes);
-  const keys = cp.policy.virtualKeys.filter((vk) => mine.has(vk.owner));
+  const keys = ownKeys(governor);
   const principals: BudgetsView['principals'] = [{ id: user.id, kind: 'user', budgets: budgetsOf(governor, user, nowMs) }];
   for (const vk of keys) {
     const compiled = cp.keys.byId(vk.id);

@@ -20,11 +20,18 @@ export class KeySelectionError extends OutpostError<'virtual_key_not_selectable'
 
 const SETTING = 'tray.virtualKey';
 
-/** The ids of the keys this user may pick under the governor's policy. */
-export function pickableKeys(governor: Governor): string[] {
+/** The policy's virtual keys owned by this user, their device, one of their teams or the org (revoked ones too). */
+export function ownKeys(governor: Governor): Governor['compiled']['policy']['virtualKeys'] {
   const cp = governor.compiled;
   const mine = new Set(cp.principals.resolve(null).scopes);
-  return cp.policy.virtualKeys.filter((vk) => mine.has(vk.owner) && !vk.revoked).map((vk) => vk.id);
+  return cp.policy.virtualKeys.filter((vk) => mine.has(vk.owner));
+}
+
+/** The ids of the keys this user may pick under the governor's policy. */
+export function pickableKeys(governor: Governor): string[] {
+  return ownKeys(governor)
+    .filter((vk) => !vk.revoked)
+    .map((vk) => vk.id);
 }
 
 /** The pick, in memory and in the store. */
